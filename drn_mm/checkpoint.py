@@ -1,0 +1,237 @@
+"""Checkpoints: one conversion from every foreign DRN layout to drn_mm's, and strict loading.
+
+Layouts understood by :func:`convert_drn_state_dict` (a ``module.`` prefix is stripped first):
+
+- drn_mm / mmengine: ``backbone.*``, ``head.*``, ``decode_head.*``, ... (kept as they are).
+- The authors' ImageNet checkpoints (github.com/fyu/drn): DRN-C ``conv1``/``bn1``/``layerN``/``fc``,
+  DRN-D ``layer0.{0,1}``/``layerN``/``fc``; torchvision ResNets (DRN-A) share the C names with a
+  Linear ``fc``. Result: ``backbone.*`` and ``head.fc.*`` (1x1 conv weights).
+- The authors' Cityscapes segmentation checkpoints: ``base.K`` (the backbone's children in order),
+  ``seg`` (1x1 classifier) and ``up`` (bilinear transposed conv). Result: ``backbone.*``,
+  ``decode_head.conv_seg.*`` and ``decode_head.up.weight``.
+"""
+import os
+import os.path as osp
+import re
+from collections import OrderedDict
+from typing import Dict, Mapping, Optional
+
+import torch
+import torch.nn as nn
+
+#: Parameters the reference DRN keeps per level; drn_mm uses the same names inside levels.
+_LEVEL_KEY = re.compile(r'^layer[1-8]\.')
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file that cannot be read (missing, truncated, corrupt, not a checkpoint)."""
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint whose keys or shapes do not fit the model it is loaded into."""
+
+
+def detect_layout(state_dict: Mapping[str, torch.Tensor]) -> str:
+    """Name the key layout of a (``module.``-stripped) state dict.
+
+    Returns one of 'drn_mm', 'reference_seg', 'reference_d', 'reference_c' (DRN-C and torchvision /
+    DRN-A) or 'unknown'.
+    """
+    keys = list(state_dict)
+    if any(k.startswith(('backbone.', 'decode_head.', 'head.', 'neck.')) for k in keys):
+        return 'drn_mm'
+    if any(k.startswith('base.') for k in keys):
+        return 'reference_seg'
+    if 'layer0.0.weight' in state_dict:
+        return 'reference_d'
+    if 'conv1.weight' in state_dict:
+        return 'reference_c'
+    return 'unknown'
+
+
+def _strip_module_prefix(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state_dict.items()}
+
+
+def _convert_imagenet_key(key: str) -> Optional[str]:
+    for old, new in (('conv1.', 'stem.0.'), ('bn1.', 'stem.1.'), ('layer0.0.', 'stem.0.'),
+                     ('layer0.1.', 'stem.1.')):
+        if key.startswith(old):
+            return 'backbone.' + new + key[len(old):]
+    if _LEVEL_KEY.match(key):
+        return 'backbone.' + key
+    if key.startswith('fc.'):
+        return 'head.' + key
+    return None
+
+
+def _convert_seg_key(key: str, d_style: bool) -> Optional[str]:
+    if key.startswith(('seg.', 'up.')):
+        return 'decode_head.' + key.replace('seg.', 'conv_seg.', 1)
+    match = re.match(r'^base\.(\d+)\.(.*)$', key)
+    if match is None:
+        return None
+    child, rest = int(match.group(1)), match.group(2)
+    if d_style:  # base.0 = layer0 (conv, bn, relu), base.K = layerK
+        return f'backbone.stem.{rest}' if child == 0 else f'backbone.layer{child}.{rest}'
+    # DRN-C: base.0 conv1, base.1 bn1, base.2 relu, base.(K + 2) = layerK
+    return f'backbone.stem.{child}.{rest}' if child < 2 else f'backbone.layer{child - 2}.{rest}'
+
+
+def convert_drn_state_dict(state_dict: Mapping[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
+    """Convert a DRN state dict of any known layout to drn_mm's full-model keys.
+
+    drn_mm's own layout comes back unchanged (less a ``module.`` prefix). A Linear ``fc`` (the
+    torchvision / DRN-A classifier) becomes the equivalent 1x1 conv weight.
+
+    Raises:
+        CheckpointMismatchError: for a layout it does not know, or keys it cannot place.
+    """
+    state_dict = _strip_module_prefix(state_dict)
+    layout = detect_layout(state_dict)
+    if layout == 'drn_mm':
+        return OrderedDict(state_dict)
+    if layout == 'unknown':
+        raise CheckpointMismatchError(
+            'not a DRN checkpoint: expected drn_mm keys (backbone.*), the authors\' ImageNet keys '
+            '(conv1.*/layer0.*, layerN.*, fc.*) or Cityscapes keys (base.*, seg.*, up.*); '
+            f'first keys: {list(state_dict)[:5]}')
+    d_style = 'base.0.0.weight' in state_dict
+    converted, unplaced = OrderedDict(), []
+    for key, value in state_dict.items():
+        if layout == 'reference_seg':
+            new = _convert_seg_key(key, d_style)
+        else:
+            new = _convert_imagenet_key(key)
+        if new is None:
+            unplaced.append(key)
+            continue
+        if new == 'head.fc.weight' and value.dim() == 2:
+            value = value[:, :, None, None]
+        converted[new] = value
+    if unplaced:
+        raise CheckpointMismatchError(
+            f'{len(unplaced)} keys of a {layout} checkpoint have no place in drn_mm: {unplaced[:5]}')
+    return converted
+
+
+def load_checkpoint_file(filename: str, map_location='cpu') -> dict:
+    """Read a checkpoint (local path or any URI mmengine knows) with a clear error naming the file."""
+    from mmengine.runner import CheckpointLoader
+
+    if '://' not in filename and not osp.isfile(filename):
+        raise CheckpointError(f'checkpoint file not found: {filename}')
+    try:
+        checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    except Exception as e:  # torch raises many types for truncated / corrupt / foreign files
+        raise CheckpointError(
+            f'cannot read checkpoint {filename}: {type(e).__name__}: {e}. The file may be '
+            'truncated or corrupt, or not a PyTorch checkpoint.') from e
+    if not isinstance(checkpoint, Mapping):
+        raise CheckpointError(f'{filename} holds a {type(checkpoint).__name__}, not a state dict')
+    return checkpoint
+
+
+def extract_state_dict(checkpoint: Mapping) -> Mapping[str, torch.Tensor]:
+    """The model weights of a checkpoint: its ``state_dict`` (or ``model``) entry, else itself."""
+    for key in ('state_dict', 'model'):
+        if isinstance(checkpoint.get(key), Mapping):
+            return checkpoint[key]
+    return checkpoint
+
+
+def _fmt_shape(t) -> str:
+    return str(list(t.shape))
+
+
+def check_state_dict_fits(module: nn.Module, state_dict: Mapping[str, torch.Tensor], what: str,
+                          source: str = 'checkpoint', max_items: int = 5):
+    """Raise :class:`CheckpointMismatchError` unless ``state_dict`` fits ``module`` exactly.
+
+    BatchNorm ``num_batches_tracked`` may be absent (the authors' 2017 files lack it).
+    """
+    expected = module.state_dict()
+    missing = [k for k in expected
+               if k not in state_dict and not k.endswith('num_batches_tracked')]
+    unexpected = [k for k in state_dict if k not in expected]
+    mismatched = [k for k in state_dict
+                  if k in expected and state_dict[k].shape != expected[k].shape]
+    if not (missing or unexpected or mismatched):
+        return
+    parts = []
+    if mismatched:
+        parts.append(f'{len(mismatched)} shape mismatches (first: ' + ', '.join(
+            f'{k}: checkpoint {_fmt_shape(state_dict[k])} vs model {_fmt_shape(expected[k])}'
+            for k in mismatched[:max_items]) + ')')
+    if missing:
+        parts.append(f'{len(missing)} keys missing from the checkpoint (first: ' + ', '.join(
+            f'{k} {_fmt_shape(expected[k])}' for k in missing[:max_items]) + ')')
+    if unexpected:
+        parts.append(f'{len(unexpected)} unexpected keys (first: ' + ', '.join(
+            f'{k} {_fmt_shape(state_dict[k])}' for k in unexpected[:max_items]) + ')')
+    raise CheckpointMismatchError(f'{source} does not fit {what}: ' + '; '.join(parts) +
+                                  '. Is it a checkpoint of another arch?')
+
+
+def describe(module: nn.Module) -> str:
+    arch = getattr(module, 'arch', None)
+    return f'{type(module).__name__}(arch={arch!r})' if arch else type(module).__name__
+
+
+def load_backbone_checkpoint(backbone: nn.Module, filename: str,
+                             prefix: Optional[str] = None) -> None:
+    """Load the backbone part of any known DRN checkpoint into ``backbone``, strictly.
+
+    Args:
+        backbone: a :class:`~drn_mm.DRN` (or any module whose keys follow drn_mm's layout).
+        filename: checkpoint path or URI.
+        prefix: the part of the converted keys to load (default ``'backbone.'``), as
+            mmengine's ``Pretrained`` init ``prefix``.
+    """
+    prefix = prefix or 'backbone.'
+    if not prefix.endswith('.'):
+        prefix += '.'
+    state_dict = convert_drn_state_dict(extract_state_dict(load_checkpoint_file(filename)))
+    sub = OrderedDict((k[len(prefix):], v) for k, v in state_dict.items() if k.startswith(prefix))
+    if not sub:
+        raise CheckpointMismatchError(
+            f'{filename} has no weights under {prefix!r} for {describe(backbone)}; '
+            f'first keys after conversion: {list(state_dict)[:5]}')
+    check_state_dict_fits(backbone, sub, describe(backbone), source=filename)
+    backbone.load_state_dict(sub, strict=False)
+
+
+def save_checkpoint_atomic(checkpoint: dict, filename: str) -> None:
+    """torch.save to a temporary file beside ``filename``, then rename: never half a file."""
+    directory = osp.dirname(osp.abspath(filename))
+    os.makedirs(directory, exist_ok=True)
+    tmp = osp.join(directory, f'.{osp.basename(filename)}.tmp{os.getpid()}')
+    try:
+        torch.save(checkpoint, tmp)
+        os.replace(tmp, filename)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def convert_checkpoint_file(src: str, dst: str, arch: str) -> Dict[str, object]:
+    """Convert a foreign DRN checkpoint to an mmengine-style drn_mm checkpoint, checked.
+
+    The backbone part is checked against ``DRN(arch=arch)``: a checkpoint of another arch raises
+    :class:`CheckpointMismatchError` and nothing is written. Returns a summary.
+    """
+    from .models.backbones.drn import DRN
+
+    source = extract_state_dict(load_checkpoint_file(src))
+    layout = detect_layout(_strip_module_prefix(source))
+    state_dict = convert_drn_state_dict(source)
+    backbone = {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')}
+    model = DRN(arch=arch)
+    check_state_dict_fits(model, backbone, describe(model), source=src)
+    from .version import __version__
+    save_checkpoint_atomic(
+        dict(state_dict=state_dict,
+             meta=dict(drn_mm_version=__version__, arch=arch, converted_from=osp.basename(src),
+                       source_layout=layout)), dst)
+    return dict(arch=arch, layout=layout, num_tensors=len(state_dict),
+                heads=sorted({k.split('.')[0] for k in state_dict} - {'backbone'}))

@@ -1,0 +1,3 @@
+from .runner import DRNRunner
+
+__all__ = ['DRNRunner']

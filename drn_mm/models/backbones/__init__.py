@@ -1,0 +1,3 @@
+from .drn import ARCH_SETTINGS, DRN
+
+__all__ = ['DRN', 'ARCH_SETTINGS']

@@ -1,0 +1,103 @@
+import math
+
+import torch
+import torch.nn as nn
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.utils import resize
+
+from ...registry import register_model
+
+UPSAMPLE_MODES = ('deconv', 'bilinear')
+
+
+def bilinear_kernel(kernel_size: int) -> torch.Tensor:
+    """The (kernel_size x kernel_size) bilinear interpolation kernel of FCN-style upsampling.
+
+    Used with stride ``kernel_size // 2`` and padding ``kernel_size // 4`` it interpolates a map
+    to ``stride`` times its size, each input cell landing on the centre of its output cell.
+    """
+    factor = math.ceil(kernel_size / 2)
+    center = (2 * factor - 1 - factor % 2) / (2.0 * factor)
+    ramp = 1 - (torch.arange(kernel_size, dtype=torch.float64) / factor - center).abs()
+    return (ramp[:, None] * ramp[None, :]).float()
+
+
+@register_model(('mmseg', ))
+class DRNSegHead(BaseDecodeHead):
+    """The DRN paper's segmentation head: a 1x1 classifier, then fixed x8 bilinear upsampling.
+
+    As the authors' model: ``conv_seg`` (1x1 conv with bias) on the stride-8 features, then a
+    grouped ``ConvTranspose2d(C, C, 16, stride=8, padding=4)`` whose weights are a frozen bilinear
+    kernel (``up``). The logits come out at the input resolution and the loss is taken there.
+
+    Args:
+        in_channels (int): Channels of the backbone feature (512 for DRN-B/C/D).
+        num_classes (int): Number of classes.
+        upsample (str): 'deconv' (the reference's fixed transposed conv) or 'bilinear'
+            (mmseg's usual resize of stride-8 logits, with ``align_corners``).
+        upsample_factor (int): Output stride of the features (8 for every DRN).
+        **kwargs: BaseDecodeHead options (``loss_decode``, ``ignore_index``, ``in_index``, ...).
+            ``channels`` defaults to ``in_channels`` and ``dropout_ratio`` to 0, as in the paper.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int, upsample: str = 'deconv',
+                 upsample_factor: int = 8, **kwargs):
+        if upsample not in UPSAMPLE_MODES:
+            raise ValueError(f'DRNSegHead: upsample={upsample!r}; valid: {UPSAMPLE_MODES}')
+        kwargs.setdefault('channels', in_channels)
+        kwargs.setdefault('dropout_ratio', 0.0)
+        kwargs.setdefault('init_cfg', dict(type='Normal', std=0.01, override=dict(name='conv_seg')))
+        if kwargs['channels'] != in_channels:
+            raise ValueError(f'DRNSegHead classifies the backbone feature directly: channels='
+                             f'{kwargs["channels"]} must equal in_channels={in_channels}')
+        super().__init__(in_channels, num_classes=num_classes, **kwargs)
+        self.upsample = upsample
+        self.upsample_factor = upsample_factor
+        if upsample == 'deconv':
+            k = 2 * upsample_factor
+            self.up = nn.ConvTranspose2d(self.out_channels, self.out_channels, k,
+                                         stride=upsample_factor, padding=upsample_factor // 2,
+                                         groups=self.out_channels, bias=False)
+            self.up.weight.requires_grad = False
+            self._reset_up()
+
+    def _reset_up(self):
+        with torch.no_grad():
+            self.up.weight.copy_(bilinear_kernel(self.up.kernel_size[0]).expand_as(
+                self.up.weight))
+
+    def init_weights(self):
+        super().init_weights()
+        if self.upsample == 'deconv':  # mmengine inits must not touch the fixed kernel
+            self._reset_up()
+
+    def forward(self, inputs):
+        x = self._transform_inputs(inputs)
+        if x.shape[1] != self.in_channels:
+            raise ValueError(f'DRNSegHead: in_channels={self.in_channels} but the backbone '
+                             f'feature has {x.shape[1]} channels')
+        logits = self.cls_seg(x)
+        if self.upsample == 'deconv':
+            logits = self.up(logits)
+        return logits
+
+    def _fit(self, seg_logits, size):
+        """Crop the upsampled logits to ``size``; the rest is BaseDecodeHead's bilinear resize."""
+        if self.upsample == 'deconv':
+            seg_logits = seg_logits[..., :size[0], :size[1]]
+        if tuple(seg_logits.shape[2:]) != tuple(size):
+            seg_logits = resize(seg_logits, size=size, mode='bilinear',
+                                align_corners=self.align_corners)
+        return seg_logits
+
+    def loss_by_feat(self, seg_logits, batch_data_samples):
+        size = batch_data_samples[0].gt_sem_seg.data.shape[-2:]
+        return super().loss_by_feat(self._fit(seg_logits, size), batch_data_samples)
+
+    def predict_by_feat(self, seg_logits, batch_img_metas):
+        meta = batch_img_metas[0]
+        if isinstance(meta['img_shape'], torch.Size):  # slide inference
+            size = meta['img_shape']
+        else:
+            size = meta.get('pad_shape', meta['img_shape'])[:2]
+        return super().predict_by_feat(self._fit(seg_logits, size), batch_img_metas)

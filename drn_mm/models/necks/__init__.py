@@ -1,0 +1,3 @@
+from .degridding_neck import DegriddingNeck
+
+__all__ = ['DegriddingNeck']

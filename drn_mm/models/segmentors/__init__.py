@@ -1,0 +1,3 @@
+from .drn_tta import DRNTTAModel
+
+__all__ = ['DRNTTAModel']

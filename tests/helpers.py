@@ -1,0 +1,38 @@
+"""Shared test helpers (imported by tests; pytest collects nothing here)."""
+import torch
+
+from drn_mm.checkpoint import convert_drn_state_dict
+from drn_mm.models import DRN
+
+
+def build_fixture_backbone(entry, **kwargs):
+    """DRN of a fixture entry's architecture, with the fixture's weights, in eval mode."""
+    preset = {('C', 'BasicBlock'): 'C-26', ('C', 'Bottleneck'): 'C-58',
+              ('D', 'BasicBlock'): 'D-22', ('D', 'Bottleneck'): 'D-54'}[(entry['arch'],
+                                                                        entry['block'])]
+    kwargs.setdefault('out_indices', tuple(range(8)))
+    model = DRN(arch=preset, channels=entry['channels'], layers=entry['layers'], **kwargs)
+    state = convert_drn_state_dict(entry['state_dict'])
+    backbone = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+    model.load_state_dict(backbone, strict=True)
+    return model.eval(), state
+
+
+def count_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+
+def reference_checkpoint_from_key_table(key_table, seed=0, with_num_batches_tracked=True):
+    """A checkpoint in the authors' layout: random tensors of the official keys and shapes."""
+    gen = torch.Generator().manual_seed(seed)
+    state = {}
+    for key, shape in key_table['state_dict'].items():
+        if key.endswith('num_batches_tracked'):
+            if with_num_batches_tracked:
+                state[key] = torch.tensor(7)
+        elif key.endswith('running_var'):
+            state[key] = torch.rand(shape, generator=gen) + 0.5
+        else:
+            state[key] = torch.randn(shape, generator=gen)
+    return state

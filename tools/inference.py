@@ -1,0 +1,38 @@
+"""Segment one image and write a coloured mask PNG (optionally blended with the image).
+
+    python tools/inference.py CONFIG CHECKPOINT image.png --out mask.png [--opacity 0.5]
+"""
+import argparse
+import sys
+
+import numpy as np
+from PIL import Image
+
+from drn_mm.apis import colorize, init_segmentor, segment_image
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('image')
+    parser.add_argument('--out', required=True, help='output PNG')
+    parser.add_argument('--opacity', type=float, default=1.0,
+                        help='mask opacity over the image, 1.0 = mask only')
+    parser.add_argument('--device', default='cpu')
+    args = parser.parse_args(argv)
+    if not 0.0 <= args.opacity <= 1.0:
+        parser.error(f'--opacity={args.opacity} must be within [0, 1]')
+    model = init_segmentor(args.config, args.checkpoint, device=args.device)
+    label = segment_image(model, args.image)
+    mask = colorize(label, model.dataset_meta['palette']).astype(np.float32)
+    image = np.asarray(Image.open(args.image).convert('RGB'), dtype=np.float32)
+    blended = args.opacity * mask + (1 - args.opacity) * image
+    Image.fromarray(blended.round().astype(np.uint8)).save(args.out)
+    classes = model.dataset_meta.get('classes', ())
+    present = [classes[i] if i < len(classes) else str(i) for i in np.unique(label) if i != 255]
+    print(f'wrote {args.out}: {label.shape[1]}x{label.shape[0]}, classes: {", ".join(present)}')
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set everything up (tools/setup_env.sh, idempotent) and run the test suite.
+#   bash tools/run_tests.sh [pytest args...]
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$ROOT/tools/setup_env.sh"
+VENV=${DRN_MM_VENV:-$ROOT/.venv}
+cd "$ROOT"
+set +e
+"$VENV/bin/python" -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+    echo "run_tests: pytest collected no tests: that is a failure" >&2
+    exit 1
+fi
+exit "$rc"

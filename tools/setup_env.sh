@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Set up (or refresh) the drn_mm environment unattended; safe to run again.
+#
+#   bash tools/setup_env.sh            # venv at ./.venv (DRN_MM_VENV overrides)
+#
+# - Uses the torch already importable by $PYTHON (e.g. a CUDA build on a GPU box) through
+#   --system-site-packages; otherwise installs torch 2.14.1 + torchvision 0.29.1.
+# - mmcv 2.1.0 has no wheels on PyPI: it is built once from the sdist with its compiled CPU ops
+#   (C++20 for torch >= 2.14 headers, setuptools<82, --no-build-isolation) and the wheel is kept in
+#   $DRN_MM_CACHE/mmcv/<torch version>-<python tag>/, so a warm set-up only installs it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${DRN_MM_VENV:-$ROOT/.venv}
+CACHE=${DRN_MM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/drn_mm}
+PYTHON=${PYTHON:-python3}
+CONSTRAINTS=$ROOT/tools/constraints.txt
+MMCV_VERSION=2.1.0
+
+log() { printf '[setup_env %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+    if "$PYTHON" -c 'import torch, torchvision' 2>/dev/null; then
+        log "torch found in $PYTHON: creating $VENV on top of it (--system-site-packages)"
+        "$PYTHON" -m venv --system-site-packages "$VENV"
+    else
+        log "creating $VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+fi
+PY=$VENV/bin/python
+pip_install() { "$PY" -m pip install --disable-pip-version-check -q "$@"; }
+
+pip_install "setuptools<82" wheel ninja packaging
+if ! "$PY" -c 'import torch, torchvision' 2>/dev/null; then
+    log "installing torch and torchvision"
+    pip_install -c "$CONSTRAINTS" torch torchvision
+fi
+TORCH_TAG=$("$PY" -c 'import sys, torch; print(f"torch{torch.__version__}-cp{sys.version_info[0]}{sys.version_info[1]}")')
+log "using $TORCH_TAG"
+
+mmcv_ok() { "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; }
+if ! mmcv_ok; then
+    WHEELS=$CACHE/mmcv/$TORCH_TAG
+    WHEEL=$(ls "$WHEELS"/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -n 1 || true)
+    if [ -z "$WHEEL" ]; then
+        log "no cached mmcv wheel for $TORCH_TAG: building mmcv $MMCV_VERSION with CPU ops (10-25 min on 2 cores)"
+        BUILD=$(mktemp -d)
+        trap 'rm -rf "$BUILD"' EXIT
+        "$PY" -m pip download --disable-pip-version-check -q --no-deps --no-binary :all: \
+            "mmcv==$MMCV_VERSION" -d "$BUILD"
+        tar -xzf "$BUILD"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD"
+        # torch >= 2.14 headers refuse anything older than C++20; C++20 also builds against older torch.
+        sed -i 's/-std=c++17/-std=c++20/g' "$BUILD/mmcv-$MMCV_VERSION/setup.py"
+        grep -q 'std=c++20' "$BUILD/mmcv-$MMCV_VERSION/setup.py" || { log "could not raise mmcv's C++ standard"; exit 1; }
+        (cd "$BUILD/mmcv-$MMCV_VERSION" && \
+            MMCV_WITH_OPS=1 FORCE_CUDA=0 CUDA_VISIBLE_DEVICES= MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+            "$PY" -m pip wheel --disable-pip-version-check -q --no-build-isolation --no-deps . -w "$BUILD/dist")
+        mkdir -p "$WHEELS"
+        # Copy then rename, so an interrupted set-up never leaves half a wheel in the cache.
+        built=$(ls "$BUILD"/dist/mmcv-*.whl)
+        cp "$built" "$WHEELS/.partial.whl"
+        mv "$WHEELS/.partial.whl" "$WHEELS/$(basename "$built")"
+        WHEEL="$WHEELS/$(basename "$built")"
+        log "cached $WHEEL"
+    else
+        log "using cached $WHEEL"
+    fi
+    pip_install -c "$CONSTRAINTS" "$WHEEL"
+    mmcv_ok || { log "mmcv $MMCV_VERSION still does not import with its ops from $VENV"; exit 1; }
+fi
+
+log "installing drn_mm (editable) with mmsegmentation, mmpretrain and the test tools"
+pip_install -c "$CONSTRAINTS" -e "$ROOT[tests]"
+"$PY" -c 'import drn_mm, mmseg.models, mmpretrain.models; print("drn_mm", drn_mm.__version__, "ready")'
+log "done: activate with 'source $VENV/bin/activate'"

@@ -1,0 +1,38 @@
+"""Evaluate a checkpoint: drn_mm's own, or the authors' Cityscapes files as they are.
+
+    python tools/test.py configs/drn/drn_d_22_cityscapes.py drn_d_22_cityscapes.pth
+    python tools/test.py CONFIG CHECKPOINT --tta        # the reference's multi-scale test
+    python tools/test.py CONFIG CHECKPOINT --out preds/ # also write predicted label maps
+"""
+import argparse
+import json
+import sys
+
+from drn_mm.apis import DictAction, load_config, test
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test a checkpoint (drn_mm)')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where the test logs go')
+    parser.add_argument('--out', help='directory for predicted label maps (PNG)')
+    parser.add_argument('--tta', action='store_true', help='multi-scale test time augmentation')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher (torchrun: pytorch)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
+                      launcher=args.launcher)
+    metrics = test(cfg, args.checkpoint, tta=args.tta, out=args.out)
+    print(json.dumps(metrics))
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Train a drn_mm config with mmengine's Runner.
+
+    python tools/train.py configs/drn/drn_c_42_cityscapes.py [--pretrained drn_c_42-9d336e8c.pth]
+    python tools/train.py CONFIG --resume          # continue from work_dir's last checkpoint
+"""
+import argparse
+import sys
+
+from drn_mm.apis import DictAction, load_config, train
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a segmentor or classifier (drn_mm)')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go')
+    parser.add_argument('--resume', action='store_true',
+                        help='resume from the latest checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true', help='mixed precision training')
+    parser.add_argument('--pretrained', help='ImageNet checkpoint for the backbone (the authors\' '
+                        'DRN files and torchvision ResNets load as they are)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher (torchrun: pytorch)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
+                      amp=args.amp, resume=args.resume, pretrained=args.pretrained,
+                      launcher=args.launcher)
+    train(cfg)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
