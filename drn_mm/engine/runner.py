@@ -10,14 +10,15 @@ import os
 import os.path as osp
 
 from mmengine.model import BaseTTAModel, is_model_wrapper
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..checkpoint import (check_state_dict_fits, convert_drn_state_dict, describe,
                           extract_state_dict, load_checkpoint_file)
-from ..registry import register
 
 
-@register('RUNNERS')
+# mmengine's root registry: mmseg's and mmpretrain's tools build runners from there.
+@RUNNERS.register_module()
 class DRNRunner(Runner):
 
     def _bare_model(self):
