@@ -3,7 +3,10 @@
 mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; a checkpoint it saved holds its
 ``HistoryBuffer`` logs (numpy arrays inside), so resuming or testing fails with
 ``UnpicklingError: Unsupported global: GLOBAL mmengine.logging.history_buffer.HistoryBuffer``.
-Rather than turning the safe loader off, the few types mmengine writes are allow-listed.
+Rather than turning the safe loader off, the few types mmengine writes are allow-listed, and
+``HistoryBuffer`` is made to pickle without its table of bound statistics methods (which pickle as
+``getattr(HistoryBuffer, 'min')``: allow-listing ``getattr`` would defeat ``weights_only``). The
+default methods are restored from the class on load, as mmengine's ``__setstate__`` already does.
 """
 import numpy as np
 import torch
@@ -20,13 +23,26 @@ def _numpy_globals():
     return [_reconstruct, scalar, np.ndarray, np.dtype] + dtype_classes
 
 
+_DEFAULT_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def _history_buffer_getstate(self) -> dict:
+    """Like mmengine's, but leaves out the default statistics methods (restored on load)."""
+    state = {k: v for k, v in self.__dict__.items() if k != 'statistics_methods'}
+    custom = {name: method for name, method in self._statistics_methods.items()
+              if name not in _DEFAULT_STATISTICS}
+    if custom:  # user-registered statistics still round-trip (with weights_only=False)
+        state['statistics_methods'] = custom
+    return state
+
+
 def allow_mmengine_checkpoints() -> None:
-    """Allow-list the globals found in checkpoints saved by mmengine's Runner."""
-    add = getattr(torch.serialization, 'add_safe_globals', None)
-    if add is None:  # torch < 2.4 loads everything anyway
-        return
+    """Make checkpoints saved by mmengine's Runner loadable with ``weights_only=True``."""
     from mmengine.logging import HistoryBuffer
-    add([HistoryBuffer] + _numpy_globals())
+    HistoryBuffer.__getstate__ = _history_buffer_getstate
+    add = getattr(torch.serialization, 'add_safe_globals', None)
+    if add is not None:  # torch < 2.4 loads everything anyway
+        add([HistoryBuffer] + _numpy_globals())
 
 
 allow_mmengine_checkpoints()

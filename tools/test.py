@@ -31,7 +31,7 @@ def main(argv=None):
     cfg = load_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
                       launcher=args.launcher)
     metrics = test(cfg, args.checkpoint, tta=args.tta, out=args.out)
-    print(json.dumps(metrics))
+    print(json.dumps({k: float(v) if hasattr(v, "__float__") else v for k, v in metrics.items()}))
 
 
 if __name__ == '__main__':

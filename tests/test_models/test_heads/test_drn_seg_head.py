@@ -1,0 +1,55 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from drn_mm.models.decode_heads import DRNSegHead, bilinear_kernel
+
+
+def test_kernel_is_the_bilinear_kernel():
+    k = bilinear_kernel(16)
+    ramp = 1 - (2 * torch.arange(16.) - 15).abs() / 16  # 1/16, 3/16, ..., 15/16, 15/16, ..., 1/16
+    torch.testing.assert_close(k, ramp[:, None] * ramp[None, :])
+    assert k.max() == (15 / 16) ** 2
+
+
+def test_fixed_upsampling_equals_bilinear_interpolation_inside_the_map():
+    """Kernel 16, stride 8, padding 4 is bilinear x8 with align_corners=False (borders aside)."""
+    head = DRNSegHead(in_channels=4, num_classes=3)
+    head.init_weights()
+    x = torch.randn(2, 3, 6, 9)
+    ours = head.up(x)
+    ref = F.interpolate(x, scale_factor=8, mode='bilinear', align_corners=False)
+    assert ours.shape == ref.shape == (2, 3, 48, 72)
+    torch.testing.assert_close(ours[..., 4:-4, 4:-4], ref[..., 4:-4, 4:-4])
+
+
+def test_upsampling_stays_frozen_and_survives_init():
+    head = DRNSegHead(in_channels=4, num_classes=3)
+    assert not head.up.weight.requires_grad
+    head.up.weight.data.zero_()
+    head.init_weights()
+    torch.testing.assert_close(head.up.weight[1, 0], bilinear_kernel(16))
+    assert head.conv_seg.bias is not None and head.dropout is None
+
+
+def test_logits_are_cropped_to_label_size_for_odd_inputs():
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    head = DRNSegHead(in_channels=4, num_classes=3)
+    feats = (torch.randn(1, 4, 5, 7), )  # from a 37x50 input
+    sample = SegDataSample()
+    sample.gt_sem_seg = PixelData(data=torch.randint(0, 3, (1, 37, 50)))
+    losses = head.loss(feats, [sample], None)
+    assert losses['loss_ce'].isfinite()
+    logits = head.predict(feats, [dict(img_shape=(37, 50), pad_shape=(37, 50))], None)
+    assert logits.shape == (1, 3, 37, 50)
+    torch.testing.assert_close(logits, head(feats)[..., :37, :50])
+
+
+def test_bilinear_option_and_errors():
+    head = DRNSegHead(in_channels=4, num_classes=3, upsample='bilinear')
+    assert not hasattr(head, 'up') and head((torch.randn(1, 4, 5, 7), )).shape == (1, 3, 5, 7)
+    with pytest.raises(ValueError, match="upsample='nearest'; valid: \\('deconv', 'bilinear'\\)"):
+        DRNSegHead(in_channels=4, num_classes=3, upsample='nearest')
+    with pytest.raises(ValueError, match='in_channels=4 but the backbone feature has 8'):
+        DRNSegHead(in_channels=4, num_classes=3)((torch.randn(1, 8, 5, 7), ))
