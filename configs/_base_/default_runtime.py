@@ -2,4 +2,7 @@
 # so mmseg's own tools/train.py and tools/test.py run drn_mm configs too.
 _base_ = 'mmseg::_base_/default_runtime.py'
 custom_imports = dict(imports=['drn_mm'], allow_failed_imports=False)
+# Checkpoints load through drn_mm's conversion (the authors' files as they are), strictly, and
+# are written atomically (temporary file, then rename).
+runner_type = 'DRNRunner'
 tta_model = dict(type='DRNTTAModel', merge='log_prob')
