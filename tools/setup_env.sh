@@ -38,6 +38,11 @@ if ! "$PY" -c 'import torch, torchvision' 2>/dev/null; then
 fi
 TORCH_TAG=$("$PY" -c 'import sys, torch; print(f"torch{torch.__version__}-cp{sys.version_info[0]}{sys.version_info[1]}")')
 log "using $TORCH_TAG"
+# From here on pip must keep the torch that is there (ours, or a GPU box's own CUDA build).
+PINS=$(mktemp)
+trap 'rm -f "$PINS"' EXIT
+grep -vE '^(torch|torchvision)==' "$CONSTRAINTS" > "$PINS"
+"$PY" -c 'import torch, torchvision; v = lambda m: m.__version__.split("+")[0]; print(f"torch=={v(torch)}\ntorchvision=={v(torchvision)}")' >> "$PINS"
 
 mmcv_ok() { "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; }
 if ! mmcv_ok; then
@@ -46,7 +51,7 @@ if ! mmcv_ok; then
     if [ -z "$WHEEL" ]; then
         log "no cached mmcv wheel for $TORCH_TAG: building mmcv $MMCV_VERSION with CPU ops (10-25 min on 2 cores)"
         BUILD=$(mktemp -d)
-        trap 'rm -rf "$BUILD"' EXIT
+        trap 'rm -rf "$BUILD" "$PINS"' EXIT
         "$PY" -m pip download --disable-pip-version-check -q --no-deps --no-binary :all: \
             "mmcv==$MMCV_VERSION" -d "$BUILD"
         tar -xzf "$BUILD"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD"
@@ -66,11 +71,11 @@ if ! mmcv_ok; then
     else
         log "using cached $WHEEL"
     fi
-    pip_install -c "$CONSTRAINTS" "$WHEEL"
+    pip_install -c "$PINS" "$WHEEL"
     mmcv_ok || { log "mmcv $MMCV_VERSION still does not import with its ops from $VENV"; exit 1; }
 fi
 
 log "installing drn_mm (editable) with mmsegmentation, mmpretrain and the test tools"
-pip_install -c "$CONSTRAINTS" -e "$ROOT[tests]"
+pip_install -c "$PINS" -e "$ROOT[tests]"
 "$PY" -c 'import drn_mm, mmseg.models, mmpretrain.models; print("drn_mm", drn_mm.__version__, "ready")'
 log "done: activate with 'source $VENV/bin/activate'"
