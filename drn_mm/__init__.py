@@ -8,6 +8,7 @@ from . import compat  # noqa: F401  (torch.load of mmengine checkpoints on torch
 from .checkpoint import (CheckpointError, CheckpointMismatchError, convert_checkpoint_file,
                          convert_drn_state_dict, load_backbone_checkpoint)
 from . import engine  # noqa: F401  (DRNRunner)
+from . import datasets, evaluation  # noqa: F401  (boxes datasets, LocalizationMetric)
 from .models import *  # noqa: F401,F403
 from .models import __all__ as _models_all
 from .registry import available_libraries

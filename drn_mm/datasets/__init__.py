@@ -1,11 +1,21 @@
-"""Data sets: a deterministic demo data set in the Cityscapes layout.
+"""Data sets: a deterministic demo data set in the Cityscapes layout; with mmpretrain, ImageNet
+val and CUB-200-2011 with their ground-truth boxes and a crop that records its offset.
 
 ``generate_demo_cityscapes`` is imported on first access, so that
 ``python -m drn_mm.datasets.demo_cityscapes`` runs the module without importing it twice.
 """
 import importlib
 
+from ..registry import REGISTRY_MODULES
+
 __all__ = ['generate_demo_cityscapes']
+
+if 'mmpretrain' in REGISTRY_MODULES:
+    from .cub import CUBLocalization  # noqa: F401
+    from .imagenet_loc import ImageNetLocalization, parse_voc_boxes  # noqa: F401
+    from .transforms import CenterCropWithOffset  # noqa: F401
+    __all__ += ['CUBLocalization', 'ImageNetLocalization', 'parse_voc_boxes',
+                'CenterCropWithOffset']
 
 
 def __getattr__(name):
