@@ -29,7 +29,8 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 PY=$VENV/bin/python
-pip_install() { "$PY" -m pip install --disable-pip-version-check -q "$@"; }
+# --no-compile: byte-compiling torch's thousands of files costs a minute; Python compiles on import.
+pip_install() { "$PY" -m pip install --disable-pip-version-check --no-compile -q "$@"; }
 
 pip_install "setuptools<82" wheel ninja packaging
 if ! "$PY" -c 'import torch, torchvision' 2>/dev/null; then
