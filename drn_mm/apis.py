@@ -22,7 +22,7 @@ def load_config(config: str,
         config: path of the config file.
         work_dir: where logs and checkpoints go (default ``./work_dirs/<config name>``).
         cfg_options: ``--cfg-options`` overrides.
-        amp: mixed precision training (mmengine's AmpOptimWrapper; bf16 where the GPU supports it).
+        amp: mixed precision training (bf16 where supported, else fp16 with loss scaling).
         resume: resume from the latest checkpoint in ``work_dir``.
         pretrained: ImageNet checkpoint for the backbone (the authors' files load as they are).
         launcher: 'none', 'pytorch' (torchrun) or 'slurm'.
@@ -51,16 +51,18 @@ def load_config(config: str,
 
 
 def enable_amp(cfg: Config) -> None:
-    """Switch the optimizer wrapper to mixed precision (bf16 if supported, else fp16 + scaling)."""
+    """Switch the optimizer wrapper to mixed precision: bf16 (:class:`BF16OptimWrapper`, no loss
+    scaling) where supported, else fp16 with dynamic loss scaling (mmengine's AmpOptimWrapper)."""
     import torch
     wrapper = cfg.optim_wrapper
-    if wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+    if wrapper.get('type', 'OptimWrapper') in ('AmpOptimWrapper', 'BF16OptimWrapper'):
         return
-    wrapper.type = 'AmpOptimWrapper'
-    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
-        wrapper.dtype = 'bfloat16'
-    else:
+    if torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+        wrapper.type = 'AmpOptimWrapper'
+        wrapper.dtype = 'float16'
         wrapper.loss_scale = 'dynamic'
+    else:
+        wrapper.type = 'BF16OptimWrapper'
 
 
 def build_runner(cfg: Config):

@@ -53,3 +53,40 @@ def test_bilinear_option_and_errors():
         DRNSegHead(in_channels=4, num_classes=3, upsample='nearest')
     with pytest.raises(ValueError, match='in_channels=4 but the backbone feature has 8'):
         DRNSegHead(in_channels=4, num_classes=3)((torch.randn(1, 8, 5, 7), ))
+
+
+def test_phase_upsampling_equals_the_transposed_conv_forward_and_backward():
+    """The fast path computes exactly ConvTranspose2d(k=16, s=8, p=4, groups=C), any kernel."""
+    torch.manual_seed(0)
+    head = DRNSegHead(in_channels=4, num_classes=3).double()
+    head.up.weight.data.normal_()  # not only the bilinear kernel
+    x = torch.randn(2, 3, 5, 7, dtype=torch.float64, requires_grad=True)
+    ours = head.upsample_logits(x)
+    ref = F.conv_transpose2d(x, head.up.weight, stride=8, padding=4, groups=3)
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-12)
+    grad = torch.randn_like(ref)
+    (g_ours, ) = torch.autograd.grad(ours, x, grad)
+    (g_ref, ) = torch.autograd.grad(ref, x, grad)
+    torch.testing.assert_close(g_ours, g_ref, rtol=0, atol=1e-12)
+
+
+def test_acc_seg_equals_mmseg_accuracy():
+    from mmengine.structures import PixelData
+    from mmseg.models.losses import accuracy
+    from mmseg.structures import SegDataSample
+    torch.manual_seed(0)
+    head = DRNSegHead(in_channels=4, num_classes=3)
+    feats = (torch.randn(2, 4, 4, 6), )
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample()
+        label = torch.randint(0, 3, (1, 32, 48))
+        label[:, :5] = 255
+        sample.gt_sem_seg = PixelData(data=label)
+        samples.append(sample)
+    losses = head.loss(feats, samples, None)
+    labels = torch.cat([s.gt_sem_seg.data for s in samples])
+    expected = accuracy(head(feats), labels, ignore_index=255)
+    torch.testing.assert_close(losses['acc_seg'], expected.reshape(()))
+    reference = F.cross_entropy(head(feats), labels, ignore_index=255, reduction='none')
+    torch.testing.assert_close(losses['loss_ce'], reference.sum() / labels.numel())

@@ -1,0 +1,242 @@
+"""Ratios against a baseline, and the benchmark's JSON, markdown table and plot.
+
+Ratios (added in place by :func:`add_ratios`, None where a side is missing):
+
+- model: ``params_vs_baseline``, ``gflops_vs_baseline`` (this / baseline);
+- inference row: ``throughput_vs_baseline`` (this img/s / baseline img/s in the same mode and
+  batch; equals the latency speedup), ``speedup_vs_fp32`` (this img/s / this model's ``fp32``
+  img/s at the same batch), ``memory_vs_baseline`` (peak memory, this / baseline);
+- training row: ``throughput_vs_baseline`` (same mode and loop), ``speedup_vs_fp32`` (same loop),
+  ``memory_vs_baseline``, and for runner rows ``runner_vs_bare`` (runner img/s / bare-loop img/s).
+"""
+import json
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+__all__ = ['add_ratios', 'find_baseline', 'to_markdown', 'plot', 'write_outputs']
+
+
+def find_baseline(names, baseline: Optional[str], configs=None) -> str:
+    """The model name ``baseline`` refers to (a name, a config path or a unique substring);
+    default: the first config under ``baselines/``, else the first config."""
+    names = list(names)
+    if baseline is None:
+        for name, config in zip(names, configs or names):
+            if 'baselines' in str(config).replace('\\', '/').split('/'):
+                return name
+        return names[0]
+    stem = osp.splitext(osp.basename(baseline))[0]
+    if stem in names:
+        return stem
+    matches = [n for n in names if baseline in n]
+    if len(matches) != 1:
+        raise ValueError(f'--baseline {baseline!r} matches {matches or "no model"}; '
+                         f'models: {names}')
+    return matches[0]
+
+
+def _ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def _ok(row) -> bool:
+    return row.get('status') == 'ok'
+
+
+def add_ratios(results: Dict, baseline: Optional[str] = None) -> Dict:
+    """Add the ratios described in the module docstring to ``results`` (in place)."""
+    models = results['models']
+    name = find_baseline([m['name'] for m in models], baseline, [m['config'] for m in models])
+    results['baseline'] = name
+    base_model = next(m for m in models if m['name'] == name)
+    for model in models:
+        model['params_vs_baseline'] = _ratio(model['params'], base_model['params'])
+        model['gflops_vs_baseline'] = _ratio(model['flops']['gflops'],
+                                             base_model['flops']['gflops'])
+
+    def index(rows, *keys):
+        return {tuple(r[k] for k in keys): r for r in rows if _ok(r)}
+
+    for kind, keys in (('inference', ('batch', )), ('training', ('loop', ))):
+        rows = results[kind]
+        by_key = index(rows, 'model', 'mode', *keys)
+        for row in rows:
+            if not _ok(row):
+                continue
+            rest = tuple(row[k] for k in keys)
+            base = by_key.get((name, row['mode']) + rest)
+            fp32 = by_key.get((row['model'], 'fp32') + rest)
+            row['throughput_vs_baseline'] = _ratio(row['throughput_ips'],
+                                                   base and base['throughput_ips'])
+            row['speedup_vs_fp32'] = _ratio(row['throughput_ips'], fp32 and fp32['throughput_ips'])
+            row['memory_vs_baseline'] = _ratio(row.get('peak_mem_mb'),
+                                               base and base.get('peak_mem_mb'))
+            if kind == 'training' and row['loop'] == 'runner':
+                bare = by_key.get((row['model'], row['mode'], 'bare'))
+                row['runner_vs_bare'] = _ratio(row['throughput_ips'],
+                                               bare and bare['throughput_ips'])
+    return results
+
+
+# ------------------------------------------------------------------------------------- markdown
+def _f(value, fmt='{:.2f}', none='–'):
+    return none if value is None else fmt.format(value)
+
+
+def _x(value):
+    return _f(value, '{:.2f}x')
+
+
+def _stats(ms):
+    return f'{ms["median"]:.2f} ({ms["min"]:.2f}–{ms["max"]:.2f})'
+
+
+def _status(row):
+    return row.get('reason') or row.get('error') or row.get('status')
+
+
+def to_markdown(results: Dict) -> str:
+    """The results as markdown: models, inference and training tables, then the settings."""
+    meta = results['meta']
+    env, settings = meta['environment'], meta['settings']
+    base = results['baseline']
+    lines = [
+        f'# Benchmark: {env.get("device_name")} ({env["device"]}), torch {env["torch"]}, '
+        f'mmseg {env["mmseg"]}',
+        '',
+        f'Baseline for ratios: **{base}**. Published mIoU: Cityscapes val as published '
+        '(not measured here).',
+        '',
+        '| model | params (M) | GFLOPs @ {} | params x | GFLOPs x | published mIoU |'.format(
+            'x'.join(map(str, results['models'][0]['flops']['size'])) if results['models']
+            else ''),
+        '|---|---|---|---|---|---|',
+    ]
+    for m in results['models']:
+        miou = _f(m['published_miou'], '{:.2f}') + (' (published)' if m['published_miou']
+                                                     else '')
+        lines.append(f'| {m["name"]} | {m["params"] / 1e6:.2f} | {m["flops"]["gflops"]:.1f} | '
+                     f'{_x(m["params_vs_baseline"])} | {_x(m["gflops_vs_baseline"])} | {miou} |')
+    infer_size = 'x'.join(map(str, settings['infer_size']))
+    lines += [
+        '', f'## Inference ({settings["infer_path"]} path, {infer_size})', '',
+        '| model | mode | batch | latency ms: median (min–max) | img/s | x baseline | x fp32 '
+        '| peak MB | max abs err | max rel err | label agree |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
+    ]
+    for r in results['inference']:
+        if not _ok(r):
+            lines.append(f'| {r["model"]} | {r["mode"]} | {r["batch"]} | {_status(r)} '
+                         '| | | | | | | |')
+            continue
+        acc = r.get('accuracy') or {}
+        lines.append(
+            f'| {r["model"]} | {r["mode"]} | {r["batch"]} | {_stats(r["latency_ms"])} | '
+            f'{r["throughput_ips"]:.1f} | {_x(r["throughput_vs_baseline"])} | '
+            f'{_x(r["speedup_vs_fp32"])} | {_f(r["peak_mem_mb"], "{:.0f}")} | '
+            f'{_f(acc.get("max_abs_err"), "{:.2e}")} | {_f(acc.get("max_rel_err"), "{:.2e}")} | '
+            f'{_f(acc.get("label_agreement"), "{:.4f}")} |')
+    train_size = 'x'.join(map(str, settings['train_size']))
+    lines += [
+        '', f'## Training ({train_size} crops; runner = model.train_step with the optim wrapper, '
+        'bare = plain PyTorch loop)', '',
+        '| model | loop | mode | batch | step ms: median (min–max) | img/s | x baseline | x fp32 '
+        '| runner/bare | peak MB |',
+        '|---|---|---|---|---|---|---|---|---|---|',
+    ]
+    for r in results['training']:
+        if not _ok(r):
+            lines.append(f'| {r["model"]} | {r["loop"]} | {r["mode"]} | {r["batch_requested"]} '
+                         f'| {_status(r)} | | | | | |')
+            continue
+        lines.append(
+            f'| {r["model"]} | {r["loop"]} | {r["mode"]} | {r["batch"]} | {_stats(r["step_ms"])} '
+            f'| {r["throughput_ips"]:.1f} | {_x(r["throughput_vs_baseline"])} | '
+            f'{_x(r["speedup_vs_fp32"])} | {_x(r.get("runner_vs_bare"))} | '
+            f'{_f(r["peak_mem_mb"], "{:.0f}")} |')
+    env_text = ', '.join(f'{k} {v}' for k, v in env.items())
+    cudnn = (f'cudnn.benchmark {settings["cudnn_benchmark"]}, ' if env['device'] == 'cuda'
+             else '')
+    lines += [
+        '', f'Settings: warm-up {settings["warmup"]} calls, {settings["repeats"]} repeats x '
+        f'{settings["infer_iters"]} (inference) / {settings["train_iters"]} (training) calls, '
+        f'{cudnn}compile backend {settings["compile_backend"]} mode {settings["compile_mode"]}, '
+        f'seed {settings["seed"]}. Environment: {env_text}. '
+        f'Wall time {meta.get("wall_s", 0):.0f} s.', '',
+        'Definitions:', ''
+    ] + [f'- {k}: {v}' for k, v in meta['definitions'].items()]
+    return '\n'.join(lines) + '\n'
+
+
+# ----------------------------------------------------------------------------------------- plot
+def plot(results: Dict, path: str, batch: Optional[int] = None) -> str:
+    """PNG: inference throughput vs GFLOPs per mode (left), published mIoU vs the best
+    throughput (right, configs with a published mIoU). ``batch``: default the smallest."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in results['inference'] if _ok(r)]
+    batches = sorted({r['batch'] for r in rows})
+    batch = batch if batch is not None else (batches[0] if batches else 1)
+    rows = [r for r in rows if r['batch'] == batch]
+    models = {m['name']: m for m in results['models']}
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 5.2))
+    modes = list(dict.fromkeys(r['mode'] for r in rows))
+    markers = 'osD^v<>p*h'
+    for i, mode in enumerate(modes):
+        pts = [(models[r['model']]['flops']['gflops'], r['throughput_ips'], r['model'])
+               for r in rows if r['mode'] == mode]
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker=markers[i % len(markers)],
+                   label=mode, s=45)
+    for name, m in models.items():
+        ips = [r['throughput_ips'] for r in rows if r['model'] == name]
+        if ips:
+            label = name + (f'\n{m["published_miou"]:.1f} mIoU (published)'
+                            if m['published_miou'] else '')
+            ax.annotate(label, (m['flops']['gflops'], max(ips)), fontsize=7,
+                        xytext=(4, 4), textcoords='offset points')
+    size = 'x'.join(map(str, results['meta']['settings']['infer_size']))
+    ax.set_xlabel(f'GFLOPs (2 x MACs) at {size}')
+    ax.set_ylabel(f'inference throughput, img/s (batch {batch})')
+    ax.set_title('Throughput vs FLOPs')
+    ax.grid(alpha=0.3)
+    if modes:
+        ax.legend(fontsize=8)
+    pts = []
+    for name, m in models.items():
+        ips = [r['throughput_ips'] for r in rows if r['model'] == name]
+        if ips and m['published_miou'] is not None:
+            pts.append((max(ips), m['published_miou'], name))
+    if pts:
+        ax2.scatter([p[0] for p in pts], [p[1] for p in pts], c='tab:red')
+        for x, y, name in pts:
+            ax2.annotate(name, (x, y), fontsize=7, xytext=(4, 4), textcoords='offset points')
+    else:
+        ax2.text(0.5, 0.5, 'no config with a published mIoU', ha='center', va='center',
+                 transform=ax2.transAxes)
+    ax2.set_xlabel(f'best inference throughput, img/s (batch {batch})')
+    ax2.set_ylabel('published Cityscapes val mIoU (not measured here)')
+    ax2.set_title('Published accuracy vs measured speed')
+    ax2.grid(alpha=0.3)
+    env = results['meta']['environment']
+    fig.suptitle(f'{env.get("device_name")} ({env["device"]}), torch {env["torch"]}', fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_outputs(results: Dict, out_dir: str) -> Dict[str, str]:
+    """Write ``benchmark.json``, ``benchmark.md`` and ``benchmark.png`` into ``out_dir``."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = {ext: osp.join(out_dir, f'benchmark.{ext}') for ext in ('json', 'md', 'png')}
+    with open(paths['json'], 'w') as f:
+        json.dump(results, f, indent=1)
+    with open(paths['md'], 'w') as f:
+        f.write(to_markdown(results))
+    plot(results, paths['png'])
+    return paths
