@@ -4,6 +4,8 @@ import os.path as osp
 import pytest
 import torch
 
+from helpers import assert_close_scaled  # noqa: F401  (re-exported for old imports)
+
 FIXTURES = osp.normpath(osp.join(osp.dirname(__file__), '..', '..', 'shared', 'fixtures'))
 #: fixture model -> the drn_mm preset of the same style and block (layers/channels overridden)
 FIXTURE_PRESETS = {'C-26': 'C-26', 'C-58': 'C-58', 'D-22': 'D-22', 'D-24': 'D-24', 'D-54': 'D-54'}
@@ -27,11 +29,3 @@ def tiny_reference():
 def official_keys():
     with open(fixture_path('official_drn_keys.json')) as f:
         return json.load(f)
-
-
-def assert_close_scaled(actual, expected, tol=1e-5, what=''):
-    """max |actual - expected| <= tol * max |expected| (float32 rounding at the tensor's scale)."""
-    assert actual.shape == expected.shape, f'{what}: shape {actual.shape} vs {expected.shape}'
-    scale = expected.abs().max().clamp_min(1e-12)
-    err = (actual - expected).abs().max() / scale
-    assert err <= tol, f'{what}: max abs diff {err.item():.3g} x scale {scale.item():.3g}'

@@ -36,3 +36,11 @@ def reference_checkpoint_from_key_table(key_table, seed=0, with_num_batches_trac
         else:
             state[key] = torch.randn(shape, generator=gen)
     return state
+
+
+def assert_close_scaled(actual, expected, tol=1e-5, what=''):
+    """max |actual - expected| <= tol * max |expected| (float32 rounding at the tensor's scale)."""
+    assert actual.shape == expected.shape, f'{what}: shape {actual.shape} vs {expected.shape}'
+    scale = expected.abs().max().clamp_min(1e-12)
+    err = (actual - expected).abs().max() / scale
+    assert err <= tol, f'{what}: max abs diff {err.item():.3g} x scale {scale.item():.3g}'

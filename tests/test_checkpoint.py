@@ -63,7 +63,7 @@ def test_torchvision_resnet_checkpoint_loads_into_drn_a(tmp_path):
 
 
 def test_fixture_checkpoint_through_init_cfg_reproduces_reference(tmp_path, tiny_reference):
-    from conftest import assert_close_scaled
+    from helpers import assert_close_scaled
     entry = tiny_reference['models']['D-54']
     path = tmp_path / 'tiny_d54.pth'
     torch.save(entry['state_dict'], path)

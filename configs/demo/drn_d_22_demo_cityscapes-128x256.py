@@ -11,8 +11,8 @@ model = dict(
     backbone=dict(arch='D-22', channels=(16, 32, 32, 64, 64, 128, 128, 128), norm_cfg=norm_cfg),
     decode_head=dict(in_channels=128))
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadCheckedAnnotations', num_classes=19),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]

@@ -17,6 +17,14 @@ if 'mmpretrain' in REGISTRY_MODULES:
     __all__ += ['CUBLocalization', 'ImageNetLocalization', 'parse_voc_boxes',
                 'CenterCropWithOffset']
 
+# Checked loading of segmentation data (errors naming the file) and build-time split checks.
+from .checks import DataError, check_seg_dataset  # noqa: E402
+from .loading import LoadCheckedImageFromFile  # noqa: E402
+__all__ += ['DataError', 'check_seg_dataset', 'LoadCheckedImageFromFile']
+if 'mmseg' in REGISTRY_MODULES:
+    from .loading import LoadCheckedAnnotations  # noqa: F401
+    __all__ += ['LoadCheckedAnnotations']
+
 
 def __getattr__(name):
     if name == 'generate_demo_cityscapes':

@@ -5,16 +5,35 @@
 Cityscapes and ImageNet files load as they are and a checkpoint of another model is an error
 naming the file, never a silent partial load. Checkpoints are written to a temporary file and
 renamed, so a crash while saving never replaces the last good checkpoint with half a file.
+
+Reliability at scale (see the README's "Distributed training and crash recovery"):
+
+- ``CheckpointHook`` becomes :class:`~drn_mm.engine.DRNCheckpointHook` (delete outdated
+  checkpoints only after the new one is on disk) and ``--resume`` takes the newest complete
+  checkpoint even when ``last_checkpoint`` is cut or stale (:func:`find_resumable_checkpoint`).
+- Launched distributed without CUDA (torchrun on CPUs), the process group is gloo, DDP wraps the
+  model without ``device_ids`` and SyncBN synchronizes CPU tensors; distributed runs log losses
+  averaged over the ranks.
+- A built model's heads are checked against its backbone
+  (:func:`drn_mm.models.checks.check_head_channels`), built segmentation data sets for missing
+  label files and empty splits (:func:`drn_mm.datasets.checks.check_seg_dataset`).
 """
 import os
 import os.path as osp
 
-from mmengine.model import BaseTTAModel, is_model_wrapper
-from mmengine.registry import RUNNERS
+import torch
+from mmengine.dist import is_distributed, is_main_process
+from mmengine.hooks import CheckpointHook
+from mmengine.model import BaseTTAModel, convert_sync_batchnorm, is_model_wrapper
+from mmengine.registry import MODEL_WRAPPERS, RUNNERS
 from mmengine.runner import Runner
 
 from ..checkpoint import (check_state_dict_fits, convert_drn_state_dict, describe,
                           extract_state_dict, load_checkpoint_file)
+from .checkpointing import (DRNCheckpointHook, find_resumable_checkpoint,
+                            remove_partial_checkpoints)
+from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_cpu,
+                          init_cpu_process_group)
 
 
 # mmengine's root registry: mmseg's and mmpretrain's tools build runners from there.
@@ -56,3 +75,80 @@ class DRNRunner(Runner):
         finally:
             if osp.exists(tmp):
                 os.remove(tmp)
+
+    def set_randomness(self, seed, diff_rank_seed: bool = False,
+                       deterministic: bool = False) -> None:
+        """mmengine's; ``deterministic`` also makes oneDNN (CPU convolutions) deterministic, so
+        a resumed CPU run reproduces an uninterrupted one bit for bit."""
+        super().set_randomness(seed, diff_rank_seed=diff_rank_seed, deterministic=deterministic)
+        if deterministic and hasattr(torch.backends, 'mkldnn'):
+            torch.backends.mkldnn.deterministic = True
+
+    def setup_env(self, env_cfg: dict) -> None:
+        """mmengine's, but a distributed launch without CUDA gets a gloo process group."""
+        if self.distributed and not is_distributed() and not torch.cuda.is_available():
+            init_cpu_process_group(self.launcher, **env_cfg.get('dist_cfg', {}))
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg, model):
+        """mmengine's, but on CPUs DDP gets no ``device_ids`` and SyncBN syncs CPU tensors."""
+        if not self.distributed or torch.cuda.is_available() or is_model_wrapper(model):
+            return super().wrap_model(model_wrapper_cfg, model)
+        if self.cfg.get('sync_bn') is not None:
+            model = convert_sync_batchnorm(model, self.cfg.sync_bn)
+        model = convert_sync_batchnorm_for_cpu(model)
+        wrapper = dict(model_wrapper_cfg or dict(
+            broadcast_buffers=False,
+            find_unused_parameters=self.cfg.get('find_unused_parameters', False)))
+        wrapper.setdefault('type', 'MMDistributedDataParallel')
+        return MODEL_WRAPPERS.build(wrapper, default_args=dict(module=model))
+
+    def register_default_hooks(self, hooks=None) -> None:
+        """mmengine's default hooks with :class:`DRNCheckpointHook` for ``CheckpointHook`` (same
+        options) and, in distributed runs, :class:`AverageLossOverRanksHook`."""
+        hooks = dict(hooks or {})
+        checkpoint = hooks.get('checkpoint', dict(type='CheckpointHook', interval=1))
+        if isinstance(checkpoint, dict) and checkpoint.get('type') in ('CheckpointHook',
+                                                                       CheckpointHook):
+            hooks['checkpoint'] = dict(checkpoint, type=DRNCheckpointHook)
+        super().register_default_hooks(hooks)
+        if self.distributed:
+            self.register_hook(AverageLossOverRanksHook())
+
+    def load_or_resume(self) -> None:
+        """``resume=True`` without ``load_from`` takes :func:`find_resumable_checkpoint`'s choice
+        and clears the temporary files of saves a crash cut short."""
+        if not self._has_loaded and self._resume and self._load_from is None:
+            found = find_resumable_checkpoint(self.work_dir)
+            if found is None:
+                self.logger.warning(f'resume: no checkpoint in {self.work_dir}; training from '
+                                    'the start')
+            else:
+                self.logger.info(f'Auto resumed from the latest checkpoint {found}.')
+                self._load_from = found
+            if is_main_process():
+                for path in remove_partial_checkpoints(self.work_dir):
+                    self.logger.warning(f'removed {path}: a checkpoint save cut short')
+        super().load_or_resume()
+
+    def build_model(self, model):
+        """mmengine's, then :func:`~drn_mm.models.checks.check_head_channels`."""
+        from ..models.checks import check_head_channels
+        model = super().build_model(model)
+        check_head_channels(model)
+        return model
+
+    @staticmethod
+    def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
+        """mmengine's, then :func:`~drn_mm.datasets.checks.check_seg_dataset` on its data set
+        (if the data set cannot be built, the error says why when it is an empty split)."""
+        from ..datasets.checks import check_seg_dataset, check_seg_dataset_config
+        try:
+            loader = Runner.build_dataloader(dataloader, seed=seed,
+                                             diff_rank_seed=diff_rank_seed)
+        except Exception:
+            if isinstance(dataloader, dict):
+                check_seg_dataset_config(dataloader.get('dataset'))
+            raise
+        check_seg_dataset(loader.dataset)
+        return loader

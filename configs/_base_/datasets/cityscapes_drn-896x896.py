@@ -1,15 +1,17 @@
 # Cityscapes as the DRN reference trains it: random 896 crops + flip (no rescaling), whole-image
 # test at 1024x2048, multi-scale test (--tta) at the reference's six scales without flip.
+# Training reads through checked loaders: a corrupt image or a bad label map is an error naming
+# the file, not a crash hours in (drn_mm.datasets.loading).
 _base_ = 'mmseg::_base_/datasets/cityscapes.py'
 crop_size = (896, 896)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadCheckedAnnotations', num_classes=19),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
-test_pipeline = [
+test_pipeline = [  # mmseg's inference APIs look for these two by name
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')

@@ -257,12 +257,13 @@ class DRN(BaseModule):
 
     def forward(self, x):
         x = self.stem(x)
-        outs = []
-        for i, level in enumerate(self.levels()):
+        wanted = set(self.out_indices)
+        feats = {}
+        for i, level in enumerate(self.levels()[:max(self.out_indices) + 1]):
             x = run_level(level, x, self.with_cp)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+            if i in wanted:
+                feats[i] = x
+        return tuple(feats[i] for i in self.out_indices)  # in out_indices order
 
     def train(self, mode: bool = True):
         super().train(mode)

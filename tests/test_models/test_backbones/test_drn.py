@@ -6,7 +6,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from drn_mm.models import ARCH_SETTINGS, DRN
 from helpers import build_fixture_backbone, count_params
-from conftest import assert_close_scaled
+from helpers import assert_close_scaled
 
 # Reference-style parameter counts with a 1000-way classifier (drn_reference.md section 3 and
 # ../shared/fixtures/official_drn_keys.json); DRN-A counts are torchvision's ResNets.

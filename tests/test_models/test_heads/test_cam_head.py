@@ -8,7 +8,7 @@ from mmengine.registry import DefaultScope
 import drn_mm  # noqa: F401
 from drn_mm.checkpoint import (CheckpointMismatchError, check_state_dict_fits,
                                convert_drn_state_dict, describe)
-from conftest import assert_close_scaled
+from helpers import assert_close_scaled
 
 import mmpretrain  # noqa: F401,E402  (required: drn_mm's tests need both libraries)
 from mmpretrain.registry import MODELS  # noqa: E402

@@ -3,7 +3,7 @@ import torch
 
 from drn_mm.models import DRN, DegriddingNeck
 from helpers import build_fixture_backbone
-from conftest import assert_close_scaled
+from helpers import assert_close_scaled
 
 
 @pytest.mark.parametrize('name, style, residual', [('C-26', 'block', False),

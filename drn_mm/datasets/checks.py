@@ -1,0 +1,81 @@
+"""Checks of segmentation data that fail at build time, naming the directory or the file.
+
+Without them, an empty split fails inside mmengine with ``need at least one array to
+concatenate`` (or, unserialized, makes ``InfiniteSampler`` spin forever without a batch), and a
+missing label file is an error only when its sample is drawn, maybe an hour into training.
+:class:`drn_mm.engine.DRNRunner` runs :func:`check_seg_dataset` on every data set it builds, and
+:func:`check_seg_dataset_config` when building one fails.
+Bad files (corrupt images, label maps of the wrong size or with values outside the classes) are
+caught when read, by the loading transforms of :mod:`drn_mm.datasets.loading`.
+"""
+import os.path as osp
+
+__all__ = ['DataError', 'check_seg_dataset', 'check_seg_dataset_config']
+
+
+class DataError(ValueError):
+    """A sample or a split that cannot be used: the message names the file or directory."""
+
+
+def _inner_datasets(dataset):
+    """The data sets inside mmengine's wrappers (ConcatDataset, RepeatDataset, ...)."""
+    if hasattr(dataset, 'datasets'):
+        for inner in dataset.datasets:
+            yield from _inner_datasets(inner)
+    elif hasattr(dataset, 'dataset'):
+        yield from _inner_datasets(dataset.dataset)
+    else:
+        yield dataset
+
+
+def check_seg_dataset(dataset, max_listed: int = 5) -> None:
+    """Raise :class:`DataError` if an mmseg data set has no samples or lists label files that
+    do not exist. Other data sets, and lazily initialized ones, pass unchecked.
+
+    Args:
+        dataset: a built data set (mmengine wrappers are looked into).
+        max_listed: how many missing files the message names.
+    """
+    try:
+        from mmseg.datasets import BaseSegDataset
+    except ImportError:  # mmpretrain only
+        return
+    for ds in _inner_datasets(dataset):
+        if not isinstance(ds, BaseSegDataset):
+            continue
+        if getattr(ds, '_fully_initialized', False):
+            infos = [ds.get_data_info(i) for i in range(len(ds))]
+        else:  # lazy_init: list the files without initializing
+            infos = ds.load_data_list()
+        prefix = ds.data_prefix or {}
+        img_dir = prefix.get('img_path') or ds.data_root
+        if not infos:
+            split = f', split file {ds.ann_file}' if ds.ann_file else ''
+            raise DataError(
+                f'{type(ds).__name__}: no samples in {img_dir}{split} (images matching '
+                f'*{ds.img_suffix}); check data_root / data_prefix / ann_file of the data set')
+        labels = (info.get('seg_map_path') for info in infos)
+        missing = [path for path in labels
+                   if path and '://' not in path and not osp.isfile(path)]
+        if missing:
+            raise DataError(
+                f'{type(ds).__name__}: {len(missing)} of {len(infos)} label files are missing in '
+                f'{prefix.get("seg_map_path")} (suffix {ds.seg_map_suffix}), e.g. '
+                f'{", ".join(missing[:max_listed])}')
+
+
+def check_seg_dataset_config(dataset_cfg) -> None:
+    """:func:`check_seg_dataset` on a data set config, built with ``lazy_init=True`` (the files
+    are listed, nothing is loaded). Configs of other data sets pass unchecked."""
+    from mmengine.registry import DATASETS
+    try:
+        from mmseg.datasets import BaseSegDataset
+    except ImportError:
+        return
+    if not isinstance(dataset_cfg, dict):
+        return
+    dataset_type = dataset_cfg.get('type')
+    with DATASETS.switch_scope_and_registry(None) as registry:  # the default scope's (mmseg)
+        cls = registry.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
+        if isinstance(cls, type) and issubclass(cls, BaseSegDataset):
+            check_seg_dataset(registry.build(dict(dataset_cfg, lazy_init=True)))

@@ -1,0 +1,183 @@
+"""Distributed training without GPUs: process group, SyncBN and logged losses on CPUs.
+
+mmengine's launchers assume CUDA (``torch.cuda.set_device``), its default DDP wrapper passes
+``device_ids`` (GPU-only) and PyTorch's ``SyncBatchNorm`` refuses CPU tensors. :class:`DRNRunner`
+uses the pieces below when it is launched distributed on a machine without CUDA, so the same
+configs run under ``torchrun`` with the gloo backend (CI, CPU clusters):
+
+- :func:`init_cpu_process_group`: the process group from torchrun's (``--launcher pytorch``) or
+  Slurm's (``--launcher slurm``) environment, backend gloo (``nccl`` needs GPUs).
+- :class:`CPUSyncBatchNorm` / :func:`convert_sync_batchnorm_for_cpu`: SyncBN whose batch
+  statistics are all-reduced over the ranks on CPU tensors, so 2 processes x batch b normalize
+  exactly as 1 process x batch 2b (up to float rounding).
+- :class:`AverageLossOverRanksHook`: the logged losses are means over all ranks, not rank 0's
+  share of the batch, so a log reads the same whatever the number of processes.
+"""
+import datetime
+import logging
+import os
+import subprocess
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.registry import HOOKS
+
+__all__ = ['init_cpu_process_group', 'CPUSyncBatchNorm', 'convert_sync_batchnorm_for_cpu',
+           'AverageLossOverRanksHook']
+
+
+def _slurm_environment(port: Optional[int]) -> None:
+    """Set torch.distributed's env:// variables from Slurm's (one task per process)."""
+    os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+    os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+    os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))
+    if 'MASTER_ADDR' not in os.environ:
+        nodes = os.environ['SLURM_NODELIST']
+        first = subprocess.check_output(['scontrol', 'show', 'hostnames', nodes], text=True)
+        os.environ['MASTER_ADDR'] = first.split()[0]
+    os.environ.setdefault('MASTER_PORT', str(port or 29500))
+
+
+def init_cpu_process_group(launcher: str, backend: str = 'gloo', timeout=None,
+                           port: Optional[int] = None, **kwargs) -> None:
+    """Initialize torch.distributed for CPU processes.
+
+    Args:
+        launcher: 'pytorch' (torchrun / ``python -m torch.distributed.run``) or 'slurm' (srun).
+        backend: 'gloo' ('nccl' is replaced by 'gloo' with a warning: it needs GPUs).
+        timeout: seconds (int) or ``datetime.timedelta``, as in mmengine's ``dist_cfg``.
+        port: master port for Slurm when ``MASTER_PORT`` is not set.
+        **kwargs: passed to ``torch.distributed.init_process_group``.
+    """
+    if launcher == 'slurm':
+        _slurm_environment(port)
+    elif launcher != 'pytorch':
+        raise ValueError(f'launcher={launcher!r}: distributed training without CUDA supports '
+                         "'pytorch' (torchrun) and 'slurm'")
+    if backend != 'gloo':
+        print_log(f'env_cfg.dist_cfg.backend={backend!r} needs GPUs; no CUDA device here, '
+                  'using gloo', logger='current', level=logging.WARNING)
+        backend = 'gloo'
+    if isinstance(timeout, (int, float)):
+        kwargs['timeout'] = datetime.timedelta(seconds=timeout)
+    elif timeout is not None:
+        kwargs['timeout'] = timeout
+    dist.init_process_group(backend=backend, rank=int(os.environ['RANK']),
+                            world_size=int(os.environ['WORLD_SIZE']), **kwargs)
+
+
+class CPUSyncBatchNorm(_BatchNorm):
+    """Batch normalization whose batch statistics are synchronized over the ranks, on CPUs.
+
+    PyTorch's ``nn.SyncBatchNorm`` only runs on GPUs (and DDP refuses it in a CPU model). Here,
+    in training under torch.distributed, the per-channel mean and (biased) variance are taken over
+    the samples of every rank: two all-reduces (sum, then sum of squared deviations) through
+    ``torch.distributed.nn.functional.all_reduce``, whose backward all-reduces the gradients, so
+    the gradients are those of one process holding the whole batch. Running statistics are
+    updated as ``nn.BatchNorm2d`` updates them (momentum, unbiased variance over the global
+    count). In eval mode or in a single process it is plain batch normalization.
+
+    Args:
+        num_features, eps, momentum, affine, track_running_stats: as ``nn.SyncBatchNorm``.
+        process_group: the ranks to synchronize over (default: all).
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, process_group=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+        self.process_group = process_group
+
+    def _check_input_dim(self, x: torch.Tensor) -> None:
+        if x.dim() < 2:
+            raise ValueError(f'expected at least 2D input (got {x.dim()}D input)')
+
+    def _synced(self, x: torch.Tensor) -> bool:
+        if not (self.training and x.device.type == 'cpu' and dist.is_available()
+                and dist.is_initialized()):
+            return False
+        return dist.get_world_size(self.process_group or dist.group.WORLD) > 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self._synced(x):
+            return super().forward(x)
+        from torch.distributed.nn.functional import all_reduce
+        self._check_input_dim(x)
+        group = self.process_group or dist.group.WORLD
+        dims = [0] + list(range(2, x.dim()))
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        local_count = torch.tensor([x.numel() // x.size(1)], dtype=x.dtype)
+        sums = all_reduce(torch.cat([x.sum(dims), local_count]), group=group)
+        count = sums[-1]
+        mean = sums[:-1] / count
+        centered = x - mean.view(shape)
+        var = all_reduce((centered * centered).sum(dims), group=group) / count
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked.add_(1)
+                factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
+                          else self.momentum)
+                unbiased = var * count / (count - 1).clamp(min=1)
+                self.running_mean.mul_(1 - factor).add_(mean.detach(), alpha=factor)
+                self.running_var.mul_(1 - factor).add_(unbiased.detach(), alpha=factor)
+        out = centered * torch.rsqrt(var + self.eps).view(shape)
+        if self.affine:
+            out = out * self.weight.view(shape) + self.bias.view(shape)
+        return out
+
+
+def convert_sync_batchnorm_for_cpu(module: nn.Module) -> nn.Module:
+    """Replace every ``nn.SyncBatchNorm`` in ``module`` by :class:`CPUSyncBatchNorm` (the same
+    parameter and buffer objects); returns the converted module."""
+    if isinstance(module, nn.SyncBatchNorm):
+        converted = CPUSyncBatchNorm(module.num_features, module.eps, module.momentum,
+                                     module.affine, module.track_running_stats,
+                                     module.process_group)
+        if module.affine:
+            converted.weight, converted.bias = module.weight, module.bias
+        if module.track_running_stats:
+            converted.running_mean = module.running_mean
+            converted.running_var = module.running_var
+            converted.num_batches_tracked = module.num_batches_tracked
+        converted.train(module.training)
+        return converted
+    for name, child in module.named_children():
+        new = convert_sync_batchnorm_for_cpu(child)
+        if new is not child:
+            setattr(module, name, new)
+    return module
+
+
+@HOOKS.register_module()
+class AverageLossOverRanksHook(Hook):
+    """Log the mean of each loss (and other logged value) over all ranks.
+
+    mmengine logs rank 0's values, i.e. the loss of its share of the global batch. This hook
+    all-reduces the train step's outputs before :class:`~mmengine.hooks.RuntimeInfoHook` records
+    them, so the log (and ``vis_data/scalars.json``) shows the loss of the whole global batch:
+    with equal per-rank batches and a mean-reduced loss, what one process with the whole batch
+    would log. :class:`DRNRunner` registers it in distributed runs.
+    """
+
+    priority = 'HIGHEST'  # before RuntimeInfoHook (VERY_HIGH) reads the outputs
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if not outputs or not (dist.is_available() and dist.is_initialized()):
+            return
+        world_size = dist.get_world_size()
+        if world_size == 1:
+            return
+        keys = [k for k, v in outputs.items() if isinstance(v, torch.Tensor) and v.numel() == 1]
+        if not keys:
+            return
+        values = torch.stack([outputs[k].detach().reshape(()).float() for k in keys])
+        if dist.get_backend() == 'nccl':
+            values = values.cuda()
+        dist.all_reduce(values)
+        values = (values / world_size).cpu()
+        for key, value in zip(keys, values):
+            outputs[key] = value
