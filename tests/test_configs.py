@@ -19,6 +19,17 @@ def registries(scope):
     return module.MODELS, module.TRANSFORMS
 
 
+def leaf_datasets(dataset):
+    """The datasets holding pipelines inside wrappers (RepeatDataset, ConcatDataset, ...)."""
+    if 'pipeline' in dataset:
+        return [dataset]
+    if 'dataset' in dataset:
+        return leaf_datasets(dataset.dataset)
+    found = [leaf for child in dataset.get('datasets', []) for leaf in leaf_datasets(child)]
+    assert found, f'no pipeline in dataset config {dataset}'
+    return found
+
+
 def test_configs_found():
     assert len(CONFIGS) >= 30
 
@@ -38,11 +49,9 @@ def test_config_builds(path):
             loader = cfg.get(f'{split}_dataloader')
             if loader is None:
                 continue
-            dataset = loader.dataset
-            while 'pipeline' not in dataset and 'dataset' in dataset:  # RepeatDataset etc.
-                dataset = dataset.dataset
-            for step in dataset.pipeline:
-                transforms.build(step)
+            for dataset in leaf_datasets(loader.dataset):
+                for step in dataset.pipeline:
+                    transforms.build(step)
         if 'tta_pipeline' in cfg:
             for step in cfg.tta_pipeline:
                 transforms.build(step)
