@@ -5,8 +5,7 @@ from typing import Optional, Sequence
 import numpy as np
 from mmengine.config import Config, DictAction  # noqa: F401  (DictAction for the tools)
 
-from .checkpoint import (check_state_dict_fits, convert_drn_state_dict, describe,
-                         extract_state_dict, load_checkpoint_file)
+from .checkpoint import load_checkpoint_file, load_into_model
 
 
 def load_config(config: str,
@@ -112,9 +111,7 @@ def test(cfg: Config, checkpoint: str, tta: bool = False, out: Optional[str] = N
 def load_model_checkpoint(model, checkpoint: str):
     """Load any known DRN checkpoint into a built model, strictly; returns the raw checkpoint."""
     raw = load_checkpoint_file(checkpoint)
-    state_dict = convert_drn_state_dict(extract_state_dict(raw))
-    check_state_dict_fits(model, state_dict, describe(model), source=checkpoint)
-    model.load_state_dict(state_dict, strict=False)
+    load_into_model(model, raw, source=checkpoint)
     return raw
 
 

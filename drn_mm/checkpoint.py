@@ -178,6 +178,16 @@ def describe(module: nn.Module) -> str:
     return f'{type(module).__name__}(arch={arch!r})' if arch else type(module).__name__
 
 
+def load_into_model(model: nn.Module, checkpoint: Mapping, source: str) -> None:
+    """Convert a read checkpoint (any known layout) and load it into ``model``, strictly.
+
+    Raises :class:`CheckpointMismatchError` naming ``source`` before any weight is changed.
+    """
+    state_dict = convert_drn_state_dict(extract_state_dict(checkpoint))
+    check_state_dict_fits(model, state_dict, describe(model), source=source)
+    model.load_state_dict(state_dict, strict=False)  # fit checked above
+
+
 def load_backbone_checkpoint(backbone: nn.Module, filename: str,
                              prefix: Optional[str] = None) -> None:
     """Load the backbone part of any known DRN checkpoint into ``backbone``, strictly.

@@ -28,8 +28,7 @@ from mmengine.model import BaseTTAModel, convert_sync_batchnorm, is_model_wrappe
 from mmengine.registry import MODEL_WRAPPERS, RUNNERS
 from mmengine.runner import Runner
 
-from ..checkpoint import (check_state_dict_fits, convert_drn_state_dict, describe,
-                          extract_state_dict, load_checkpoint_file)
+from ..checkpoint import load_checkpoint_file, load_into_model
 from .checkpointing import (DRNCheckpointHook, find_resumable_checkpoint,
                             remove_partial_checkpoints)
 from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_cpu,
@@ -56,10 +55,7 @@ class DRNRunner(Runner):
         """
         checkpoint = load_checkpoint_file(filename, map_location=map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self._bare_model()
-        state_dict = convert_drn_state_dict(extract_state_dict(checkpoint))
-        check_state_dict_fits(model, state_dict, describe(model), source=filename)
-        model.load_state_dict(state_dict, strict=False)  # fit checked above
+        load_into_model(self._bare_model(), checkpoint, source=filename)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
