@@ -33,7 +33,11 @@ def parse_args(argv=None):
     p.add_argument('--train-modes', nargs='*', help='training modes, e.g. fp32 amp_cl (none: no '
                    'training)')
     p.add_argument('--train-loops', nargs='*', choices=TRAIN_LOOPS,
-                   help='runner (model.train_step + optim wrapper) and/or bare (plain PyTorch)')
+                   help='runner (model.train_step + optim wrapper), train_py (the whole Runner '
+                   'of tools/train.py: hooks, train loop, DataLoader over in-memory crops) and/or '
+                   'bare (plain PyTorch); default: all three')
+    p.add_argument('--train-workers', type=int,
+                   help="DataLoader workers of the train_py loop (default: the config's)")
     p.add_argument('--infer-size', nargs=2, type=int, metavar=('H', 'W'))
     p.add_argument('--infer-batch', nargs='+', type=int, help='inference batch sizes')
     p.add_argument('--train-size', nargs=2, type=int, metavar=('H', 'W'))
@@ -80,6 +84,7 @@ def settings_from_args(args) -> BenchmarkSettings:
                              cudnn_benchmark=not args.no_cudnn_benchmark,
                              compile_backend=args.compile_backend,
                              compile_mode=args.compile_mode, cpu_threads=args.cpu_threads,
+                             train_workers=args.train_workers,
                              seed=args.seed, **values)
 
 

@@ -24,7 +24,10 @@ What is timed:
   on a dataloader-style batch already on the device;
 - training, ``loop='bare'``: the same model and batch in a plain PyTorch loop: forward of the
   backbone and every head, cross-entropy, backward, ``optimizer.step()`` (the config's optimizer,
-  no param-wise options), ``zero_grad`` (GradScaler only for fp16).
+  no param-wise options), ``zero_grad`` (GradScaler only for fp16);
+- training, ``loop='train_py'``: the whole Runner of ``tools/train.py`` (hooks, train loop,
+  DataLoader over in-memory crops, optim wrapper), timed per iteration: see
+  :mod:`drn_mm.benchmark.train_py`.
 
 Each measurement: ``warmup`` calls (the first one timed alone: compilation, cuDNN autotuning),
 then ``repeats`` timings of ``iters`` calls each, with ``torch.cuda.synchronize()`` around every
@@ -59,7 +62,7 @@ __all__ = ['Mode', 'parse_mode', 'BenchmarkSettings', 'default_settings', 'time_
 PRECISIONS = ('fp32', 'amp', 'bf16', 'fp16')
 FLAGS = ('cl', 'fold', 'compile')
 INFER_PATHS = ('predict', 'tensor')
-TRAIN_LOOPS = ('runner', 'bare')
+TRAIN_LOOPS = ('runner', 'bare', 'train_py')
 _PRECISION_DTYPE = {'amp': 'auto', 'bf16': 'bfloat16', 'fp16': 'float16'}
 
 
@@ -118,6 +121,7 @@ class BenchmarkSettings:
     compile_mode: Optional[str] = None
     flops_size: Optional[Sequence[int]] = None  # default: infer_size
     cpu_threads: Optional[int] = None  # torch.set_num_threads (CPU runs); default: torch's
+    train_workers: Optional[int] = None  # train_py loop's DataLoader workers; default: config's
     seed: int = 0
 
     def validate(self):
@@ -130,6 +134,8 @@ class BenchmarkSettings:
         bad = [loop for loop in self.train_loops if loop not in TRAIN_LOOPS]
         if bad:
             raise ValueError(f'train_loops {bad}; valid: {TRAIN_LOOPS}')
+        if self.train_workers is not None and self.train_workers < 0:
+            raise ValueError(f'train_workers={self.train_workers}; must be >= 0')
         if self.warmup < 1 or self.repeats < 1 or self.infer_iters < 1 or self.train_iters < 1:
             raise ValueError('warmup, repeats and iters must be >= 1')
         for size in (self.infer_size, self.train_size):
@@ -399,7 +405,12 @@ _STEP_BUILDERS = {'runner': _runner_step, 'bare': _bare_step}
 def measure_training(base: nn.Module, cfg, mode: Mode, loop: str, device: torch.device,
                      settings: BenchmarkSettings) -> Dict[str, object]:
     """Training throughput of a copy of ``base`` in ``mode`` through ``loop`` ('runner' or
-    'bare'); halves the batch while it does not fit in GPU memory."""
+    'bare'; 'train_py' builds its own model from ``cfg``, see
+    :func:`~drn_mm.benchmark.train_py.measure_train_py`); halves the batch while it does not fit
+    in GPU memory."""
+    if loop == 'train_py':
+        from .train_py import measure_train_py
+        return measure_train_py(cfg, mode, device, settings)
     if loop == 'runner' and mode.dtype(device.type) == torch.float16 and device.type != 'cuda':
         return dict(status='skipped',
                     reason="fp16 training uses mmengine's AmpOptimWrapper, which needs a GPU")

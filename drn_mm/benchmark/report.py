@@ -7,7 +7,9 @@ Ratios (added in place by :func:`add_ratios`, None where a side is missing):
   batch; equals the latency speedup), ``speedup_vs_fp32`` (this img/s / this model's ``fp32``
   img/s at the same batch), ``memory_vs_baseline`` (peak memory, this / baseline);
 - training row: ``throughput_vs_baseline`` (same mode and loop), ``speedup_vs_fp32`` (same loop),
-  ``memory_vs_baseline``, and for runner rows ``runner_vs_bare`` (runner img/s / bare-loop img/s).
+  ``memory_vs_baseline``, and for the Runner loops (``runner``: ``model.train_step``;
+  ``train_py``: the whole Runner of tools/train.py) ``vs_bare`` (this img/s / the bare loop's
+  img/s in the same mode).
 """
 import json
 import os
@@ -74,9 +76,9 @@ def add_ratios(results: Dict, baseline: Optional[str] = None) -> Dict:
             row['speedup_vs_fp32'] = _ratio(row['throughput_ips'], fp32 and fp32['throughput_ips'])
             row['memory_vs_baseline'] = _ratio(row.get('peak_mem_mb'),
                                                base and base.get('peak_mem_mb'))
-            if kind == 'training' and row['loop'] == 'runner':
+            if kind == 'training' and row['loop'] != 'bare':
                 bare = by_key.get((row['model'], row['mode'], 'bare'))
-                row['runner_vs_bare'] = _ratio(row['throughput_ips'],
+                row['vs_bare'] = _ratio(row['throughput_ips'],
                                                bare and bare['throughput_ips'])
     return results
 
@@ -142,21 +144,22 @@ def to_markdown(results: Dict) -> str:
     train_size = 'x'.join(map(str, settings['train_size']))
     lines += [
         '', f'## Training ({train_size} crops; runner = model.train_step with the optim wrapper, '
-        'bare = plain PyTorch loop)', '',
+        'train_py = the whole Runner of tools/train.py over in-memory crops, bare = plain '
+        'PyTorch loop)', '',
         '| model | loop | mode | batch | step ms: median (min–max) | img/s | x baseline | x fp32 '
-        '| runner/bare | peak MB |',
-        '|---|---|---|---|---|---|---|---|---|---|',
+        '| x bare | data wait ms | peak MB |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for r in results['training']:
         if not _ok(r):
             lines.append(f'| {r["model"]} | {r["loop"]} | {r["mode"]} | {r["batch_requested"]} '
-                         f'| {_status(r)} | | | | | |')
+                         f'| {_status(r)} | | | | | | |')
             continue
         lines.append(
             f'| {r["model"]} | {r["loop"]} | {r["mode"]} | {r["batch"]} | {_stats(r["step_ms"])} '
             f'| {r["throughput_ips"]:.1f} | {_x(r["throughput_vs_baseline"])} | '
-            f'{_x(r["speedup_vs_fp32"])} | {_x(r.get("runner_vs_bare"))} | '
-            f'{_f(r["peak_mem_mb"], "{:.0f}")} |')
+            f'{_x(r["speedup_vs_fp32"])} | {_x(r.get("vs_bare"))} | '
+            f'{_f(r.get("data_ms"))} | {_f(r["peak_mem_mb"], "{:.0f}")} |')
     env_text = ', '.join(f'{k} {v}' for k, v in env.items())
     cudnn = (f'cudnn.benchmark {settings["cudnn_benchmark"]}, ' if env['device'] == 'cuda'
              else '')

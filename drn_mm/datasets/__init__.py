@@ -22,8 +22,9 @@ from .checks import DataError, check_seg_dataset  # noqa: E402
 from .loading import LoadCheckedImageFromFile  # noqa: E402
 __all__ += ['DataError', 'check_seg_dataset', 'LoadCheckedImageFromFile']
 if 'mmseg' in REGISTRY_MODULES:
+    from .in_memory import InMemorySegDataset  # noqa: F401
     from .loading import LoadCheckedAnnotations  # noqa: F401
-    __all__ += ['LoadCheckedAnnotations']
+    __all__ += ['InMemorySegDataset', 'LoadCheckedAnnotations']
 
 
 def __getattr__(name):

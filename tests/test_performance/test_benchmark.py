@@ -88,7 +88,9 @@ def fake_results():
         training=[dict(model='drn', mode='fp32', loop='runner', status='ok', throughput_ips=9,
                        peak_mem_mb=100.0),
                   dict(model='drn', mode='fp32', loop='bare', status='ok', throughput_ips=10,
-                       peak_mem_mb=90.0)])
+                       peak_mem_mb=90.0),
+                  dict(model='drn', mode='fp32', loop='train_py', status='ok', throughput_ips=8,
+                       peak_mem_mb=100.0)])
 
 
 def test_ratios_against_the_baseline():
@@ -102,8 +104,9 @@ def test_ratios_against_the_baseline():
     assert rows['drn', 'amp_cl']['speedup_vs_fp32'] == 2.5
     assert rows['fcn', 'amp_cl']['throughput_vs_baseline'] == 1.0
     assert 'throughput_vs_baseline' not in rows['fcn', 'amp_cl_compile']  # failed: no ratio
-    runner = results['training'][0]
-    assert runner['runner_vs_bare'] == pytest.approx(0.9)
+    runner, bare, train_py = results['training']
+    assert runner['vs_bare'] == pytest.approx(0.9) and train_py['vs_bare'] == pytest.approx(0.8)
+    assert 'vs_bare' not in bare
     assert runner['throughput_vs_baseline'] is None  # the baseline was not trained
     assert add_ratios(fake_results(), 'drn')['models'][0]['params_vs_baseline'] == 1.0
     with pytest.raises(ValueError, match='matches'):
@@ -193,7 +196,7 @@ def test_cpu_run_training_rows(cpu_run):
     results = cpu_run[0]
     rows = {(r['model'], r['loop']): r for r in results['training']}
     assert set(rows) == {(m['name'], loop) for m in results['models']
-                         for loop in ('runner', 'bare')}
+                         for loop in ('runner', 'bare', 'train_py')}
     for (model, loop), r in rows.items():
         assert r['status'] == 'ok' and r['mode'] == 'fp32', r
         assert r['batch'] == r['batch_requested'] == 2 and r['size'] == [16, 32]
@@ -203,6 +206,12 @@ def test_cpu_run_training_rows(cpu_run):
         base = rows[results['baseline'], loop]
         assert r['throughput_vs_baseline'] == pytest.approx(r['throughput_ips']
                                                             / base['throughput_ips'])
-        if loop == 'runner':
-            assert r['runner_vs_bare'] == pytest.approx(
+        if loop == 'bare':
+            assert 'vs_bare' not in r
+        else:
+            assert r['vs_bare'] == pytest.approx(
                 r['throughput_ips'] / rows[model, 'bare']['throughput_ips'])
+        if loop == 'train_py':  # mmengine's IterTimerHook measured the wait for batches
+            assert 0 <= r['data_ms'] < ms['median'] and r['first_call_s'] > 0
+        else:
+            assert 'data_ms' not in r
