@@ -1,4 +1,4 @@
-# DRN-D-22, the authors' recipe, on the fast path (see docs/performance.md):
+# DRN-D-22, the authors' recipe, on the fast path (see docs/benchmarks.md):
 # - bf16 mixed precision training (BF16OptimWrapper: no loss scaling) and bf16 autocast in validation and
 #   test (AmpValLoop / AmpTestLoop: bf16 where supported, else fp16);
 # - channels_last (NHWC) model and inputs (ChannelsLastHook).

@@ -414,26 +414,33 @@ def measure_training(base: nn.Module, cfg, mode: Mode, loop: str, device: torch.
     if loop == 'runner' and mode.dtype(device.type) == torch.float16 and device.type != 'cuda':
         return dict(status='skipped',
                     reason="fp16 training uses mmengine's AmpOptimWrapper, which needs a GPU")
-    batch = settings.train_batch
-    while True:
+    def attempt(batch):
         model = copy.deepcopy(base).to(device).train()
         if mode.channels_last:
             to_channels_last(model)
+        step = _STEP_BUILDERS[loop](model, mode, batch, device, cfg, settings)
+        return time_calls(step, device, settings.warmup, settings.repeats, settings.train_iters)
+
+    batch, timing = halve_batch_until_it_fits(settings.train_batch, attempt,
+                                              lambda: _release(device, mode.compile))
+    return dict(status='ok', batch=batch, step_ms=timing['ms'],
+                first_call_s=timing['first_call_s'], peak_mem_mb=timing['peak_mem_mb'],
+                throughput_ips=batch / (timing['ms']['median'] / 1e3))
+
+
+def halve_batch_until_it_fits(batch: int, attempt: Callable[[int], object],
+                              release: Callable[[], None]):
+    """``(batch, attempt(batch))``, halving ``batch`` while ``attempt`` runs out of GPU memory
+    (at batch 1 the error is raised); ``release()`` runs after every attempt."""
+    while True:
         try:
-            step = _STEP_BUILDERS[loop](model, mode, batch, device, cfg, settings)
-            timing = time_calls(step, device, settings.warmup, settings.repeats,
-                                settings.train_iters)
-            break
+            return batch, attempt(batch)
         except torch.OutOfMemoryError:
             if batch == 1:
                 raise
             batch //= 2
         finally:
-            step = model = None
-            _release(device, mode.compile)
-    return dict(status='ok', batch=batch, step_ms=timing['ms'],
-                first_call_s=timing['first_call_s'], peak_mem_mb=timing['peak_mem_mb'],
-                throughput_ips=batch / (timing['ms']['median'] / 1e3))
+            release()
 
 
 # ---------------------------------------------------------------------------------- orchestration

@@ -24,7 +24,6 @@ reported alone as ``first_call_s``. ``data_ms`` is the median of mmengine's ``da
 wait for the next batch) over the timed iterations.
 """
 import copy
-import logging
 import os.path as osp
 import tempfile
 import time
@@ -129,38 +128,24 @@ def _data_ms(runner, timed: int) -> float:
 def measure_train_py(cfg, mode, device: torch.device, settings) -> Dict[str, object]:
     """Images per second through the Runner of ``tools/train.py`` (see the module docstring);
     halves the batch while it does not fit in GPU memory."""
-    from .measure import _release, summarize
+    from .measure import _release, halve_batch_until_it_fits, summarize
     if device.type == 'cpu' and torch.cuda.is_available():
         return dict(status='skipped', reason='the Runner trains on the GPU when there is one: '
                     'time the train_py loop with --device cuda')
     if mode.dtype(device.type) == torch.float16 and device.type != 'cuda':
         return dict(status='skipped',
                     reason="fp16 training uses mmengine's AmpOptimWrapper, which needs a GPU")
-    batch = settings.train_batch
-    quiet = logging.getLogger('py.warnings')
-    while True:
-        runner = None
-        try:
-            with tempfile.TemporaryDirectory(prefix='drn_bench_') as work_dir:
-                runner, timer = build_train_py_runner(cfg, mode, batch, settings, work_dir)
-                level = quiet.level
-                quiet.setLevel(logging.ERROR)
-                try:
-                    runner.train()
-                finally:
-                    quiet.setLevel(level)
-                samples = timer.per_iter_s()
-                peak = (torch.cuda.max_memory_allocated(device) / 2**20
-                        if device.type == 'cuda' else None)
-                data_ms = _data_ms(runner, settings.repeats * settings.train_iters)
-            break
-        except torch.OutOfMemoryError:
-            if batch == 1:
-                raise
-            batch //= 2
-        finally:
-            runner = None
-            _release(device, mode.compile)
+    def attempt(batch):
+        with tempfile.TemporaryDirectory(prefix='drn_bench_') as work_dir:
+            runner, timer = build_train_py_runner(cfg, mode, batch, settings, work_dir)
+            runner.train()
+            peak = (torch.cuda.max_memory_allocated(device) / 2**20
+                    if device.type == 'cuda' else None)
+            return timer, peak, _data_ms(runner, settings.repeats * settings.train_iters)
+
+    batch, (timer, peak, data_ms) = halve_batch_until_it_fits(
+        settings.train_batch, attempt, lambda: _release(device, mode.compile))
+    samples = timer.per_iter_s()
     if len(samples) != settings.repeats:
         raise RuntimeError(f'the Runner ran {timer.count} iterations; expected '
                            f'{settings.warmup + settings.repeats * settings.train_iters}')
