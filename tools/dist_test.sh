@@ -3,27 +3,4 @@
 #   bash tools/dist_test.sh [--nnodes N] [--node-rank R] [--master-addr ADDR] [--master-port P] \
 #       CONFIG CHECKPOINT GPUS_PER_NODE [test.py args...]
 # Options and environment variables as tools/dist_train.sh.
-set -euo pipefail
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-while [[ $# -gt 0 && $1 == --* ]]; do
-    case $1 in
-        --nnodes) NNODES=$2 ;;
-        --node-rank) NODE_RANK=$2 ;;
-        --master-addr) MASTER_ADDR=$2 ;;
-        --master-port) PORT=$2 ;;
-        *) echo "dist_test.sh: unknown option $1" >&2; exit 2 ;;
-    esac
-    shift 2
-done
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-shift 3
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" exec "${PYTHON:-python}" -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" --master_port="$PORT" \
-    "$ROOT/tools/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/dist_launch.sh" test.py 2 "$@"

@@ -186,3 +186,35 @@ def test_cpu_process_group_from_slurm_environment(monkeypatch):
         assert os.environ['RANK'] == '0' and os.environ['LOCAL_RANK'] == '0'
     finally:
         dist.destroy_process_group()
+
+
+def test_launch_scripts_pass_arguments_in_order_and_reject_missing_ones(tmp_path):
+    fake = tmp_path / 'srun'
+    fake.write_text('#!/usr/bin/env bash\necho "srun $*"\n')
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH=f'{tmp_path}:{os.environ["PATH"]}', PYTHON='echo')
+
+    def launch(script, *args):
+        return subprocess.run(['bash', osp.join(REPO, 'tools', script), *args],
+                              capture_output=True, text=True, env=env)
+
+    result = launch('slurm_test.sh', 'gpu', 'job', 'cfg.py', 'ckpt.pth', '--tta')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(
+        f'echo -u {REPO}/tools/test.py cfg.py ckpt.pth --launcher slurm --tta')
+    result = launch('dist_test.sh', '--master-port', '1234', 'cfg.py', 'ckpt.pth', '3', '--tta')
+    assert result.returncode == 0, result.stderr
+    assert '--nproc_per_node=3 --master_port=1234' in result.stdout
+    assert result.stdout.strip().endswith(
+        f'{REPO}/tools/test.py cfg.py ckpt.pth --launcher pytorch --tta')
+    result = launch('dist_train.sh', 'cfg.py', '2', '--amp')
+    assert result.stdout.strip().endswith(f'{REPO}/tools/train.py cfg.py --launcher pytorch --amp')
+    for script, args, message in [
+            ('dist_test.sh', ['cfg.py', 'ckpt.pth'], 'dist_test.sh: expected 2 argument(s) for '
+             'test.py, then GPUS_PER_NODE'),
+            ('dist_train.sh', ['--nodes', '2', 'cfg.py', '2'], 'dist_train.sh: unknown option '
+             '--nodes'),
+            ('slurm_train.sh', ['gpu', 'job'], 'slurm_train.sh: expected PARTITION JOB_NAME and 1 '
+             'argument(s) for train.py')]:
+        result = launch(script, *args)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
