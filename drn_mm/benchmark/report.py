@@ -9,12 +9,15 @@ Ratios (added in place by :func:`add_ratios`, None where a side is missing):
 - training row: ``throughput_vs_baseline`` (same mode and loop), ``speedup_vs_fp32`` (same loop),
   ``memory_vs_baseline``, and for the Runner loops (``runner``: ``model.train_step``;
   ``train_py``: the whole Runner of tools/train.py) ``vs_bare`` (this img/s / the bare loop's
-  img/s in the same mode).
+  img/s in the same mode);
+- ``results['targets']``: the performance issue's targets (:mod:`drn_mm.benchmark.targets`).
 """
 import json
 import os
 import os.path as osp
 from typing import Dict, Optional
+
+from .targets import check_targets, targets_markdown
 
 __all__ = ['add_ratios', 'find_baseline', 'to_markdown', 'plot', 'write_outputs']
 
@@ -78,8 +81,8 @@ def add_ratios(results: Dict, baseline: Optional[str] = None) -> Dict:
                                                base and base.get('peak_mem_mb'))
             if kind == 'training' and row['loop'] != 'bare':
                 bare = by_key.get((row['model'], row['mode'], 'bare'))
-                row['vs_bare'] = _ratio(row['throughput_ips'],
-                                               bare and bare['throughput_ips'])
+                row['vs_bare'] = _ratio(row['throughput_ips'], bare and bare['throughput_ips'])
+    results['targets'] = check_targets(results)
     return results
 
 
@@ -160,6 +163,10 @@ def to_markdown(results: Dict) -> str:
             f'| {r["throughput_ips"]:.1f} | {_x(r["throughput_vs_baseline"])} | '
             f'{_x(r["speedup_vs_fp32"])} | {_x(r.get("vs_bare"))} | '
             f'{_f(r.get("data_ms"))} | {_f(r["peak_mem_mb"], "{:.0f}")} |')
+    if results.get('targets'):
+        lines += ['', f'## Targets of the performance issue (set for one H100; measured here on '
+                  f'{results["targets"][0]["device"]})', '',
+                  targets_markdown(results['targets']).rstrip('\n')]
     env_text = ', '.join(f'{k} {v}' for k, v in env.items())
     cudnn = (f'cudnn.benchmark {settings["cudnn_benchmark"]}, ' if env['device'] == 'cuda'
              else '')

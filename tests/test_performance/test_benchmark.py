@@ -142,6 +142,17 @@ def test_cpu_run_writes_json_markdown_and_plot(cpu_run):
     assert markdown in stdout
     for name in ('drn_d_22_cityscapes', 'fcn_r50-d8_4xb2-40k_cityscapes-512x1024'):
         assert name in markdown
+    # the targets, from this run's rows: D-22 vs FCN measured, D-38 not in the run
+    targets = {t['key']: t for t in results['targets']}
+    d22 = {r['mode']: r for r in results['inference']
+           if r['model'] == 'drn_d_22_cityscapes' and r['batch'] == 1}
+    fcn = {r['mode']: r for r in results['inference']
+           if r['model'] == results['baseline'] and r['batch'] == 1}
+    assert targets['d22_fastest_vs_fcn']['value'] == pytest.approx(
+        max(r['throughput_ips'] for r in d22.values())
+        / max(r['throughput_ips'] for r in fcn.values()))
+    assert targets['d38_fastest_vs_fcn']['met'] is None
+    assert '## Targets of the performance issue' in markdown and 'x86_64 (cpu)' in markdown
 
 
 def test_cpu_run_model_fields(cpu_run):
