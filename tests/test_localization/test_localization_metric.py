@@ -233,3 +233,57 @@ def test_metric_says_what_is_missing(tmp_path):
         metric.process(None, [sample.to_dict()])
     with pytest.raises(ValueError, match=r'\[0, 1\]'):
         METRICS.build(dict(type='LocalizationMetric', protocol='cam', threshold=2.0))
+
+
+def _metric_worker(rank, port, root, cams, scores, queue):
+    import torch.distributed as dist
+    from mmengine.dataset import DefaultSampler
+
+    import drn_mm  # noqa: F401
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=2)
+    try:
+        dataset = build(dict(type='ImageNetLocalization', data_root=root, split='val',
+                             pipeline=PIPELINE))
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            metric = METRICS.build(dict(type='LocalizationMetric', protocol='paper',
+                                        threshold=0.0, topk=(1, 5)))
+        # the images this rank sees in a distributed test (5 images: rank 1 gets a padded one)
+        indices = list(DefaultSampler(dataset, shuffle=False))
+        for i in indices:
+            sample = dataset[i]['data_samples']
+            sample.set_field(cams[i], 'pred_cam')
+            sample.set_pred_score(scores[i])
+            metric.process(None, [sample.to_dict()])
+        queue.put((rank, indices, metric.evaluate(len(dataset))))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_metric_over_two_ranks_equals_one_process(tmp_path):
+    """mmengine gathers the per-image results of both ranks (gloo, CPU) and drops the sampler's
+    padding: the errors are those of one process over the 5 images."""
+    import socket
+
+    import torch.multiprocessing as mp
+    root, _, cams, scores = imagenet_case(tmp_path)
+    dataset = build(dict(type='ImageNetLocalization', data_root=root, split='val',
+                         pipeline=PIPELINE))
+    expected, _ = run_metric(dict(type='LocalizationMetric', protocol='paper', threshold=0.0,
+                                  topk=(1, 5)), dataset, cams, scores)
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    ctx = mp.get_context('spawn')
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_metric_worker, args=(r, port, root, cams, scores, queue))
+             for r in range(2)]
+    for p in procs:
+        p.start()
+    results = dict((item[0], item[1:]) for item in (queue.get(timeout=300) for _ in procs))
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert results[0][0] == [0, 2, 4] and results[1][0] == [1, 3, 0]  # padded with image 0
+    for rank in (0, 1):
+        assert results[rank][1] == expected
