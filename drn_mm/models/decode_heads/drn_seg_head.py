@@ -152,9 +152,12 @@ class DRNSegHead(BaseDecodeHead):
         return losses
 
     def predict_by_feat(self, seg_logits, batch_img_metas):
+        """Logits at the (padded) input size, as BaseDecodeHead's; its bilinear resize is left
+        out where the upsampled logits already have that size (it would copy them: a full-
+        resolution pass per image)."""
         meta = batch_img_metas[0]
         if isinstance(meta['img_shape'], torch.Size):  # slide inference
             size = meta['img_shape']
         else:
             size = meta.get('pad_shape', meta['img_shape'])[:2]
-        return super().predict_by_feat(self._fit(seg_logits, size), batch_img_metas)
+        return self._fit(seg_logits, size)

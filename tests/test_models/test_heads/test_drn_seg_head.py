@@ -90,3 +90,35 @@ def test_acc_seg_equals_mmseg_accuracy():
     torch.testing.assert_close(losses['acc_seg'], expected.reshape(()))
     reference = F.cross_entropy(head(feats), labels, ignore_index=255, reduction='none')
     torch.testing.assert_close(losses['loss_ce'], reference.sum() / labels.numel())
+
+
+@pytest.mark.parametrize('upsample', ['deconv', 'bilinear'])
+def test_predict_equals_mmseg_base_head_and_resizes_only_when_needed(upsample, monkeypatch):
+    """predict_by_feat gives BaseDecodeHead's result on the cropped logits (logits at pad_shape)
+    without its resize of logits that already have that size (a full-resolution copy)."""
+    from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+
+    import drn_mm.models.decode_heads.drn_seg_head as module
+    torch.manual_seed(0)
+    head = DRNSegHead(in_channels=4, num_classes=3, upsample=upsample).eval()
+    head.init_weights()
+    calls = []
+    real_resize = module.resize
+    monkeypatch.setattr(module, 'resize', lambda *a, **k: calls.append(1) or real_resize(*a, **k))
+    for size, pad in [((40, 56), (40, 56)), ((37, 50), (37, 50)), ((37, 50), (40, 56))]:
+        feats = (torch.randn(2, 4, 5, 7), )
+        metas = [dict(img_shape=size, pad_shape=pad)] * 2
+        calls.clear()
+        with torch.no_grad():
+            ours = head.predict(feats, metas, None)
+            logits = head(feats)
+            if upsample == 'deconv':  # x8 logits are cropped to the input, not resized
+                logits = logits[..., :pad[0], :pad[1]]
+            reference = BaseDecodeHead.predict_by_feat(head, logits, metas)
+        assert ours.shape == (2, 3, *pad)
+        if upsample == 'deconv':
+            torch.testing.assert_close(ours, reference, rtol=0, atol=0)
+            assert calls == []  # 40x56 exactly, or cropped to 37x50: never resized
+        else:  # stride-8 logits are resized once, as mmseg does
+            torch.testing.assert_close(ours, reference)
+            assert len(calls) == 1
