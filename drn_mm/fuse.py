@@ -155,8 +155,8 @@ def fold_segmentor_checkpoint(config: str, checkpoint: str, out: str,
     import copy
 
     from .apis import load_model_checkpoint
-    from .benchmark.models import build_segmentor, load_benchmark_config
-    model = build_segmentor(load_benchmark_config(config, cfg_options))
+    from .benchmark.models import build_model, load_benchmark_config
+    model = build_model(load_benchmark_config(config, cfg_options))
     load_model_checkpoint(model, checkpoint)
     model.eval()
     before = len(unfolded_batchnorms(model))

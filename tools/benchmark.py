@@ -1,4 +1,5 @@
-"""Measure segmentors from configs side by side: params, FLOPs, inference and training speed.
+"""Measure segmentors (or classifiers) from configs side by side: params, FLOPs, inference and
+training speed.
 
     python tools/benchmark.py configs/drn/drn_d_22_cityscapes.py \\
         configs/baselines/fcn_r50-d8_4xb2-40k_cityscapes-512x1024.py --check-accuracy
@@ -6,7 +7,9 @@
 Writes benchmark.json, benchmark.md and benchmark.png to --out-dir and prints the markdown.
 On a GPU the defaults are Cityscapes sizes (inference 1024x2048 at batch 1 and 4, training
 512x1024 crops at batch 8) and modes fp32, amp_cl, amp_cl_compile (training fp32, amp_cl); on a
-CPU they are tiny (64x128) so a run takes seconds. Modes are a precision (fp32, amp, bf16,
+CPU they are tiny (64x128) so a run takes seconds. mmpretrain classification configs (e.g.
+configs/drn/drn_c_26_8xb32_in1k.py against configs/baselines/resnet18_8xb32_in1k.py) are measured
+the same way in a run of their own, with ImageNet sizes (224x224; batch 1 and 64, training 32). Modes are a precision (fp32, amp, bf16,
 fp16) with flags cl (channels_last), fold (BN folding) and compile, joined by '_'. See
 drn_mm/benchmark/measure.py for what exactly is timed.
 """
@@ -19,7 +22,7 @@ import sys
 from drn_mm.apis import DictAction
 from drn_mm.benchmark import (BenchmarkSettings, add_ratios, default_settings, run_benchmark,
                               to_markdown, write_outputs)
-from drn_mm.benchmark.measure import INFER_PATHS, TRAIN_LOOPS, resolve_device
+from drn_mm.benchmark.measure import INFER_PATHS, TRAIN_LOOPS, common_task, resolve_device
 from drn_mm.benchmark.models import config_name
 from drn_mm.benchmark.report import find_baseline
 
@@ -70,9 +73,9 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def settings_from_args(args) -> BenchmarkSettings:
+def settings_from_args(args, task: str = 'seg') -> BenchmarkSettings:
     device = resolve_device(args.device).type
-    values = default_settings(device)
+    values = default_settings(device, task)
     given = dict(modes=args.modes, train_modes=args.train_modes, train_loops=args.train_loops,
                  infer_size=args.infer_size, infer_batches=args.infer_batch,
                  train_size=args.train_size, train_batch=args.train_batch, warmup=args.warmup,
@@ -90,7 +93,8 @@ def settings_from_args(args) -> BenchmarkSettings:
 
 def main(argv=None):
     args = parse_args(argv)
-    settings = settings_from_args(args)
+    task = common_task(args.configs, args.cfg_options)  # fails early on a missing or mixed config
+    settings = settings_from_args(args, task)
     settings.validate()
     find_baseline([config_name(c) for c in args.configs], args.baseline, args.configs)  # fail early
     os.makedirs(args.out_dir, exist_ok=True)

@@ -15,7 +15,7 @@ import sys
 import torch
 
 from drn_mm.apis import DictAction, load_model_checkpoint
-from drn_mm.benchmark.models import build_segmentor, calibrate_batchnorm, load_benchmark_config
+from drn_mm.benchmark.models import build_model, calibrate_batchnorm, load_benchmark_config
 from drn_mm.export import export_onnx, onnx_parity
 
 
@@ -38,7 +38,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    model = build_segmentor(load_benchmark_config(args.config, args.cfg_options))
+    model = build_model(load_benchmark_config(args.config, args.cfg_options))
     inputs = torch.randn(args.batch, 3, *args.size, generator=torch.Generator().manual_seed(0))
     if args.checkpoint:
         load_model_checkpoint(model, args.checkpoint)

@@ -15,7 +15,7 @@ from typing import Dict
 import torch
 import torch.nn as nn
 
-__all__ = ['count_macs', 'count_flops', 'count_params', 'segmentor_flops']
+__all__ = ['count_macs', 'count_flops', 'count_params', 'model_flops']
 
 
 def _conv_macs(module: nn.Conv2d, inputs, output) -> int:
@@ -76,8 +76,9 @@ def count_params(module: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
-def segmentor_flops(model: nn.Module, size, batch: int = 1) -> Dict[str, object]:
-    """FLOPs of a segmentor's inference graph (``mode='tensor'``) at ``size`` (H, W).
+def model_flops(model: nn.Module, size, batch: int = 1) -> Dict[str, object]:
+    """FLOPs of a segmentor's or classifier's inference graph (``mode='tensor'``) at ``size``
+    (H, W).
 
     Shapes are all it needs, so it runs on a copy of the model on the ``meta`` device (no compute,
     no memory); if some op has no meta kernel it runs on the model's own device instead.

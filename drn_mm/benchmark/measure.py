@@ -1,4 +1,5 @@
-"""Inference and training speed of segmentors, side by side, in several execution modes.
+"""Inference and training speed of segmentors and classifiers, side by side, in several
+execution modes.
 
 A *mode* is a precision plus optional flags joined by ``_``:
 
@@ -6,8 +7,9 @@ A *mode* is a precision plus optional flags joined by ``_``:
   the results' meta), ``amp`` (autocast to bf16 where supported, else fp16), ``bf16``, ``fp16``;
 - ``cl``: channels_last (NHWC) model and inputs (:func:`drn_mm.engine.to_channels_last`);
 - ``fold``: BatchNorm folded into the convs (:func:`drn_mm.fuse.fold_batchnorm`; inference only);
-- ``compile``: ``torch.compile`` (static shapes). Inference compiles ``encode_decode`` (predict
-  path) or ``_forward`` (tensor path); training compiles ``model.train_step`` exactly as mmengine's
+- ``compile``: ``torch.compile`` (static shapes). Inference compiles a segmentor's
+  ``encode_decode`` (predict path) or ``_forward`` (tensor path), a classifier's
+  ``extract_feat`` (backbone and neck; the small head stays eager); training compiles ``model.train_step`` exactly as mmengine's
   Runner does for ``compile=True``.
 
 E.g. ``fp32``, ``amp_cl``, ``amp_cl_compile``, ``amp_cl_fold``.
@@ -15,15 +17,16 @@ E.g. ``fp32``, ``amp_cl``, ``amp_cl_compile``, ``amp_cl_fold``.
 What is timed:
 
 - inference: ``model.predict(inputs, data_samples)`` on preprocessed inputs (what mmseg's
-  benchmark times: backbone, head, resize to the input size, argmax), or with
-  ``infer_path='tensor'`` ``model(inputs, mode='tensor')`` (raw head logits), under
-  ``torch.no_grad()``;
+  benchmark times: backbone, head, resize to the input size, argmax; for a classifier: backbone,
+  head, softmax scores), or with ``infer_path='tensor'`` ``model(inputs, mode='tensor')`` (raw
+  head logits), under ``torch.no_grad()``;
 - training, ``loop='runner'``: ``model.train_step(data, optim_wrapper)``, the step
   tools/train.py's Runner runs (data preprocessor, forward, losses, backward, optimizer step
   through mmengine's OptimWrapper / AmpOptimWrapper built from the config's ``optim_wrapper``),
   on a dataloader-style batch already on the device;
 - training, ``loop='bare'``: the same model and batch in a plain PyTorch loop: forward of the
-  backbone and every head, cross-entropy, backward, ``optimizer.step()`` (the config's optimizer,
+  backbone and every head (decode and auxiliary heads; a classifier's head), cross-entropy,
+  backward, ``optimizer.step()`` (the config's optimizer,
   no param-wise options), ``zero_grad`` (GradScaler only for fp16);
 - training, ``loop='train_py'``: the whole Runner of ``tools/train.py`` (hooks, train loop,
   DataLoader over in-memory crops, optim wrapper), timed per iteration: see
@@ -51,10 +54,10 @@ import torch.nn.functional as F
 from ..engine.hooks import to_channels_last
 from ..engine.loops import amp_dtype
 from ..fuse import fold_batchnorm
-from .flops import count_params, segmentor_flops
-from .models import (build_segmentor, calibrate_batchnorm, config_name, load_benchmark_config,
-                     predict_batch, train_batch)
-from .published import published_miou
+from .flops import count_params, model_flops
+from .models import (TASKS, build_model, calibrate_batchnorm, config_name, config_task,
+                     load_benchmark_config, model_task, num_classes, predict_batch, train_batch)
+from .published import published
 
 __all__ = ['Mode', 'parse_mode', 'BenchmarkSettings', 'default_settings', 'time_calls',
            'measure_inference', 'measure_training', 'run_benchmark']
@@ -143,8 +146,18 @@ class BenchmarkSettings:
                 raise ValueError(f'sizes are (height, width), each >= 8; got {tuple(size)}')
 
 
-def default_settings(device: str) -> Dict[str, object]:
-    """Defaults per device: full Cityscapes sizes on a GPU, tiny ones (seconds) on a CPU."""
+def default_settings(device: str, task: str = 'seg') -> Dict[str, object]:
+    """Defaults per device and task: full Cityscapes / ImageNet sizes on a GPU, tiny ones
+    (seconds) on a CPU."""
+    if task == 'cls':
+        if device == 'cuda':
+            return dict(infer_size=(224, 224), infer_batches=(1, 64), train_size=(224, 224),
+                        train_batch=32, modes=('fp32', 'amp_cl', 'amp_cl_compile'),
+                        train_modes=('fp32', 'amp_cl'), warmup=3, repeats=5, infer_iters=5,
+                        train_iters=5)
+        return dict(infer_size=(64, 64), infer_batches=(1, 2), train_size=(64, 64),
+                    train_batch=2, modes=('fp32', 'amp_cl'), train_modes=('fp32', ), warmup=2,
+                    repeats=3, infer_iters=1, train_iters=1)
     if device == 'cuda':
         return dict(infer_size=(1024, 2048), infer_batches=(1, 4), train_size=(512, 1024),
                     train_batch=8, modes=('fp32', 'amp_cl', 'amp_cl_compile'),
@@ -243,7 +256,10 @@ def prepare_inference_model(base: nn.Module, mode: Mode, device: torch.device,
     if mode.channels_last:
         to_channels_last(model)
     if mode.compile:
-        target = 'encode_decode' if settings.infer_path == 'predict' else '_forward'
+        if model_task(model) == 'cls':
+            target = 'extract_feat'
+        else:
+            target = 'encode_decode' if settings.infer_path == 'predict' else '_forward'
         setattr(model, target, _compile(getattr(model, target), settings))
     return model
 
@@ -255,13 +271,15 @@ def _infer_call(model, inputs, data_samples, path):
 
 
 def _logits(output, path) -> torch.Tensor:
+    """Segmentation logits (N, C, H, W), or classification scores / logits (N, C)."""
     if path == 'predict':
-        return torch.stack([sample.seg_logits.data for sample in output]).float()
+        return torch.stack([sample.seg_logits.data if hasattr(sample, 'seg_logits') else
+                            sample.pred_score for sample in output]).float()
     return output.float()
 
 
 def compare_outputs(output: torch.Tensor, reference: torch.Tensor) -> Dict[str, float]:
-    """Errors of ``output`` against ``reference`` logits (N, C, H, W).
+    """Errors of ``output`` against ``reference`` logits (N, C, H, W) or (N, C).
 
     ``max_rel_err`` is max |output - reference| / max |reference|; ``label_agreement`` the
     fraction of pixels with the same argmax class.
@@ -323,6 +341,8 @@ def _optim_wrapper_cfg(cfg, mode: Mode, device: torch.device) -> dict:
 
 
 def _heads(model) -> List[nn.Module]:
+    if model_task(model) == 'cls':
+        return [model.head]
     heads = [model.decode_head]
     aux = getattr(model, 'auxiliary_head', None)
     if isinstance(aux, nn.ModuleList):
@@ -333,7 +353,7 @@ def _heads(model) -> List[nn.Module]:
 
 
 def _loss_weight(head) -> float:
-    loss = head.loss_decode
+    loss = getattr(head, 'loss_decode', None) or head.loss_module
     if isinstance(loss, nn.ModuleList):
         loss = loss[0]
     return float(getattr(loss, 'loss_weight', 1.0))
@@ -343,10 +363,11 @@ def _runner_step(model, mode, batch, device, cfg, settings):
     """``model.train_step(data, optim_wrapper)`` as tools/train.py's Runner runs it."""
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import DefaultScope
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    task = model_task(model)
+    with DefaultScope.overwrite_default_scope(TASKS[task]):
         optim_wrapper = build_optim_wrapper(model, _optim_wrapper_cfg(cfg, mode, device))
-    data = train_batch(batch, settings.train_size, model.decode_head.num_classes, device,
-                       settings.seed)
+    data = train_batch(batch, settings.train_size, num_classes(model), device, settings.seed,
+                       task=task)
     if mode.compile:  # as mmengine's Runner._maybe_compile('train_step')
         model.train_step = _compile(model.train_step, settings)
     return lambda: model.train_step(data, optim_wrapper)
@@ -357,14 +378,19 @@ def _bare_step(model, mode, batch, device, cfg, settings):
     from mmengine.registry import OPTIMIZERS
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = OPTIMIZERS.build(dict(cfg.optim_wrapper.optimizer, params=params))
-    data = train_batch(batch, settings.train_size, model.decode_head.num_classes, device,
-                       settings.seed)
+    task = model_task(model)
+    data = train_batch(batch, settings.train_size, num_classes(model), device, settings.seed,
+                       task=task)
     with torch.no_grad():
         data = model.data_preprocessor(data, True)
     x = data['inputs']
     if mode.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    labels = torch.cat([s.gt_sem_seg.data for s in data['data_samples']]).long()
+    samples = data['data_samples']
+    if task == 'seg':
+        labels = torch.cat([s.gt_sem_seg.data for s in samples]).long()
+    else:
+        labels = torch.cat([s.gt_label for s in samples]).long()
     heads = [(head, _loss_weight(head)) for head in _heads(model)]
 
     def forward_loss(x, labels):
@@ -372,11 +398,11 @@ def _bare_step(model, mode, batch, device, cfg, settings):
         loss = 0
         for head, weight in heads:
             logits = head(feats)
-            if logits.shape[-2:] != labels.shape[-2:]:
+            if task == 'seg' and logits.shape[-2:] != labels.shape[-2:]:
                 logits = F.interpolate(logits, size=labels.shape[-2:], mode='bilinear',
                                        align_corners=head.align_corners)
-            loss = loss + weight * F.cross_entropy(logits, labels,
-                                                   ignore_index=head.ignore_index)
+            loss = loss + weight * F.cross_entropy(
+                logits, labels, ignore_index=getattr(head, 'ignore_index', -100))
         return loss
 
     if mode.compile:
@@ -487,7 +513,9 @@ DEFINITIONS = {
                 '(BN statistics calibrated on the input): deep random nets amplify rounding and '
                 'their logits are near ties, so compare a mode with the fp32 row, whose error '
                 'is that of TF32 alone (PyTorch enables it for cuDNN convs by default)',
-    'published_miou': 'published Cityscapes val mIoU of this config (not measured here)',
+    'published': 'published accuracy of this config, not measured here: Cityscapes val mIoU '
+                 '(segmentation) or ImageNet-1k val top-1 accuracy (classification); '
+                 'published_metric and published_source say which and where from',
 }
 
 
@@ -506,12 +534,13 @@ def _guarded(what: str, fn, log):
 
 def _model_entry(name: str, config: str, base: nn.Module, flops_size) -> Dict[str, object]:
     aux = getattr(base, 'auxiliary_head', None)
-    published = published_miou(name)
-    return dict(name=name, config=config, params=count_params(base),
+    known = published(name)
+    return dict(name=name, config=config, task=model_task(base), params=count_params(base),
                 params_infer=count_params(base) - (count_params(aux) if aux is not None else 0),
-                flops=segmentor_flops(base, flops_size),
-                published_miou=published.miou if published else None,
-                published_source=published.source if published else None)
+                flops=model_flops(base, flops_size),
+                published=known.value if known else None,
+                published_metric=known.metric if known else None,
+                published_source=known.source if known else None)
 
 
 def _inference_rows(name, base, device, settings, log) -> List[Dict[str, object]]:
@@ -551,6 +580,18 @@ def _training_rows(name, base, cfg, device, settings, log) -> List[Dict[str, obj
     return rows
 
 
+def common_task(configs: Sequence[str], cfg_options: Optional[dict] = None) -> str:
+    """The task ('seg' or 'cls') all ``configs`` share; a ValueError if they mix tasks (their
+    sizes, metrics and baselines differ: measure them in separate runs)."""
+    tasks = {config: config_task(load_benchmark_config(config, cfg_options), config)
+             for config in configs}
+    if len(set(tasks.values())) > 1:
+        by_task = {t: [c for c, ct in tasks.items() if ct == t] for t in sorted(set(tasks.values()))}
+        raise ValueError('segmentation and classification configs cannot share a run (sizes and '
+                         f'baselines differ); run them separately: {by_task}')
+    return next(iter(tasks.values()))
+
+
 def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
                   cfg_options: Optional[dict] = None, log=_log,
                   on_model_done: Optional[Callable[[Dict], None]] = None) -> Dict[str, object]:
@@ -558,6 +599,7 @@ def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
     :mod:`drn_mm.benchmark.report` for ratios and output files). ``on_model_done(results)`` is
     called after each config (e.g. to save partial results of a long run)."""
     settings.validate()
+    common_task(configs, cfg_options)
     device = resolve_device(settings.device)
     settings.device = device.type
     if device.type == 'cuda':
@@ -574,10 +616,10 @@ def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
         name = config_name(config)
         log(f'{name}: building')
         cfg = load_benchmark_config(config, cfg_options)
-        base = build_segmentor(cfg, seed=settings.seed, crop_size=settings.train_size)
+        base = build_model(cfg, seed=settings.seed, crop_size=settings.train_size)
         results['models'].append(_model_entry(name, config, base, flops_size))
         base.to(device)
-        calibrate_batchnorm(base, predict_batch(base, 1, settings.infer_size, settings.seed)[0])
+        calibrate_batchnorm(base, predict_batch(base, 2, settings.infer_size, settings.seed)[0])
         results['inference'] += _inference_rows(name, base, device, settings, log)
         results['training'] += _training_rows(name, base, cfg, device, settings, log)
         del base

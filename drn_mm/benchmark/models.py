@@ -1,9 +1,12 @@
-"""Segmentors built from configs (drn_mm's or OpenMMLab's) and synthetic batches to run them on.
+"""Models built from configs (drn_mm's or OpenMMLab's) and synthetic batches to run them on.
 
-Nothing is downloaded: ``pretrained`` and every ``init_cfg`` of type 'Pretrained' are dropped and
+Two tasks: segmentation (mmseg configs, ``default_scope='mmseg'``: segmentors such as
+``EncoderDecoder``) and classification (mmpretrain configs, ``default_scope='mmpretrain'``:
+``ImageClassifier``). Nothing is downloaded: ``pretrained`` and every ``init_cfg`` of type 'Pretrained' are dropped and
 the model keeps its config's random initialization (weights do not change speed). SyncBN becomes
 BN, as in a single-process run.
 """
+import importlib
 import logging
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
@@ -14,8 +17,12 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from torch.nn.modules.batchnorm import _BatchNorm
 
-__all__ = ['config_name', 'load_benchmark_config', 'build_segmentor', 'calibrate_batchnorm',
-           'predict_batch', 'train_batch', 'synthetic_images']
+__all__ = ['TASKS', 'config_name', 'config_task', 'model_task', 'num_classes',
+           'load_benchmark_config', 'build_model', 'calibrate_batchnorm', 'predict_batch',
+           'train_batch', 'synthetic_images']
+
+#: task -> the OpenMMLab library (= default scope) its configs and models belong to
+TASKS = {'seg': 'mmseg', 'cls': 'mmpretrain'}
 
 
 def config_name(config: str) -> str:
@@ -49,29 +56,51 @@ def load_benchmark_config(config: str, cfg_options: Optional[dict] = None) -> Co
     return cfg
 
 
-def build_segmentor(cfg: Config, seed: int = 0,
-                    crop_size: Optional[Sequence[int]] = None) -> nn.Module:
-    """Build ``cfg.model`` with mmseg's registry on the CPU, randomly initialized, with BN.
+def config_task(cfg: Config, config: str = '') -> str:
+    """'seg' for an mmseg config, 'cls' for an mmpretrain one (by ``default_scope``)."""
+    scope = cfg.get('default_scope', 'mmseg')
+    for task, library in TASKS.items():
+        if scope == library:
+            return task
+    raise ValueError(f'{config or "config"}: default_scope={scope!r}; the benchmark measures '
+                     f'mmseg segmentors and mmpretrain classifiers (default_scope one of '
+                     f'{sorted(TASKS.values())})')
+
+
+def model_task(model: nn.Module) -> str:
+    """'seg' for a segmentor (it has a ``decode_head``), else 'cls'."""
+    return 'seg' if hasattr(model, 'decode_head') else 'cls'
+
+
+def num_classes(model: nn.Module) -> int:
+    head = model.decode_head if model_task(model) == 'seg' else model.head
+    return head.num_classes
+
+
+def build_model(cfg: Config, seed: int = 0,
+                crop_size: Optional[Sequence[int]] = None) -> nn.Module:
+    """Build ``cfg.model`` with its library's registry (mmseg or mmpretrain, see
+    :func:`config_task`) on the CPU, randomly initialized, with BN.
 
     Args:
-        crop_size: if the data preprocessor pads training batches to a fixed ``size`` (the
-            config's crop, e.g. mmseg's 512x1024), pad to this size instead.
+        crop_size: if a segmentor's data preprocessor pads training batches to a fixed ``size``
+            (the config's crop, e.g. mmseg's 512x1024), pad to this size instead.
     """
     import drn_mm  # noqa: F401  (registers drn_mm's modules; baseline configs do not import it)
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import DefaultScope
-    from mmseg.registry import MODELS
-    from mmseg.utils import register_all_modules
 
+    library = TASKS[config_task(cfg)]
     model_cfg = cfg.model.copy()
     _drop_pretrained(model_cfg)
     preprocessor = model_cfg.get('data_preprocessor')
     if preprocessor is not None and preprocessor.get('size') is not None and crop_size:
         preprocessor['size'] = tuple(crop_size)
-    register_all_modules(init_default_scope=False)
+    importlib.import_module(f'{library}.utils').register_all_modules(init_default_scope=False)
+    registry = importlib.import_module(f'{library}.registry').MODELS
     torch.manual_seed(seed)
-    with DefaultScope.overwrite_default_scope('mmseg'):
-        model = MODELS.build(model_cfg)
+    with DefaultScope.overwrite_default_scope(library):
+        model = registry.build(model_cfg)
     model = revert_sync_batchnorm(model)
     logger = MMLogger.get_current_instance()
     level = logger.level
@@ -108,15 +137,26 @@ def synthetic_images(batch: int, size: Sequence[int], device, seed: int = 0) -> 
     return list(images.to(device).unbind(0))
 
 
-def _samples(batch: int, size: Sequence[int], labels: Optional[torch.Tensor] = None):
+def _samples(task: str, batch: int, size: Sequence[int],
+             labels: Optional[torch.Tensor] = None) -> list:
+    """Data samples as the task's ``PackSegInputs`` / ``PackInputs`` make them; ``labels``: (N, H, W)
+    label maps (seg) or (N, ) class indices (cls)."""
     from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
     shape = tuple(int(s) for s in size)
+    if task == 'seg':
+        from mmseg.structures import SegDataSample as Sample
+    else:
+        from mmpretrain.structures import DataSample as Sample
     samples = []
     for i in range(batch):
-        sample = SegDataSample(metainfo=dict(img_shape=shape, ori_shape=shape, pad_shape=shape))
-        if labels is not None:
+        meta = dict(img_shape=shape, ori_shape=shape)
+        if task == 'seg':
+            meta['pad_shape'] = shape
+        sample = Sample(metainfo=meta)
+        if labels is not None and task == 'seg':
             sample.gt_sem_seg = PixelData(data=labels[i:i + 1])
+        elif labels is not None:
+            sample.set_gt_label(int(labels[i]))
         samples.append(sample)
     return samples
 
@@ -126,20 +166,24 @@ def predict_batch(model: nn.Module, batch: int, size: Sequence[int], seed: int =
     """Preprocessed ``(inputs, data_samples)`` for ``model.predict`` / ``model(..., 'tensor')``,
     made by the model's own data preprocessor from random images, on the model's device."""
     device = next(model.parameters()).device
-    data = dict(inputs=synthetic_images(batch, size, device, seed), data_samples=_samples(
-        batch, size))
+    data = dict(inputs=synthetic_images(batch, size, device, seed),
+                data_samples=_samples(model_task(model), batch, size))
     with torch.no_grad():
         data = model.data_preprocessor(data, False)
     return data['inputs'], data['data_samples']
 
 
 def train_batch(batch: int, size: Sequence[int], num_classes: int, device, seed: int = 0,
-                ignore_fraction: float = 0.05) -> dict:
+                ignore_fraction: float = 0.05, task: str = 'seg') -> dict:
     """A dataloader-style training batch on ``device``: ``inputs`` (list of uint8 (3, H, W)) and
-    ``data_samples`` (SegDataSample with ``gt_sem_seg``, random labels, some 255 = ignore), the
-    input of ``model.train_step``."""
+    ``data_samples``, the input of ``model.train_step``. Segmentation: ``SegDataSample`` with
+    ``gt_sem_seg`` (random labels, ``ignore_fraction`` of them 255 = ignore); classification:
+    ``DataSample`` with a random ``gt_label``."""
     gen = torch.Generator().manual_seed(seed + 1)
-    labels = torch.randint(0, num_classes, (batch, *size), generator=gen)
-    labels[torch.rand(batch, *size, generator=gen) < ignore_fraction] = 255
+    if task == 'seg':
+        labels = torch.randint(0, num_classes, (batch, *size), generator=gen)
+        labels[torch.rand(batch, *size, generator=gen) < ignore_fraction] = 255
+    else:
+        labels = torch.randint(0, num_classes, (batch, ), generator=gen)
     return dict(inputs=synthetic_images(batch, size, device, seed),
-                data_samples=_samples(batch, size, labels.to(device)))
+                data_samples=_samples(task, batch, size, labels.to(device)))

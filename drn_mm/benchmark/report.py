@@ -99,6 +99,12 @@ def _stats(ms):
     return f'{ms["median"]:.2f} ({ms["min"]:.2f}–{ms["max"]:.2f})'
 
 
+def _published(model, sep=' ') -> str:
+    if model.get('published') is None:
+        return '–'
+    return f'{model["published"]:.2f} {model["published_metric"]}{sep}(published)'
+
+
 def _status(row):
     return row.get('reason') or row.get('error') or row.get('status')
 
@@ -112,19 +118,18 @@ def to_markdown(results: Dict) -> str:
         f'# Benchmark: {env.get("device_name")} ({env["device"]}), torch {env["torch"]}, '
         f'mmseg {env["mmseg"]}',
         '',
-        f'Baseline for ratios: **{base}**. Published mIoU: Cityscapes val as published '
-        '(not measured here).',
+        f'Baseline for ratios: **{base}**. Published: Cityscapes val mIoU or ImageNet-1k val '
+        'top-1 accuracy as published (not measured here).',
         '',
-        '| model | params (M) | GFLOPs @ {} | params x | GFLOPs x | published mIoU |'.format(
+        '| model | params (M) | GFLOPs @ {} | params x | GFLOPs x | published |'.format(
             'x'.join(map(str, results['models'][0]['flops']['size'])) if results['models']
             else ''),
         '|---|---|---|---|---|---|',
     ]
     for m in results['models']:
-        miou = _f(m['published_miou'], '{:.2f}') + (' (published)' if m['published_miou']
-                                                     else '')
         lines.append(f'| {m["name"]} | {m["params"] / 1e6:.2f} | {m["flops"]["gflops"]:.1f} | '
-                     f'{_x(m["params_vs_baseline"])} | {_x(m["gflops_vs_baseline"])} | {miou} |')
+                     f'{_x(m["params_vs_baseline"])} | {_x(m["gflops_vs_baseline"])} | '
+                     f'{_published(m)} |')
     infer_size = 'x'.join(map(str, settings['infer_size']))
     lines += [
         '', f'## Inference ({settings["infer_path"]} path, {infer_size})', '',
@@ -183,8 +188,9 @@ def to_markdown(results: Dict) -> str:
 
 # ----------------------------------------------------------------------------------------- plot
 def plot(results: Dict, path: str, batch: Optional[int] = None) -> str:
-    """PNG: inference throughput vs GFLOPs per mode (left), published mIoU vs the best
-    throughput (right, configs with a published mIoU). ``batch``: default the smallest."""
+    """PNG: inference throughput vs GFLOPs per mode (left), published accuracy (mIoU or top-1)
+    vs the best throughput (right, configs with a published number). ``batch``: default the
+    smallest."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -205,8 +211,7 @@ def plot(results: Dict, path: str, batch: Optional[int] = None) -> str:
     for name, m in models.items():
         ips = [r['throughput_ips'] for r in rows if r['model'] == name]
         if ips:
-            label = name + (f'\n{m["published_miou"]:.1f} mIoU (published)'
-                            if m['published_miou'] else '')
+            label = name + (f'\n{_published(m)}' if m.get('published') is not None else '')
             ax.annotate(label, (m['flops']['gflops'], max(ips)), fontsize=7,
                         xytext=(4, 4), textcoords='offset points')
     size = 'x'.join(map(str, results['meta']['settings']['infer_size']))
@@ -219,17 +224,20 @@ def plot(results: Dict, path: str, batch: Optional[int] = None) -> str:
     pts = []
     for name, m in models.items():
         ips = [r['throughput_ips'] for r in rows if r['model'] == name]
-        if ips and m['published_miou'] is not None:
-            pts.append((max(ips), m['published_miou'], name))
+        if ips and m.get('published') is not None:
+            pts.append((max(ips), m['published'], name))
     if pts:
         ax2.scatter([p[0] for p in pts], [p[1] for p in pts], c='tab:red')
         for x, y, name in pts:
             ax2.annotate(name, (x, y), fontsize=7, xytext=(4, 4), textcoords='offset points')
     else:
-        ax2.text(0.5, 0.5, 'no config with a published mIoU', ha='center', va='center',
+        ax2.text(0.5, 0.5, 'no config with a published accuracy', ha='center', va='center',
                  transform=ax2.transAxes)
     ax2.set_xlabel(f'best inference throughput, img/s (batch {batch})')
-    ax2.set_ylabel('published Cityscapes val mIoU (not measured here)')
+    metrics = sorted({m['published_metric'] for m in models.values() if m.get('published_metric')})
+    label = {'mIoU': 'Cityscapes val mIoU', 'top-1': 'ImageNet-1k val top-1 accuracy, %'}
+    ax2.set_ylabel('published ' + ' / '.join(label.get(m, m) for m in metrics or ['mIoU'])
+                   + ' (not measured here)')
     ax2.set_title('Published accuracy vs measured speed')
     ax2.grid(alpha=0.3)
     env = results['meta']['environment']

@@ -75,7 +75,10 @@ def _ratio_entry(num, den, kind, missing) -> Dict:
 def check_targets(results: Dict, d22: str = D22, d38: str = D38, fcn: str = FCN) -> List[Dict]:
     """One entry per target: ``key``, ``description``, ``threshold``, ``value`` (the measured
     ratio, or None), ``met`` (bool, or None when not measured), ``detail`` (the rows used, or what
-    is missing) and ``device``."""
+    is missing) and ``device``; an empty list when the run has none of the three models."""
+    measured = {r['model'] for kind in ('inference', 'training') for r in results.get(kind, [])}
+    if not measured & {d22, d38, fcn}:
+        return []  # a run of other models (e.g. classifiers): the targets do not apply
     env = results.get('meta', {}).get('environment', {})
     device = f'{env.get("device_name")} ({env.get("device")})'
     d22_fp32 = next((r for r in _infer_rows(results, d22) if r['mode'] == 'fp32'), None)

@@ -7,8 +7,9 @@ parameter scheduler, sampler seed, visualization, ...), its train loop, a real `
 with the config's sampler, workers and collate function, the data preprocessor, and the optim
 wrapper. Only two things differ from a training run:
 
-- the dataset is :class:`~drn_mm.datasets.InMemorySegDataset`, already decoded and cropped samples held in memory,
-  so the figure measures the training loop and not JPEG decoding or augmentation (which scale with
+- the dataset is :class:`~drn_mm.datasets.InMemorySegDataset` (a classifier:
+  :class:`~drn_mm.datasets.InMemoryClsDataset`), already decoded and cropped samples held in
+  memory, so the figure measures the training loop and not JPEG decoding or augmentation (which scale with
   the CPU cores, not the model);
 - nothing is written but the Runner's log: no checkpoints, no validation (``val_interval`` beyond
   the last iteration).
@@ -33,7 +34,7 @@ from typing import Dict, List, Sequence
 import torch
 from mmengine.hooks import Hook
 
-from .models import _drop_pretrained
+from .models import _drop_pretrained, config_task
 
 __all__ = ['build_train_py_runner', 'measure_train_py']
 
@@ -97,9 +98,12 @@ def build_train_py_runner(cfg, mode, batch: int, settings, work_dir: str):
     cfg.default_hooks = dict(cfg.get('default_hooks', {}), checkpoint=None)
     if cfg.get('visualizer') is not None:  # a global instance per name: a fresh one per runner
         cfg.visualizer = dict(cfg.visualizer, name=f'drn_bench_{osp.basename(work_dir)}')
-    num_classes = cfg.model.decode_head.num_classes
+    task = config_task(cfg)
+    num_classes = (cfg.model.decode_head if task == 'seg' else cfg.model.head).num_classes
+    cfg.log_processor = dict(cfg.get('log_processor', {}), by_epoch=False)  # iteration-based
     loader = dict(cfg.train_dataloader, batch_size=batch)
-    loader['dataset'] = dict(type='InMemorySegDataset', size=tuple(settings.train_size),
+    loader['dataset'] = dict(type=f'InMemory{task.capitalize()}Dataset',
+                             size=tuple(settings.train_size),
                              num_classes=num_classes, num_distinct=max(2, batch),
                              seed=settings.seed)
     if settings.train_workers is not None:

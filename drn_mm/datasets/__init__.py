@@ -21,10 +21,11 @@ if 'mmpretrain' in REGISTRY_MODULES:
 from .checks import DataError, check_seg_dataset  # noqa: E402
 from .loading import LoadCheckedImageFromFile  # noqa: E402
 __all__ += ['DataError', 'check_seg_dataset', 'LoadCheckedImageFromFile']
+from .in_memory import InMemoryClsDataset, InMemoryDataset, InMemorySegDataset  # noqa: E402,F401
+__all__ += ['InMemoryDataset', 'InMemorySegDataset', 'InMemoryClsDataset']
 if 'mmseg' in REGISTRY_MODULES:
-    from .in_memory import InMemorySegDataset  # noqa: F401
     from .loading import LoadCheckedAnnotations  # noqa: F401
-    __all__ += ['InMemorySegDataset', 'LoadCheckedAnnotations']
+    __all__ += ['LoadCheckedAnnotations']
 
 
 def __getattr__(name):

@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from drn_mm.benchmark import (add_ratios, count_macs, parse_mode, segmentor_flops, time_calls)
-from drn_mm.benchmark.models import build_segmentor, load_benchmark_config
+from drn_mm.benchmark import (add_ratios, count_macs, parse_mode, model_flops, time_calls)
+from drn_mm.benchmark.models import build_model, load_benchmark_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DRN = 'configs/drn/drn_d_22_cityscapes.py'
@@ -41,8 +41,8 @@ def test_macs_of_tiny_layers_counted_by_hand():
 @pytest.mark.parametrize('config,gflops', [(DRN, 1091), (BASELINE, 3162)])
 def test_segmentor_flops_match_the_published_counts(config, gflops):
     """drn_reference.md section 9 (1024x2048, batch 1): DRN-D-22 1091, FCN-R50-D8 3162 GFLOPs."""
-    model = build_segmentor(load_benchmark_config(osp.join(REPO, config)))
-    flops = segmentor_flops(model, (1024, 2048))
+    model = build_model(load_benchmark_config(osp.join(REPO, config)))
+    flops = model_flops(model, (1024, 2048))
     assert flops['counted_on'] == 'meta'
     assert flops['gflops'] == pytest.approx(gflops, rel=1e-3)  # the reference rounds up extras
     assert flops['gmacs'] * 2 == pytest.approx(flops['gflops'])
@@ -159,7 +159,8 @@ def test_cpu_run_model_fields(cpu_run):
     results = cpu_run[0]
     models = {m['name']: m for m in results['models']}
     drn, fcn = models['drn_d_22_cityscapes'], models['fcn_r50-d8_4xb2-40k_cityscapes-512x1024']
-    assert drn['published_miou'] == 68.0 and fcn['published_miou'] == 72.25
+    assert drn['published'] == 68.0 and fcn['published'] == 72.25
+    assert drn['published_metric'] == fcn['published_metric'] == 'mIoU' and drn['task'] == 'seg'
     assert 'README' in drn['published_source'] and 'mmsegmentation' in fcn['published_source']
     # the reference's 16,393,752 less its 1000-way fc (513,000), plus the head's 1x1 classifier
     # (9,747) and fixed deconv (4,864)
@@ -226,3 +227,67 @@ def test_cpu_run_training_rows(cpu_run):
             assert 0 <= r['data_ms'] < ms['median'] and r['first_call_s'] > 0
         else:
             assert 'data_ms' not in r
+
+
+# ------------------------------------------------------------------ classification configs
+CLS_DRN = 'configs/drn/drn_c_26_8xb32_in1k.py'
+CLS_BASELINE = 'configs/baselines/resnet18_8xb32_in1k.py'
+
+
+@pytest.fixture(scope='module')
+def cls_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp('bench_cls')
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'benchmark.py'), CLS_DRN, CLS_BASELINE,
+           '--device', 'cpu', '--infer-size', '32', '32', '--infer-batch', '2',
+           '--train-size', '32', '32', '--train-batch', '2', '--modes', 'fp32', 'amp_cl',
+           '--train-modes', 'fp32', '--warmup', '1', '--repeats', '2', '--check-accuracy',
+           '--cpu-threads', '1', '--train-workers', '0', '--out-dir', str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    with open(out / 'benchmark.json') as f:
+        return json.load(f), out
+
+
+def test_cls_run_measures_classifiers_side_by_side(cls_run):
+    results, out = cls_run
+    assert results['baseline'] == 'resnet18_8xb32_in1k'
+    models = {m['name']: m for m in results['models']}
+    drn, resnet = models['drn_c_26_8xb32_in1k'], models['resnet18_8xb32_in1k']
+    assert drn['task'] == resnet['task'] == 'cls'
+    assert drn['params'] == 21_126_584  # the reference's DRN-C-26 with its 1000-way fc
+    assert resnet['params'] == 11_689_512  # torchvision's ResNet-18
+    assert (drn['published'], drn['published_metric']) == (75.1, 'top-1')
+    assert (resnet['published'], resnet['published_metric']) == (69.90, 'top-1')
+    assert 'mmpretrain' in resnet['published_source']
+    assert drn['flops']['gflops'] > resnet['flops']['gflops'] > 0  # stride 8 vs stride 32
+    for r in results['inference']:
+        assert r['status'] == 'ok' and r['batch'] == 2, r
+        assert r['throughput_ips'] == pytest.approx(2 / (r['latency_ms']['median'] / 1e3))
+        if r['mode'] == 'fp32':  # softmax scores of fp32 eager without TF32: identical
+            assert r['accuracy']['max_abs_err'] == 0 and r['accuracy']['label_agreement'] == 1
+    rows = {(r['model'], r['loop']): r for r in results['training']}
+    assert set(rows) == {(m, loop) for m in models for loop in ('runner', 'bare', 'train_py')}
+    for (model, loop), r in rows.items():
+        assert r['status'] == 'ok' and r['batch'] == 2, r
+        if loop != 'bare':
+            assert r['vs_bare'] == pytest.approx(
+                r['throughput_ips'] / rows[model, 'bare']['throughput_ips'])
+    assert results['targets'] == []  # the issue's targets are segmentation ones
+    markdown = (out / 'benchmark.md').read_text()
+    assert '75.10 top-1 (published)' in markdown and '## Targets' not in markdown
+
+
+def test_segmentation_and_classification_configs_cannot_share_a_run():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('benchmark_tool',
+                                                  osp.join(REPO, 'tools', 'benchmark.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    with pytest.raises(ValueError, match='segmentation and classification configs cannot share '
+                       r"a run .*'cls': \['configs/drn/drn_c_26_8xb32_in1k.py'\]"):
+        tool.main([DRN, CLS_DRN, '--device', 'cpu'])
+    with pytest.raises(FileNotFoundError, match='config file not found: nope.py'):
+        tool.main(['nope.py', '--device', 'cpu'])
+    from drn_mm.benchmark import default_settings
+    assert default_settings('cuda', 'cls')['infer_size'] == (224, 224)
+    assert default_settings('cuda', 'seg')['infer_size'] == (1024, 2048)

@@ -10,7 +10,7 @@ import torch
 import onnx  # noqa: F401,E402  (in setup.py's tests extra)
 import onnxruntime  # noqa: F401,E402
 
-from drn_mm.benchmark.models import (build_segmentor, calibrate_batchnorm,  # noqa: E402
+from drn_mm.benchmark.models import (build_model, calibrate_batchnorm,  # noqa: E402
                                      load_benchmark_config)
 from drn_mm.export import export_onnx, onnx_parity  # noqa: E402
 
@@ -29,7 +29,7 @@ CONFIGS = {
 
 def tiny_segmentor(name):
     config, options = CONFIGS[name]
-    model = build_segmentor(load_benchmark_config(osp.join(REPO, config), options))
+    model = build_model(load_benchmark_config(osp.join(REPO, config), options))
     gen = torch.Generator().manual_seed(0)
     return calibrate_batchnorm(model, torch.randn(2, 3, 64, 96, generator=gen))
 

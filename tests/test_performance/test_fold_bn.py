@@ -76,7 +76,7 @@ def test_fold_keeps_discarded_projection_out_of_the_compute():
 
 
 def build_segmentor(config, options):
-    from drn_mm.benchmark.models import build_segmentor as build, load_benchmark_config
+    from drn_mm.benchmark.models import build_model as build, load_benchmark_config
     return build(load_benchmark_config(osp.join(REPO, config), options))
 
 

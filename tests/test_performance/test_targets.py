@@ -72,3 +72,7 @@ def test_add_ratios_adds_the_targets():
                           flops=dict(gflops=3.0))]
     add_ratios(res)
     assert by_key(res['targets'])['d22_fastest_vs_fcn']['value'] == pytest.approx(2.0)
+
+
+def test_runs_without_the_target_models_have_no_targets():
+    assert check_targets(results([infer('resnet18_8xb32_in1k', 'fp32', 80)])) == []

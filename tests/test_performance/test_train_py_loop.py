@@ -91,3 +91,21 @@ def test_measure_train_py_row():
     assert 0 <= row['data_ms'] < ms['median']
     fp16 = measure_train_py(cfg, parse_mode('fp16'), torch.device('cpu'), settings())
     assert fp16['status'] == 'skipped' and 'GPU' in fp16['reason']
+
+
+def test_train_py_trains_a_classifier_through_its_runner(tmp_path):
+    from drn_mm.datasets import InMemoryClsDataset
+    cfg = load_benchmark_config(osp.join(REPO, 'configs/drn/drn_c_26_8xb32_in1k.py'))
+    runner, timer = build_train_py_runner(cfg, parse_mode('fp32'), 2,
+                                          settings(train_size=(32, 32), repeats=2, train_iters=1),
+                                          str(tmp_path))
+    hooks = [type(h).__name__ for h in runner.hooks]
+    assert 'VisualizationHook' in hooks and 'IterTimerHook' in hooks  # mmpretrain's runtime
+    runner.train()
+    assert timer.count == 2 + 2 == runner.iter and len(timer.per_iter_s()) == 2
+    dataset = runner.train_dataloader.dataset
+    assert isinstance(dataset, InMemoryClsDataset)
+    sample = dataset[0]['data_samples']
+    assert sample.gt_label.shape == (1, ) and 0 <= int(sample.gt_label) < 1000
+    with pytest.raises(ValueError, match='InMemoryClsDataset: size must be'):
+        InMemoryClsDataset((32, ), num_classes=5)
