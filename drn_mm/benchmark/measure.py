@@ -40,6 +40,7 @@ calls (CUDA only).
 """
 import contextlib
 import copy
+import importlib
 import gc
 import time
 import traceback
@@ -480,11 +481,11 @@ def _environment(device: torch.device) -> Dict[str, object]:
     env = dict(python=platform.python_version(), torch=torch.__version__,
                mmengine=mmengine.__version__, mmseg=mmseg.__version__, drn_mm=__version__,
                device=device.type, cpu_threads=torch.get_num_threads())
-    try:
-        import mmcv
-        env['mmcv'] = mmcv.__version__
-    except ImportError:
-        pass
+    for library in ('mmcv', 'mmpretrain'):
+        try:
+            env[library] = importlib.import_module(library).__version__
+        except ImportError:
+            pass
     if device.type == 'cuda':
         env.update(device_name=torch.cuda.get_device_name(device),
                    cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version(),
