@@ -1,12 +1,15 @@
-"""Shared test helpers (imported by tests; pytest collects nothing here)."""
-import torch
+"""Shared test helpers (imported by tests; pytest collects nothing here).
 
-from drn_mm.checkpoint import convert_drn_state_dict
-from drn_mm.models import DRN
+drn_mm is imported inside the helpers that need it: spawned test workers import their test
+module, and with it this one, and some of them must stay light.
+"""
+import torch
 
 
 def build_fixture_backbone(entry, **kwargs):
     """DRN of a fixture entry's architecture, with the fixture's weights, in eval mode."""
+    from drn_mm.checkpoint import convert_drn_state_dict
+    from drn_mm.models import DRN
     preset = {('C', 'BasicBlock'): 'C-26', ('C', 'Bottleneck'): 'C-58',
               ('D', 'BasicBlock'): 'D-22', ('D', 'Bottleneck'): 'D-54'}[(entry['arch'],
                                                                         entry['block'])]
@@ -44,3 +47,29 @@ def assert_close_scaled(actual, expected, tol=1e-5, what=''):
     scale = expected.abs().max().clamp_min(1e-12)
     err = (actual - expected).abs().max() / scale
     assert err <= tol, f'{what}: max abs diff {err.item():.3g} x scale {scale.item():.3g}'
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run_two_ranks(worker, *args, timeout=300):
+    """Run ``worker(rank, port, *args, queue)`` in two spawned processes (a gloo group on
+    ``port``); each puts ``(rank, ...)`` on the queue. Returns ``{rank: (...)}`` once both exit
+    cleanly."""
+    import torch.multiprocessing as mp
+    ctx = mp.get_context('spawn')
+    queue = ctx.Queue()
+    port = free_port()
+    procs = [ctx.Process(target=worker, args=(rank, port, *args, queue)) for rank in range(2)]
+    for p in procs:
+        p.start()
+    results = dict((item[0], item[1:]) for item in (queue.get(timeout=timeout) for _ in procs))
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    return results

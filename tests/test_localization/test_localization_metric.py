@@ -8,6 +8,7 @@ import torch
 from mmengine.registry import DefaultScope
 
 import drn_mm  # noqa: F401
+from helpers import run_two_ranks
 from loc_data import make_cub, make_imagenet_val
 
 import mmpretrain  # noqa: F401,E402  (required: drn_mm's tests need both libraries)
@@ -263,27 +264,12 @@ def _metric_worker(rank, port, root, cams, scores, queue):
 def test_metric_over_two_ranks_equals_one_process(tmp_path):
     """mmengine gathers the per-image results of both ranks (gloo, CPU) and drops the sampler's
     padding: the errors are those of one process over the 5 images."""
-    import socket
-
-    import torch.multiprocessing as mp
     root, _, cams, scores = imagenet_case(tmp_path)
     dataset = build(dict(type='ImageNetLocalization', data_root=root, split='val',
                          pipeline=PIPELINE))
     expected, _ = run_metric(dict(type='LocalizationMetric', protocol='paper', threshold=0.0,
                                   topk=(1, 5)), dataset, cams, scores)
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-    ctx = mp.get_context('spawn')
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_metric_worker, args=(r, port, root, cams, scores, queue))
-             for r in range(2)]
-    for p in procs:
-        p.start()
-    results = dict((item[0], item[1:]) for item in (queue.get(timeout=300) for _ in procs))
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+    results = run_two_ranks(_metric_worker, root, cams, scores)
     assert results[0][0] == [0, 2, 4] and results[1][0] == [1, 3, 0]  # padded with image 0
     for rank in (0, 1):
         assert results[rank][1] == expected

@@ -3,7 +3,6 @@ import glob
 import json
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
@@ -57,12 +56,6 @@ def run(cmd, check=True, env=None, timeout=300):
         raise AssertionError(f'{cmd[:4]} failed ({result.returncode}):\n'
                              f'{result.stdout[-3000:]}\n{result.stderr[-6000:]}')
     return result
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def load_state(path):

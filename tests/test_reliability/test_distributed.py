@@ -11,9 +11,10 @@ import pytest
 import torch
 import torch.nn as nn
 
+from helpers import free_port, run_two_ranks
 from reliability_utils import (DEMO_CONFIG, GLOBAL_BATCH, LOSS_RTOL, MAX_ITERS, REPO,
-                               WEIGHT_ATOL, WEIGHT_RTOL, compare_weights, free_port, load_state,
-                               run, train_losses, train_options, val_metrics)
+                               WEIGHT_ATOL, WEIGHT_RTOL, compare_weights, load_state, run,
+                               train_losses, train_options, val_metrics)
 
 NPROC = 2
 
@@ -126,19 +127,9 @@ def _sync_bn_worker(rank, port, x, queue):
 
 
 def test_cpu_sync_batchnorm_over_two_ranks_equals_batchnorm_over_the_whole_batch():
-    import torch.multiprocessing as mp
     torch.manual_seed(0)
     x = torch.randn(4, 3, 5, 6)
-    ctx = mp.get_context('spawn')
-    queue = ctx.Queue()
-    port = free_port()
-    procs = [ctx.Process(target=_sync_bn_worker, args=(r, port, x, queue)) for r in range(2)]
-    for p in procs:
-        p.start()
-    results = dict((item[0], item[1:]) for item in (queue.get(timeout=120) for _ in procs))
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+    results = run_two_ranks(_sync_bn_worker, x, timeout=120)
     bn = nn.BatchNorm2d(3)
     bn.weight.data = torch.tensor([1.0, 2.0, 0.5])
     whole = x.clone().requires_grad_()
