@@ -14,6 +14,6 @@ start=$(date +%s)
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK"
 CKPT=$(cat "$WORK/last_checkpoint")
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK/test" --out "$WORK/predictions" \
-    | tee "$WORK/test_metrics.json"
+    --metrics-out "$WORK/test_metrics.json"
 "$PY" tools/show_predictions.py "$CONFIG" "$CKPT" --out "$WORK/demo_predictions.png" --num 4
 echo "demo finished in $(( $(date +%s) - start )) s (after set-up): metrics in $WORK/test_metrics.json, picture $WORK/demo_predictions.png"

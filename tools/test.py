@@ -3,6 +3,7 @@
     python tools/test.py configs/drn/drn_d_22_cityscapes.py drn_d_22_cityscapes.pth
     python tools/test.py CONFIG CHECKPOINT --tta        # the reference's multi-scale test
     python tools/test.py CONFIG CHECKPOINT --out preds/ # also write predicted label maps
+    python tools/test.py CONFIG CHECKPOINT --metrics-out metrics.json
 """
 import argparse
 import json
@@ -18,6 +19,7 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='where the test logs go')
     parser.add_argument('--out', help='directory for predicted label maps (PNG)')
     parser.add_argument('--tta', action='store_true', help='multi-scale test time augmentation')
+    parser.add_argument('--metrics-out', help='also write the metrics to this JSON file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -31,7 +33,11 @@ def main(argv=None):
     cfg = load_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
                       launcher=args.launcher)
     metrics = test(cfg, args.checkpoint, tta=args.tta, out=args.out)
-    print(json.dumps({k: float(v) if hasattr(v, "__float__") else v for k, v in metrics.items()}))
+    metrics = {k: float(v) if hasattr(v, '__float__') else v for k, v in metrics.items()}
+    print(json.dumps(metrics))
+    if args.metrics_out:
+        with open(args.metrics_out, 'w') as f:
+            json.dump(metrics, f, indent=1)
 
 
 if __name__ == '__main__':

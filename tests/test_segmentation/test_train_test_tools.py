@@ -38,9 +38,12 @@ def test_train_writes_checkpoints_logs_and_validates(trained):
 def test_test_tool_reports_miou_and_writes_predictions(trained, demo_data, tmp_path):
     out = tmp_path / 'preds'
     result = run_tool('test.py', DEMO_CONFIG, osp.join(trained, 'iter_4.pth'), '--work-dir',
-                      tmp_path / 'test', '--out', out, '--cfg-options', *tiny_options(demo_data))
+                      tmp_path / 'test', '--out', out, '--metrics-out', tmp_path / 'm.json',
+                      '--cfg-options', *tiny_options(demo_data))
     metrics = last_json_line(result.stdout)
     assert set(metrics) >= {'mIoU', 'aAcc', 'mAcc'}
+    with open(tmp_path / 'm.json') as f:
+        assert json.load(f) == metrics  # the file is the metrics alone, valid JSON
     assert 0.0 <= metrics['mIoU'] <= 100.0
     assert len(glob.glob(str(out / '*.png'))) == 3  # one label map per val image
     # per-class IoU table in the log
