@@ -139,6 +139,7 @@ def measure_train_py(cfg, mode, device: torch.device, settings) -> Dict[str, obj
     if mode.dtype(device.type) == torch.float16 and device.type != 'cuda':
         return dict(status='skipped',
                     reason="fp16 training uses mmengine's AmpOptimWrapper, which needs a GPU")
+
     def attempt(batch):
         with tempfile.TemporaryDirectory(prefix='drn_bench_') as work_dir:
             runner, timer = build_train_py_runner(cfg, mode, batch, settings, work_dir)
