@@ -25,7 +25,6 @@ def count_params(module):
     return sum(p.numel() for p in module.parameters())
 
 
-
 def reference_checkpoint_from_key_table(key_table, seed=0, with_num_batches_tracked=True):
     """A checkpoint in the authors' layout: random tensors of the official keys and shapes."""
     gen = torch.Generator().manual_seed(seed)

@@ -9,8 +9,8 @@ A *mode* is a precision plus optional flags joined by ``_``:
 - ``fold``: BatchNorm folded into the convs (:func:`drn_mm.fuse.fold_batchnorm`; inference only);
 - ``compile``: ``torch.compile`` (static shapes). Inference compiles a segmentor's
   ``encode_decode`` (predict path) or ``_forward`` (tensor path), a classifier's
-  ``extract_feat`` (backbone and neck; the small head stays eager); training compiles ``model.train_step`` exactly as mmengine's
-  Runner does for ``compile=True``.
+  ``extract_feat`` (backbone and neck; the small head stays eager); training compiles
+  ``model.train_step`` exactly as mmengine's Runner does for ``compile=True``.
 
 E.g. ``fp32``, ``amp_cl``, ``amp_cl_compile``, ``amp_cl_fold``.
 
@@ -441,6 +441,7 @@ def measure_training(base: nn.Module, cfg, mode: Mode, loop: str, device: torch.
     if loop == 'runner' and mode.dtype(device.type) == torch.float16 and device.type != 'cuda':
         return dict(status='skipped',
                     reason="fp16 training uses mmengine's AmpOptimWrapper, which needs a GPU")
+
     def attempt(batch):
         model = copy.deepcopy(base).to(device).train()
         if mode.channels_last:
@@ -587,7 +588,8 @@ def common_task(configs: Sequence[str], cfg_options: Optional[dict] = None) -> s
     tasks = {config: config_task(load_benchmark_config(config, cfg_options), config)
              for config in configs}
     if len(set(tasks.values())) > 1:
-        by_task = {t: [c for c, ct in tasks.items() if ct == t] for t in sorted(set(tasks.values()))}
+        by_task = {t: [c for c, ct in tasks.items() if ct == t]
+                   for t in sorted(set(tasks.values()))}
         raise ValueError('segmentation and classification configs cannot share a run (sizes and '
                          f'baselines differ); run them separately: {by_task}')
     return next(iter(tasks.values()))

@@ -2,9 +2,9 @@
 
 Two tasks: segmentation (mmseg configs, ``default_scope='mmseg'``: segmentors such as
 ``EncoderDecoder``) and classification (mmpretrain configs, ``default_scope='mmpretrain'``:
-``ImageClassifier``). Nothing is downloaded: ``pretrained`` and every ``init_cfg`` of type 'Pretrained' are dropped and
-the model keeps its config's random initialization (weights do not change speed). SyncBN becomes
-BN, as in a single-process run.
+``ImageClassifier``). Nothing is downloaded: ``pretrained`` and every ``init_cfg`` of type
+'Pretrained' are dropped and the model keeps its config's random initialization (weights do not
+change speed). SyncBN becomes BN, as in a single-process run.
 """
 import importlib
 import logging
@@ -139,8 +139,8 @@ def synthetic_images(batch: int, size: Sequence[int], device, seed: int = 0) -> 
 
 def _samples(task: str, batch: int, size: Sequence[int],
              labels: Optional[torch.Tensor] = None) -> list:
-    """Data samples as the task's ``PackSegInputs`` / ``PackInputs`` make them; ``labels``: (N, H, W)
-    label maps (seg) or (N, ) class indices (cls)."""
+    """Data samples as the task's ``PackSegInputs`` / ``PackInputs`` make them; ``labels``:
+    (N, H, W) label maps (seg) or (N, ) class indices (cls)."""
     from mmengine.structures import PixelData
     shape = tuple(int(s) for s in size)
     if task == 'seg':

@@ -9,8 +9,8 @@ wrapper. Only two things differ from a training run:
 
 - the dataset is :class:`~drn_mm.datasets.InMemorySegDataset` (a classifier:
   :class:`~drn_mm.datasets.InMemoryClsDataset`), already decoded and cropped samples held in
-  memory, so the figure measures the training loop and not JPEG decoding or augmentation (which scale with
-  the CPU cores, not the model);
+  memory, so the figure measures the training loop and not JPEG decoding or augmentation (which
+  scale with the CPU cores, not the model);
 - nothing is written but the Runner's log: no checkpoints, no validation (``val_interval`` beyond
   the last iteration).
 
@@ -29,7 +29,7 @@ import os.path as osp
 import tempfile
 import time
 from statistics import median
-from typing import Dict, List, Sequence
+from typing import Dict, List
 
 import torch
 from mmengine.hooks import Hook

@@ -239,8 +239,6 @@ def test_metric_says_what_is_missing(tmp_path):
 def _metric_worker(rank, port, root, cams, scores, queue):
     import torch.distributed as dist
     from mmengine.dataset import DefaultSampler
-
-    import drn_mm  # noqa: F401
     dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
                             world_size=2)
     try:

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-import onnx  # noqa: F401,E402  (in setup.py's tests extra)
+import onnx  # noqa: E402  (in setup.py's tests extra)
 import onnxruntime  # noqa: F401,E402
 
 from drn_mm.benchmark.models import (build_model, calibrate_batchnorm,  # noqa: E402
@@ -37,7 +37,6 @@ def tiny_segmentor(name):
 @pytest.mark.parametrize('fold_bn', [False, True])
 @pytest.mark.parametrize('name', sorted(CONFIGS))
 def test_onnx_matches_pytorch_with_dynamic_batch_and_size(name, fold_bn, tmp_path):
-    import onnx
     model = tiny_segmentor(name)
     path = export_onnx(model, str(tmp_path / 'model.onnx'), size=(64, 96), fold_bn=fold_bn)
     onnx.checker.check_model(onnx.load(path))

@@ -105,7 +105,8 @@ class DRNSegHead(BaseDecodeHead):
 
     def upsample_logits(self, logits: torch.Tensor) -> torch.Tensor:
         """``self.up(logits)``, computed as a depthwise 3x3 conv and a pixel shuffle (see
-        :func:`phase_kernels`); the kernels come from ``up.weight`` (loaded checkpoints included)."""
+        :func:`phase_kernels`); the kernels come from ``up.weight`` (loaded checkpoints
+        included)."""
         s = self.upsample_factor
         kernels = phase_kernels(self.up.weight, s).to(logits.dtype)
         phases = F.conv2d(logits, kernels, padding=1, groups=logits.shape[1])

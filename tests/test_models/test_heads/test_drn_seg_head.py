@@ -2,7 +2,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from drn_mm.models.decode_heads import DRNSegHead, bilinear_kernel
+from drn_mm.models.decode_heads import DRNSegHead as _DRNSegHead
+from drn_mm.models.decode_heads import bilinear_kernel
+
+
+def DRNSegHead(**kwargs):
+    """The head, its losses built from mmseg's registry whatever default scope an earlier test
+    left current (an mmpretrain scope would resolve CrossEntropyLoss to mmpretrain's)."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return _DRNSegHead(**kwargs)
 
 
 def test_kernel_is_the_bilinear_kernel():
