@@ -266,7 +266,6 @@ def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
     cam = _Camera(f=w * rng.uniform(0.62, 0.8), xv=w * rng.uniform(0.42, 0.58),
                   yh=h * rng.uniform(0.36, 0.47))
     scene = _Scene(h, w, cam)
-    c = cam.height
     z_near = 0.25  # far enough behind the image border for every ground polygon
     z_end = rng.uniform(70.0, 180.0)
     road_l, road_r = rng.uniform(3.5, 7.0), rng.uniform(3.5, 7.0)  # road edges at -road_l/road_r
