@@ -17,6 +17,7 @@ import os
 import os.path as osp
 from typing import Dict, Optional
 
+from .markdown import markdown_table
 from .targets import check_targets, targets_markdown
 
 __all__ = ['add_ratios', 'find_baseline', 'to_markdown', 'plot', 'write_outputs']
@@ -99,10 +100,10 @@ def _stats(ms):
     return f'{ms["median"]:.2f} ({ms["min"]:.2f}–{ms["max"]:.2f})'
 
 
-def _published(model, sep=' ') -> str:
+def _published(model) -> str:
     if model.get('published') is None:
         return '–'
-    return f'{model["published"]:.2f} {model["published_metric"]}{sep}(published)'
+    return f'{model["published"]:.2f} {model["published_metric"]} (published)'
 
 
 def _status(row):
@@ -114,6 +115,8 @@ def to_markdown(results: Dict) -> str:
     meta = results['meta']
     env, settings = meta['environment'], meta['settings']
     base = results['baseline']
+    flops_size = ('x'.join(map(str, results['models'][0]['flops']['size']))
+                  if results['models'] else '')
     lines = [
         f'# Benchmark: {env.get("device_name")} ({env["device"]}), torch {env["torch"]}, '
         f'mmseg {env["mmseg"]}',
@@ -121,53 +124,50 @@ def to_markdown(results: Dict) -> str:
         f'Baseline for ratios: **{base}**. Published: Cityscapes val mIoU or ImageNet-1k val '
         'top-1 accuracy as published (not measured here).',
         '',
-        '| model | params (M) | GFLOPs @ {} | params x | GFLOPs x | published |'.format(
-            'x'.join(map(str, results['models'][0]['flops']['size'])) if results['models']
-            else ''),
-        '|---|---|---|---|---|---|',
     ]
-    for m in results['models']:
-        lines.append(f'| {m["name"]} | {m["params"] / 1e6:.2f} | {m["flops"]["gflops"]:.1f} | '
-                     f'{_x(m["params_vs_baseline"])} | {_x(m["gflops_vs_baseline"])} | '
-                     f'{_published(m)} |')
-    infer_size = 'x'.join(map(str, settings['infer_size']))
-    lines += [
-        '', f'## Inference ({settings["infer_path"]} path, {infer_size})', '',
-        '| model | mode | batch | latency ms: median (min–max) | img/s | x baseline | x fp32 '
-        '| peak MB | max abs err | max rel err | label agree |',
-        '|---|---|---|---|---|---|---|---|---|---|---|',
-    ]
+    lines += markdown_table(
+        ['model', 'params (M)', f'GFLOPs @ {flops_size}', 'params x', 'GFLOPs x', 'published'],
+        [[m['name'], f'{m["params"] / 1e6:.2f}', f'{m["flops"]["gflops"]:.1f}',
+          _x(m['params_vs_baseline']), _x(m['gflops_vs_baseline']), _published(m)]
+         for m in results['models']])
+
+    rows = []
     for r in results['inference']:
+        cells = [r['model'], r['mode'], str(r['batch'])]
         if not _ok(r):
-            lines.append(f'| {r["model"]} | {r["mode"]} | {r["batch"]} | {_status(r)} '
-                         '| | | | | | | |')
+            rows.append(cells + [_status(r)])
             continue
         acc = r.get('accuracy') or {}
-        lines.append(
-            f'| {r["model"]} | {r["mode"]} | {r["batch"]} | {_stats(r["latency_ms"])} | '
-            f'{r["throughput_ips"]:.1f} | {_x(r["throughput_vs_baseline"])} | '
-            f'{_x(r["speedup_vs_fp32"])} | {_f(r["peak_mem_mb"], "{:.0f}")} | '
-            f'{_f(acc.get("max_abs_err"), "{:.2e}")} | {_f(acc.get("max_rel_err"), "{:.2e}")} | '
-            f'{_f(acc.get("label_agreement"), "{:.4f}")} |')
+        rows.append(cells + [
+            _stats(r['latency_ms']), f'{r["throughput_ips"]:.1f}',
+            _x(r['throughput_vs_baseline']), _x(r['speedup_vs_fp32']),
+            _f(r['peak_mem_mb'], '{:.0f}'), _f(acc.get('max_abs_err'), '{:.2e}'),
+            _f(acc.get('max_rel_err'), '{:.2e}'), _f(acc.get('label_agreement'), '{:.4f}')])
+    infer_size = 'x'.join(map(str, settings['infer_size']))
+    lines += ['', f'## Inference ({settings["infer_path"]} path, {infer_size})', '']
+    lines += markdown_table(
+        ['model', 'mode', 'batch', 'latency ms: median (min–max)', 'img/s', 'x baseline',
+         'x fp32', 'peak MB', 'max abs err', 'max rel err', 'label agree'], rows)
+
+    rows = []
+    for r in results['training']:
+        if not _ok(r):
+            rows.append([r['model'], r['loop'], r['mode'], str(r['batch_requested']),
+                         _status(r)])
+            continue
+        rows.append([
+            r['model'], r['loop'], r['mode'], str(r['batch']), _stats(r['step_ms']),
+            f'{r["throughput_ips"]:.1f}', _x(r['throughput_vs_baseline']),
+            _x(r['speedup_vs_fp32']), _x(r.get('vs_bare')), _f(r.get('data_ms')),
+            _f(r['peak_mem_mb'], '{:.0f}')])
     train_size = 'x'.join(map(str, settings['train_size']))
     lines += [
         '', f'## Training ({train_size} crops; runner = model.train_step with the optim wrapper, '
         'train_py = the whole Runner of tools/train.py over in-memory crops, bare = plain '
-        'PyTorch loop)', '',
-        '| model | loop | mode | batch | step ms: median (min–max) | img/s | x baseline | x fp32 '
-        '| x bare | data wait ms | peak MB |',
-        '|---|---|---|---|---|---|---|---|---|---|---|',
-    ]
-    for r in results['training']:
-        if not _ok(r):
-            lines.append(f'| {r["model"]} | {r["loop"]} | {r["mode"]} | {r["batch_requested"]} '
-                         f'| {_status(r)} | | | | | | |')
-            continue
-        lines.append(
-            f'| {r["model"]} | {r["loop"]} | {r["mode"]} | {r["batch"]} | {_stats(r["step_ms"])} '
-            f'| {r["throughput_ips"]:.1f} | {_x(r["throughput_vs_baseline"])} | '
-            f'{_x(r["speedup_vs_fp32"])} | {_x(r.get("vs_bare"))} | '
-            f'{_f(r.get("data_ms"))} | {_f(r["peak_mem_mb"], "{:.0f}")} |')
+        'PyTorch loop)', '']
+    lines += markdown_table(
+        ['model', 'loop', 'mode', 'batch', 'step ms: median (min–max)', 'img/s', 'x baseline',
+         'x fp32', 'x bare', 'data wait ms', 'peak MB'], rows)
     if results.get('targets'):
         lines += ['', f'## Targets of the performance issue (set for one H100; measured here on '
                   f'{results["targets"][0]["device"]})', '',

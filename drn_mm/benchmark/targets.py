@@ -14,6 +14,8 @@ highest throughput among the model's measured modes. Training targets use the ``
 """
 from typing import Dict, List, Optional
 
+from .markdown import markdown_table
+
 __all__ = ['TARGETS', 'check_targets', 'targets_markdown']
 
 D22, D38 = 'drn_d_22_cityscapes', 'drn_d_38_cityscapes'
@@ -115,10 +117,9 @@ def check_targets(results: Dict, d22: str = D22, d38: str = D38, fcn: str = FCN)
 
 def targets_markdown(targets: List[Dict]) -> str:
     """The targets as a markdown table."""
-    lines = ['| target | measured | needed | met | rows |', '|---|---|---|---|---|']
+    rows = []
     for t in targets:
         value = '–' if t['value'] is None else f'{t["value"]:.2f}x'
         met = 'not measured' if t['met'] is None else ('yes' if t['met'] else 'NO')
-        lines.append(f'| {t["description"]} | {value} | >= {t["threshold"]}x | {met} | '
-                     f'{t["detail"]} |')
-    return '\n'.join(lines) + '\n'
+        rows.append([t['description'], value, f'>= {t["threshold"]}x', met, t['detail']])
+    return '\n'.join(markdown_table(['target', 'measured', 'needed', 'met', 'rows'], rows)) + '\n'

@@ -291,3 +291,11 @@ def test_segmentation_and_classification_configs_cannot_share_a_run():
     from drn_mm.benchmark import default_settings
     assert default_settings('cuda', 'cls')['infer_size'] == (224, 224)
     assert default_settings('cuda', 'seg')['infer_size'] == (1024, 2048)
+
+
+def test_markdown_table_pads_rows_of_measurements_that_did_not_run():
+    from drn_mm.benchmark.markdown import markdown_table
+    assert markdown_table(['model', 'ms', 'img/s'], [['drn', '5.1', '196.1'], ['fcn', 'OOM']]) == [
+        '| model | ms | img/s |', '|---|---|---|', '| drn | 5.1 | 196.1 |', '| fcn | OOM |  |']
+    with pytest.raises(ValueError, match='a row of 3 cells for 2 columns'):
+        markdown_table(['a', 'b'], [['1', '2', '3']])
