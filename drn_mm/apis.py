@@ -53,15 +53,13 @@ def enable_amp(cfg: Config) -> None:
     """Switch the optimizer wrapper to mixed precision: bf16 (:class:`BF16OptimWrapper`, no loss
     scaling) where supported, else fp16 with dynamic loss scaling (mmengine's AmpOptimWrapper)."""
     import torch
+
+    from .engine.loops import amp_dtype
+    from .engine.optim import set_mixed_precision
     wrapper = cfg.optim_wrapper
     if wrapper.get('type', 'OptimWrapper') in ('AmpOptimWrapper', 'BF16OptimWrapper'):
         return
-    if torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
-        wrapper.type = 'AmpOptimWrapper'
-        wrapper.dtype = 'float16'
-        wrapper.loss_scale = 'dynamic'
-    else:
-        wrapper.type = 'BF16OptimWrapper'
+    set_mixed_precision(wrapper, amp_dtype('cuda' if torch.cuda.is_available() else 'cpu'))
 
 
 def build_runner(cfg: Config):

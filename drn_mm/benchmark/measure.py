@@ -54,6 +54,7 @@ import torch.nn.functional as F
 
 from ..engine.hooks import to_channels_last
 from ..engine.loops import amp_dtype
+from ..engine.optim import set_mixed_precision
 from ..fuse import fold_batchnorm
 from .flops import count_params, model_flops
 from .models import (TASKS, build_model, calibrate_batchnorm, config_name, config_task,
@@ -298,9 +299,8 @@ def measure_inference(base: nn.Module, mode: Mode, batch: int, device: torch.dev
     """One inference measurement of ``base`` (left untouched) in ``mode`` at ``batch``."""
     model = prepare_inference_model(base, mode, device, settings)
     try:
+        # (with cl, the model's data preprocessor already gives channels_last inputs)
         inputs, data_samples = predict_batch(model, batch, settings.infer_size, settings.seed)
-        if mode.channels_last:
-            inputs = inputs.contiguous(memory_format=torch.channels_last)
         call = _infer_call(model, inputs, data_samples, settings.infer_path)
 
         def fn():
@@ -332,12 +332,8 @@ def _optim_wrapper_cfg(cfg, mode: Mode, device: torch.device) -> dict:
     wrapper = copy.deepcopy(cfg.optim_wrapper.to_dict() if hasattr(cfg.optim_wrapper, 'to_dict')
                             else dict(cfg.optim_wrapper))
     dtype = mode.dtype(device.type)
-    if dtype == torch.bfloat16:
-        wrapper['type'] = 'BF16OptimWrapper'  # as tools/train.py --amp and the amp configs
-    elif dtype is not None:
-        wrapper['type'] = 'AmpOptimWrapper'
-        wrapper['dtype'] = str(dtype).replace('torch.', '')
-        wrapper.setdefault('loss_scale', 'dynamic')
+    if dtype is not None:  # as tools/train.py --amp and the amp configs
+        set_mixed_precision(wrapper, dtype)
     return wrapper
 
 
@@ -384,9 +380,7 @@ def _bare_step(model, mode, batch, device, cfg, settings):
                        task=task)
     with torch.no_grad():
         data = model.data_preprocessor(data, True)
-    x = data['inputs']
-    if mode.channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
+    x = data['inputs']  # channels_last with cl: the preprocessor converts (to_channels_last)
     samples = data['data_samples']
     if task == 'seg':
         labels = torch.cat([s.gt_sem_seg.data for s in samples]).long()
@@ -435,12 +429,12 @@ def measure_training(base: nn.Module, cfg, mode: Mode, loop: str, device: torch.
     'bare'; 'train_py' builds its own model from ``cfg``, see
     :func:`~drn_mm.benchmark.train_py.measure_train_py`); halves the batch while it does not fit
     in GPU memory."""
+    if loop != 'bare' and mode.dtype(device.type) == torch.float16 and device.type != 'cuda':
+        return dict(status='skipped',
+                    reason="fp16 training uses mmengine's AmpOptimWrapper, which needs a GPU")
     if loop == 'train_py':
         from .train_py import measure_train_py
         return measure_train_py(cfg, mode, device, settings)
-    if loop == 'runner' and mode.dtype(device.type) == torch.float16 and device.type != 'cuda':
-        return dict(status='skipped',
-                    reason="fp16 training uses mmengine's AmpOptimWrapper, which needs a GPU")
 
     def attempt(batch):
         model = copy.deepcopy(base).to(device).train()

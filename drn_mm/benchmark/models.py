@@ -6,6 +6,7 @@ Two tasks: segmentation (mmseg configs, ``default_scope='mmseg'``: segmentors su
 'Pretrained' are dropped and the model keeps its config's random initialization (weights do not
 change speed). SyncBN becomes BN, as in a single-process run.
 """
+import copy
 import importlib
 import logging
 import os.path as osp
@@ -18,8 +19,8 @@ from mmengine.logging import MMLogger
 from torch.nn.modules.batchnorm import _BatchNorm
 
 __all__ = ['TASKS', 'config_name', 'config_task', 'model_task', 'num_classes',
-           'load_benchmark_config', 'build_model', 'calibrate_batchnorm', 'predict_batch',
-           'train_batch', 'synthetic_images']
+           'load_benchmark_config', 'benchmark_model_cfg', 'build_model', 'calibrate_batchnorm',
+           'predict_batch', 'train_batch', 'synthetic_images']
 
 #: task -> the OpenMMLab library (= default scope) its configs and models belong to
 TASKS = {'seg': 'mmseg', 'cls': 'mmpretrain'}
@@ -77,6 +78,18 @@ def num_classes(model: nn.Module) -> int:
     return head.num_classes
 
 
+def benchmark_model_cfg(model_cfg, crop_size: Optional[Sequence[int]] = None):
+    """A copy of a model config as the benchmark builds it: without ``pretrained`` and
+    Pretrained ``init_cfg`` entries, and with a segmentor's fixed-size data preprocessor padding
+    to ``crop_size`` (if given) instead of the config's crop."""
+    model_cfg = copy.deepcopy(model_cfg)
+    _drop_pretrained(model_cfg)
+    preprocessor = model_cfg.get('data_preprocessor')
+    if preprocessor is not None and preprocessor.get('size') is not None and crop_size:
+        preprocessor['size'] = tuple(crop_size)
+    return model_cfg
+
+
 def build_model(cfg: Config, seed: int = 0,
                 crop_size: Optional[Sequence[int]] = None) -> nn.Module:
     """Build ``cfg.model`` with its library's registry (mmseg or mmpretrain, see
@@ -91,11 +104,7 @@ def build_model(cfg: Config, seed: int = 0,
     from mmengine.registry import DefaultScope
 
     library = TASKS[config_task(cfg)]
-    model_cfg = cfg.model.copy()
-    _drop_pretrained(model_cfg)
-    preprocessor = model_cfg.get('data_preprocessor')
-    if preprocessor is not None and preprocessor.get('size') is not None and crop_size:
-        preprocessor['size'] = tuple(crop_size)
+    model_cfg = benchmark_model_cfg(cfg.model, crop_size)
     importlib.import_module(f'{library}.utils').register_all_modules(init_default_scope=False)
     registry = importlib.import_module(f'{library}.registry').MODELS
     torch.manual_seed(seed)

@@ -34,7 +34,7 @@ from typing import Dict, List
 import torch
 from mmengine.hooks import Hook
 
-from .models import _drop_pretrained, config_task
+from .models import benchmark_model_cfg, config_task
 
 __all__ = ['build_train_py_runner', 'measure_train_py']
 
@@ -79,10 +79,7 @@ def build_train_py_runner(cfg, mode, batch: int, settings, work_dir: str):
 
     cfg = copy.deepcopy(cfg)
     device = torch.device(settings.device)
-    _drop_pretrained(cfg.model)
-    preprocessor = cfg.model.get('data_preprocessor')
-    if preprocessor is not None and preprocessor.get('size') is not None:
-        preprocessor['size'] = tuple(settings.train_size)
+    cfg.model = benchmark_model_cfg(cfg.model, settings.train_size)
     total = settings.warmup + settings.repeats * settings.train_iters
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
@@ -136,9 +133,6 @@ def measure_train_py(cfg, mode, device: torch.device, settings) -> Dict[str, obj
     if device.type == 'cpu' and torch.cuda.is_available():
         return dict(status='skipped', reason='the Runner trains on the GPU when there is one: '
                     'time the train_py loop with --device cuda')
-    if mode.dtype(device.type) == torch.float16 and device.type != 'cuda':
-        return dict(status='skipped',
-                    reason="fp16 training uses mmengine's AmpOptimWrapper, which needs a GPU")
 
     def attempt(batch):
         with tempfile.TemporaryDirectory(prefix='drn_bench_') as work_dir:

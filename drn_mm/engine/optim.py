@@ -23,3 +23,18 @@ class BF16OptimWrapper(OptimWrapper):
         with super().optim_context(model), torch.autocast(device_type=device,
                                                           dtype=torch.bfloat16):
             yield
+
+
+def set_mixed_precision(wrapper: dict, dtype: torch.dtype) -> dict:
+    """Make an optim wrapper config train under autocast to ``dtype``, in place: bfloat16 ->
+    :class:`BF16OptimWrapper` (no loss scaling); float16 -> mmengine's ``AmpOptimWrapper`` with
+    dynamic loss scaling (unless the config sets ``loss_scale``). Returns ``wrapper``."""
+    if dtype == torch.bfloat16:
+        wrapper['type'] = 'BF16OptimWrapper'
+    elif dtype == torch.float16:
+        wrapper['type'] = 'AmpOptimWrapper'
+        wrapper['dtype'] = 'float16'
+        wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        raise ValueError(f'mixed precision dtype={dtype}; valid: torch.bfloat16, torch.float16')
+    return wrapper

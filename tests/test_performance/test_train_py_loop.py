@@ -4,7 +4,7 @@ import os.path as osp
 import pytest
 import torch
 
-from drn_mm.benchmark import BenchmarkSettings, parse_mode
+from drn_mm.benchmark import BenchmarkSettings, measure_training, parse_mode
 from drn_mm.benchmark.models import load_benchmark_config
 from drn_mm.benchmark.train_py import build_train_py_runner, measure_train_py
 from drn_mm.datasets import InMemorySegDataset
@@ -89,7 +89,8 @@ def test_measure_train_py_row():
     assert len(ms['samples']) == 2 and 0 < ms['min'] <= ms['median'] <= ms['max']
     assert row['throughput_ips'] == pytest.approx(2 / (ms['median'] / 1e3))
     assert 0 <= row['data_ms'] < ms['median']
-    fp16 = measure_train_py(cfg, parse_mode('fp16'), torch.device('cpu'), settings())
+    fp16 = measure_training(None, cfg, parse_mode('fp16'), 'train_py', torch.device('cpu'),
+                            settings())
     assert fp16['status'] == 'skipped' and 'GPU' in fp16['reason']
 
 
