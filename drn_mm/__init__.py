@@ -3,14 +3,20 @@
 ``import drn_mm`` registers every module into the ``MODELS`` registries of mmsegmentation and
 mmpretrain (whichever are installed); configs do it with
 ``custom_imports=dict(imports=['drn_mm'], allow_failed_imports=False)``.
+
+Packages: ``models`` (DRN, its layers and checkpoint layouts, neck, heads, segmentors),
+``datasets`` (what the Runner reads), ``evaluation`` (metrics, box functions), ``engine``
+(runner, hooks, loops, optim wrappers, distributed), ``apis`` (config -> model -> inference,
+training, testing), ``deploy`` (BN folding, ONNX), ``visualization``, ``demo`` (data generators)
+and ``benchmark`` (the speed harness; nothing else imports it).
 """
 from . import compat  # noqa: F401  (torch.load of mmengine checkpoints on torch >= 2.6)
-from .checkpoint import (CheckpointError, CheckpointMismatchError, convert_checkpoint_file,
-                         convert_drn_state_dict, load_backbone_checkpoint)
-from . import engine  # noqa: F401  (DRNRunner)
-from . import datasets, evaluation  # noqa: F401  (boxes datasets, LocalizationMetric)
+from . import datasets, engine, evaluation  # noqa: F401  (DRNRunner, datasets, metrics)
+from .apis import convert_checkpoint_file
 from .models import *  # noqa: F401,F403
 from .models import __all__ as _models_all
+from .models.backbones.drn_checkpoint import convert_drn_state_dict, load_backbone_checkpoint
+from .models.utils import CheckpointError, CheckpointMismatchError
 from .registry import available_libraries
 from .version import __version__
 

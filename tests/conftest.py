@@ -29,3 +29,12 @@ def tiny_reference():
 def official_keys():
     with open(fixture_path('official_drn_keys.json')) as f:
         return json.load(f)
+
+
+@pytest.fixture(scope='session')
+def demo_cityscapes_data(tmp_path_factory):
+    """A tiny Cityscapes-layout dataset (6 train, 3 val images of 64x128), generated once."""
+    from drn_mm.demo.cityscapes import generate_demo_cityscapes
+    root = tmp_path_factory.mktemp('demo_cityscapes_data') / 'cityscapes'
+    generate_demo_cityscapes(str(root), num_train=6, num_val=3, size=(64, 128), seed=1)
+    return str(root)

@@ -8,7 +8,7 @@ import torch
 
 def build_fixture_backbone(entry, **kwargs):
     """DRN of a fixture entry's architecture, with the fixture's weights, in eval mode."""
-    from drn_mm.checkpoint import convert_drn_state_dict
+    from drn_mm.models.backbones.drn_checkpoint import convert_drn_state_dict
     from drn_mm.models import DRN
     preset = {('C', 'BasicBlock'): 'C-26', ('C', 'Bottleneck'): 'C-58',
               ('D', 'BasicBlock'): 'D-22', ('D', 'Bottleneck'): 'D-54'}[(entry['arch'],

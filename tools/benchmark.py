@@ -12,7 +12,8 @@ configs/drn/drn_c_26_8xb32_in1k.py against configs/baselines/resnet18_8xb32_in1k
 the same way in a run of their own, with ImageNet sizes (224x224; batch 1 and 64, training 32).
 Modes are a precision (fp32, amp, bf16, fp16) with flags cl (channels_last), fold (BN folding) and
 compile, joined by '_'. See
-drn_mm/benchmark/measure.py for what exactly is timed.
+drn_mm/benchmark/ (inference.py, training.py, runner_loop.py) for what exactly is timed. Speed
+targets (--targets, default docs/benchmark_targets.json) are checked on the run's rows.
 """
 import argparse
 import json
@@ -20,12 +21,15 @@ import os
 import os.path as osp
 import sys
 
-from drn_mm.apis import DictAction
-from drn_mm.benchmark import (BenchmarkSettings, add_ratios, default_settings, run_benchmark,
-                              to_markdown, write_outputs)
-from drn_mm.benchmark.measure import INFER_PATHS, TRAIN_LOOPS, common_task, resolve_device
-from drn_mm.benchmark.models import config_name
+from drn_mm.apis import DictAction, config_name
+from drn_mm.benchmark import (BenchmarkSettings, add_ratios, default_settings, load_targets,
+                              run_benchmark, to_markdown, write_outputs)
 from drn_mm.benchmark.report import find_baseline
+from drn_mm.benchmark.run import common_task
+from drn_mm.benchmark.settings import INFER_PATHS, TRAIN_LOOPS, resolve_device
+
+DEFAULT_TARGETS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'docs',
+                           'benchmark_targets.json')
 
 
 def parse_args(argv=None):
@@ -65,6 +69,9 @@ def parse_args(argv=None):
                    help='torch.compile mode: default, reduce-overhead, max-autotune')
     p.add_argument('--baseline', help='model the ratios are against (config name or path); '
                    'default: the first config under baselines/')
+    p.add_argument('--targets', default=DEFAULT_TARGETS,
+                   help='speed targets to check (JSON, see docs/benchmark_targets.json); '
+                   "'none' for no targets")
     p.add_argument('--out-dir', default='work_dirs/benchmark')
     p.add_argument('--cpu-threads', type=int,
                    help='torch.set_num_threads (on a shared CPU, 1 avoids OpenMP contention)')
@@ -98,6 +105,7 @@ def main(argv=None):
     settings = settings_from_args(args, task)
     settings.validate()
     find_baseline([config_name(c) for c in args.configs], args.baseline, args.configs)  # fail early
+    targets = None if args.targets == 'none' else load_targets(args.targets)
     os.makedirs(args.out_dir, exist_ok=True)
     partial = osp.join(args.out_dir, 'benchmark.partial.json')
 
@@ -108,7 +116,7 @@ def main(argv=None):
     results = run_benchmark(args.configs, settings, cfg_options=args.cfg_options,
                             on_model_done=save_partial)
     os.remove(partial)
-    add_ratios(results, args.baseline)
+    add_ratios(results, args.baseline, targets)
     paths = write_outputs(results, args.out_dir)
     print(to_markdown(results))
     print('wrote ' + ', '.join(paths.values()))

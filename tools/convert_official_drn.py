@@ -9,8 +9,8 @@ Not needed to *load* those files (``init_cfg=dict(type='Pretrained', checkpoint=
 import argparse
 import sys
 
-from drn_mm.checkpoint import (CheckpointError, CheckpointMismatchError,
-                               convert_checkpoint_file)
+from drn_mm.apis import convert_checkpoint_file
+from drn_mm.models.utils import CheckpointError, CheckpointMismatchError
 from drn_mm.models.backbones.drn import arch_names
 
 

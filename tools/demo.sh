@@ -10,7 +10,7 @@ PY=${DRN_MM_VENV:-$ROOT/.venv}/bin/python
 CONFIG=configs/demo/drn_d_22_demo_cityscapes-128x256.py
 WORK=work_dirs/demo
 start=$(date +%s)
-"$PY" -m drn_mm.datasets.demo_cityscapes --out data/demo_cityscapes
+"$PY" -m drn_mm.demo.cityscapes --out data/demo_cityscapes
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK"
 CKPT=$(cat "$WORK/last_checkpoint")
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK/test" --out "$WORK/predictions" \

@@ -4,7 +4,7 @@
         --checkpoint drn_d_22_cityscapes.pth --fold-bn
 
 Input: normalized images (N, 3, H, W), dynamic batch, height and width (unless --static);
-output: the decode head's logits (see drn_mm/export.py). Without --checkpoint the weights are
+output: the decode head's logits (see drn_mm/deploy/onnx.py). Without --checkpoint the weights are
 random (for speed tests). With onnxruntime installed the tool runs the file and prints the
 largest difference from PyTorch on a random input (--no-check skips that).
 """
@@ -14,9 +14,9 @@ import sys
 
 import torch
 
-from drn_mm.apis import DictAction, load_model_checkpoint
-from drn_mm.benchmark.models import build_model, calibrate_batchnorm, load_benchmark_config
-from drn_mm.export import export_onnx, onnx_parity
+from drn_mm.apis import DictAction, build_model, load_model_checkpoint, read_config
+from drn_mm.benchmark import calibrate_batchnorm
+from drn_mm.deploy import export_onnx, onnx_parity
 
 
 def parse_args(argv=None):
@@ -38,7 +38,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    model = build_model(load_benchmark_config(args.config, args.cfg_options))
+    model = build_model(read_config(args.config, args.cfg_options))
     inputs = torch.randn(args.batch, 3, *args.size, generator=torch.Generator().manual_seed(0))
     if args.checkpoint:
         load_model_checkpoint(model, args.checkpoint)

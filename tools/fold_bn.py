@@ -3,7 +3,7 @@
     python tools/fold_bn.py configs/drn/drn_d_22_cityscapes.py drn_d_22_cityscapes.pth \\
         drn_d_22_cityscapes_folded.pth
 
-The folded checkpoint loads with ``drn_mm.fuse.load_folded_checkpoint(model, path)`` into a
+The folded checkpoint loads with ``drn_mm.deploy.load_folded_checkpoint(model, path)`` into a
 model built from the same config. The folded model equals the eval-mode model to float32
 rounding; the tool prints the measured error.
 """
@@ -12,7 +12,7 @@ import json
 import sys
 
 from drn_mm.apis import DictAction
-from drn_mm.fuse import fold_segmentor_checkpoint
+from drn_mm.deploy import fold_segmentor_checkpoint
 
 
 def parse_args(argv=None):

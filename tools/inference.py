@@ -8,8 +8,8 @@ import sys
 import numpy as np
 from PIL import Image
 
-from drn_mm.apis import DictAction
-from drn_mm.apis import colorize, init_segmentor, segment_image
+from drn_mm.apis import DictAction, init_segmentor, segment_image
+from drn_mm.visualization import colorize
 
 
 def main(argv=None):

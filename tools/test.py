@@ -9,23 +9,17 @@ import argparse
 import json
 import sys
 
-from drn_mm.apis import DictAction, load_config, test
+from drn_mm.apis import add_runner_arguments, load_config, test
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test a checkpoint (drn_mm)')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where the test logs go')
     parser.add_argument('--out', help='directory for predicted label maps (PNG)')
     parser.add_argument('--tta', action='store_true', help='multi-scale test time augmentation')
     parser.add_argument('--metrics-out', help='also write the metrics to this JSON file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher (torchrun: pytorch)')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    return parser.parse_args(argv)
+    return add_runner_arguments(parser).parse_args(argv)
 
 
 def main(argv=None):

@@ -6,24 +6,18 @@
 import argparse
 import sys
 
-from drn_mm.apis import DictAction, load_config, train
+from drn_mm.apis import add_runner_arguments, load_config, train
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a segmentor or classifier (drn_mm)')
     parser.add_argument('config', help='config file')
-    parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument('--resume', action='store_true',
                         help='resume from the latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true', help='mixed precision training')
     parser.add_argument('--pretrained', help='ImageNet checkpoint for the backbone (the authors\' '
                         'DRN files and torchvision ResNets load as they are)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher (torchrun: pytorch)')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    return parser.parse_args(argv)
+    return add_runner_arguments(parser).parse_args(argv)
 
 
 def main(argv=None):

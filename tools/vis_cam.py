@@ -40,7 +40,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from drn_mm.visualization import init_classifier, visualize_cam
+    from drn_mm.apis import init_classifier
+    from drn_mm.visualization import visualize_cam
     missing = [image for image in args.images if not osp.isfile(image)]
     if missing:
         raise FileNotFoundError(f'image files not found: {missing}')

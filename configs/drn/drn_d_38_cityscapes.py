@@ -1,8 +1,5 @@
-# DRN-D-38 on Cityscapes with the authors' recipe (8 GPUs x 4 images, 896 crops, 23,250 iterations).
-# ImageNet init from the authors' checkpoint:
+# DRN-D-38 on Cityscapes with the authors' recipe (8 GPUs x 4 images, 896 crops, 23,250 iterations):
+# drn_c_26_cityscapes.py with another backbone. ImageNet init from the authors' checkpoint:
 #   python tools/train.py configs/drn/drn_d_38_cityscapes.py --pretrained drn_d_38-*.pth
-_base_ = [
-    '../_base_/models/drn_seg.py', '../_base_/datasets/cityscapes_drn-896x896.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/drn_step_23k.py'
-]
+_base_ = './drn_c_26_cityscapes.py'
 model = dict(backbone=dict(arch='D-38'))

@@ -1,11 +1,4 @@
-# FCN head on DRN-C-42 (output stride 8), mmseg's 40k Cityscapes schedule: row for row with
-# configs/baselines/fcn_r50-d8_4xb2-40k_cityscapes-512x1024.py.
-_base_ = [
-    '../_base_/models/fcn_drn.py', 'mmseg::_base_/datasets/cityscapes.py',
-    '../_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_40k.py'
-]
-crop_size = (512, 1024)
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(arch='C-42'),
-    auxiliary_head=dict(in_channels=512))
+# FCN head on DRN-C-42 (output stride 8), mmseg's 40k Cityscapes schedule: the DRN-C-26 sibling
+# with another backbone, row for row with configs/baselines/fcn_r50-d8_4xb2-40k_cityscapes-512x1024.py.
+_base_ = './fcn_drn-c-26-d8_4xb2-40k_cityscapes-512x1024.py'
+model = dict(backbone=dict(arch='C-42'))

@@ -1,12 +1,17 @@
 """Parameters and FLOPs, counted with forward hooks.
 
-FLOPs = 2 x multiply-accumulates (MACs) of every ``Conv2d``, ``ConvTranspose2d`` and ``Linear``
+FLOPs = 2 x multiply-accumulates (MACs) of every convolution and matrix product that runs
 (biases, norms, activations, additions and interpolation are not counted), in one forward of the
 inference graph (``mode='tensor'``: backbone, neck, decode head; no auxiliary head).
 
 - Conv2d: ``MACs = output elements x (in_channels / groups) x kh x kw``
 - ConvTranspose2d: ``MACs = input elements x (out_channels / groups) x kh x kw``
 - Linear: ``MACs = output elements x in_features``
+
+The total is what PyTorch's ``FlopCounterMode`` sees run (the same formulas, over aten ops), so
+convolutions called functionally count too: DRNSegHead's x8 upsampling runs as a depthwise 3x3
+conv over ``classes x 64`` phase channels plus a pixel shuffle, never as its ``ConvTranspose2d``.
+Module hooks split the total by layer type; what ran outside those modules is ``functional``.
 """
 import copy
 import math
@@ -14,6 +19,7 @@ from typing import Dict
 
 import torch
 import torch.nn as nn
+from torch.utils.flop_counter import FlopCounterMode
 
 __all__ = ['count_macs', 'count_flops', 'count_params', 'model_flops']
 
@@ -40,7 +46,9 @@ def count_macs(model: nn.Module, run) -> Dict[str, int]:
     """MACs per layer type of ``run()`` (a call that runs ``model`` forward once).
 
     Returns:
-        dict: ``{'Conv2d': ..., 'ConvTranspose2d': ..., 'Linear': ..., 'total': ...}``.
+        dict: ``{'Conv2d': ..., 'ConvTranspose2d': ..., 'Linear': ..., 'functional': ...,
+        'total': ...}``; ``functional``: convolutions and matrix products run outside those
+        modules (``F.conv2d`` in a head's forward, ...).
     """
     totals = {cls.__name__: 0 for cls, _ in _COUNTERS}
     handles = []
@@ -57,13 +65,16 @@ def count_macs(model: nn.Module, run) -> Dict[str, int]:
             if isinstance(module, cls):
                 handles.append(module.register_forward_hook(make_hook(cls.__name__, fn)))
                 break
+    counter = FlopCounterMode(display=False)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), counter:
             run()
     finally:
         for handle in handles:
             handle.remove()
-    totals['total'] = sum(totals.values())
+    total = counter.get_total_flops() // 2
+    totals['functional'] = total - sum(totals.values())
+    totals['total'] = total
     return totals
 
 

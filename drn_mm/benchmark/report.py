@@ -10,7 +10,7 @@ Ratios (added in place by :func:`add_ratios`, None where a side is missing):
   ``memory_vs_baseline``, and for the Runner loops (``runner``: ``model.train_step``;
   ``train_py``: the whole Runner of tools/train.py) ``vs_bare`` (this img/s / the bare loop's
   img/s in the same mode);
-- ``results['targets']``: the performance issue's targets (:mod:`drn_mm.benchmark.targets`).
+- ``results['targets']``: speed targets of a targets file (:mod:`drn_mm.benchmark.targets`).
 """
 import json
 import os
@@ -52,8 +52,10 @@ def _ok(row) -> bool:
     return row.get('status') == 'ok'
 
 
-def add_ratios(results: Dict, baseline: Optional[str] = None) -> Dict:
-    """Add the ratios described in the module docstring to ``results`` (in place)."""
+def add_ratios(results: Dict, baseline: Optional[str] = None,
+               targets: Optional[Dict] = None) -> Dict:
+    """Add the ratios described in the module docstring to ``results`` (in place), and the
+    ``targets`` (a spec from :func:`~drn_mm.benchmark.targets.load_targets`) when given."""
     models = results['models']
     name = find_baseline([m['name'] for m in models], baseline, [m['config'] for m in models])
     results['baseline'] = name
@@ -83,7 +85,7 @@ def add_ratios(results: Dict, baseline: Optional[str] = None) -> Dict:
             if kind == 'training' and row['loop'] != 'bare':
                 bare = by_key.get((row['model'], row['mode'], 'bare'))
                 row['vs_bare'] = _ratio(row['throughput_ips'], bare and bare['throughput_ips'])
-    results['targets'] = check_targets(results)
+    results['targets'] = check_targets(results, targets) if targets else []
     return results
 
 

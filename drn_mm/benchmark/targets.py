@@ -1,37 +1,45 @@
-"""The performance issue's speed targets, checked on a benchmark's results.
+"""Speed targets checked on a benchmark's results.
 
-:func:`check_targets` reads the rows :func:`~drn_mm.benchmark.run_benchmark` wrote (after
-:func:`~drn_mm.benchmark.add_ratios`) and says, for each target whose rows were measured, the
-measured ratio, the threshold and whether it is met. A target whose rows are missing (the model,
-mode or loop was not in the run, or its measurement failed) is listed as not measured, with what
-is missing. The targets were set for one H100 at Cityscapes sizes; on other devices the ratios are
-reported all the same, marked with the device they come from.
+The targets are data (``docs/benchmark_targets.json``, passed to ``tools/benchmark.py
+--targets``), not code: each is a ratio of throughputs from one run and a threshold, of one kind:
+
+- ``fastest_vs_mode``: the model's fastest inference mode vs its ``mode`` (e.g. fp32 eager);
+- ``fastest_vs_fastest``: the model's fastest inference mode vs the ``baseline`` model's;
+- ``runner_vs_bare``: training through the Runner in a fast mode (``train_modes``, first found)
+  vs the bare loop in the same mode;
+- ``runner_fast_vs_fp32``: training through the Runner in a fast mode vs fp32 in the same loop.
+
+:func:`check_targets` reads the rows :func:`~drn_mm.benchmark.run_benchmark` wrote and says, for
+each target whose rows were measured, the measured ratio, the threshold and whether it is met. A
+target whose rows are missing (the model, mode or loop was not in the run, or its measurement
+failed) is listed as not measured, with what is missing; the device is recorded with every entry.
 
 Inference targets compare throughput at batch 1 (the run's smallest batch); "fastest mode" is the
-highest throughput among the model's measured modes. Training targets use the ``train_py`` loop
-(the whole Runner of tools/train.py) where it was measured, else the ``runner`` loop
-(``model.train_step``), and the mixed-precision channels_last mode ``amp_cl`` (else ``bf16_cl``).
+highest throughput among the model's measured modes. Training targets use the first of
+``runner_loops`` (``train_py``, the whole Runner of tools/train.py, then ``runner``,
+``model.train_step``) that was measured.
 """
+import json
 from typing import Dict, List, Optional
 
 from .markdown import markdown_table
 
-__all__ = ['TARGETS', 'check_targets', 'targets_markdown']
+__all__ = ['TARGET_KINDS', 'load_targets', 'check_targets', 'targets_markdown']
 
-D22, D38 = 'drn_d_22_cityscapes', 'drn_d_38_cityscapes'
-FCN = 'fcn_r50-d8_4xb2-40k_cityscapes-512x1024'
-FAST_TRAIN_MODES = ('amp_cl', 'bf16_cl')
-RUNNER_LOOPS = ('train_py', 'runner')
+TARGET_KINDS = ('fastest_vs_mode', 'fastest_vs_fastest', 'runner_vs_bare', 'runner_fast_vs_fp32')
 
-#: (key, description, threshold): the issue's targets, all "ratio >= threshold"
-TARGETS = [
-    ('d22_fastest_vs_fp32', 'DRN-D-22, batch 1: fastest mode vs its fp32 eager', 2.5),
-    ('d22_fastest_vs_fcn', 'DRN-D-22 fastest vs FCN-R50-D8 fastest, batch 1', 1.7),
-    ('d38_fastest_vs_fcn', 'DRN-D-38 fastest vs FCN-R50-D8 fastest, batch 1', 1.2),
-    ('d22_runner_vs_bare', 'DRN-D-22 training, Runner (AMP, channels_last) vs bare loop', 0.9),
-    ('d22_runner_amp_vs_fp32', 'DRN-D-22 training through the Runner: AMP+channels_last vs fp32',
-     2.0),
-]
+
+def load_targets(path: str) -> Dict:
+    """Read and check a targets file (see ``docs/benchmark_targets.json``)."""
+    with open(path) as f:
+        spec = json.load(f)
+    for target in spec.get('targets', []):
+        missing = [k for k in ('key', 'kind', 'model', 'threshold', 'description')
+                   if k not in target]
+        if missing or target['kind'] not in TARGET_KINDS:
+            raise ValueError(f'{path}: target {target.get("key")!r} needs {missing} and a kind '
+                             f'among {TARGET_KINDS}; got {target}')
+    return spec
 
 
 def _ok(row) -> bool:
@@ -74,42 +82,50 @@ def _ratio_entry(num, den, kind, missing) -> Dict:
                 detail=f'{_describe(num, kind)} / {_describe(den, kind)}')
 
 
-def check_targets(results: Dict, d22: str = D22, d38: str = D38, fcn: str = FCN) -> List[Dict]:
-    """One entry per target: ``key``, ``description``, ``threshold``, ``value`` (the measured
-    ratio, or None), ``met`` (bool, or None when not measured), ``detail`` (the rows used, or what
-    is missing) and ``device``; an empty list when the run has none of the three models."""
+def _entry(results, target, train_modes, runner_loops) -> Dict:
+    model, kind = target['model'], target['kind']
+    if kind == 'fastest_vs_mode':
+        den = next((r for r in _infer_rows(results, model) if r['mode'] == target['mode']), None)
+        return _ratio_entry(_fastest(results, model), den, 'infer',
+                            f'{model} inference in {target["mode"]}')
+    if kind == 'fastest_vs_fastest':
+        baseline = target['baseline']
+        return _ratio_entry(_fastest(results, model), _fastest(results, baseline), 'infer',
+                            f'{model} and {baseline} inference')
+    runner_fast = _train_row(results, model, train_modes, runner_loops)
+    if kind == 'runner_vs_bare':
+        bare = (_train_row(results, model, (runner_fast['mode'], ), ('bare', ))
+                if runner_fast else None)
+        return _ratio_entry(runner_fast, bare, 'train',
+                            f'{model} training in {" or ".join(train_modes)} through '
+                            f'{" or ".join(runner_loops)} and bare')
+    fp32 = (_train_row(results, model, ('fp32', ), (runner_fast['loop'], ))
+            if runner_fast else None)
+    return _ratio_entry(runner_fast, fp32, 'train',
+                        f'{model} training through {" or ".join(runner_loops)} in fp32 and '
+                        f'{" or ".join(train_modes)}')
+
+
+def check_targets(results: Dict, spec: Dict) -> List[Dict]:
+    """One entry per target of ``spec`` (:func:`load_targets`): ``key``, ``description``,
+    ``threshold``, ``value`` (the measured ratio, or None), ``met`` (bool, or None when not
+    measured), ``detail`` (the rows used, or what is missing) and ``device``; an empty list when
+    the run has none of the targets' models."""
+    targets = spec.get('targets', [])
+    named = {t[k] for t in targets for k in ('model', 'baseline') if k in t}
     measured = {r['model'] for kind in ('inference', 'training') for r in results.get(kind, [])}
-    if not measured & {d22, d38, fcn}:
+    if not measured & named:
         return []  # a run of other models (e.g. classifiers): the targets do not apply
     env = results.get('meta', {}).get('environment', {})
     device = f'{env.get("device_name")} ({env.get("device")})'
-    d22_fp32 = next((r for r in _infer_rows(results, d22) if r['mode'] == 'fp32'), None)
-    d22_fast, d38_fast, fcn_fast = (_fastest(results, m) for m in (d22, d38, fcn))
-    runner_fast = _train_row(results, d22, FAST_TRAIN_MODES, RUNNER_LOOPS)
-    bare_fast = (_train_row(results, d22, (runner_fast['mode'], ), ('bare', ))
-                 if runner_fast else None)
-    runner_fp32 = (_train_row(results, d22, ('fp32', ), (runner_fast['loop'], ))
-                   if runner_fast else None)
-    entries = {
-        'd22_fastest_vs_fp32': _ratio_entry(d22_fast, d22_fp32, 'infer',
-                                            f'{d22} inference in fp32'),
-        'd22_fastest_vs_fcn': _ratio_entry(d22_fast, fcn_fast, 'infer',
-                                           f'{d22} and {fcn} inference'),
-        'd38_fastest_vs_fcn': _ratio_entry(d38_fast, fcn_fast, 'infer',
-                                           f'{d38} and {fcn} inference'),
-        'd22_runner_vs_bare': _ratio_entry(runner_fast, bare_fast, 'train',
-                                           f'{d22} training in {" or ".join(FAST_TRAIN_MODES)} '
-                                           f'through {" or ".join(RUNNER_LOOPS)} and bare'),
-        'd22_runner_amp_vs_fp32': _ratio_entry(runner_fast, runner_fp32, 'train',
-                                               f'{d22} training through '
-                                               f'{" or ".join(RUNNER_LOOPS)} in fp32 and '
-                                               f'{" or ".join(FAST_TRAIN_MODES)}'),
-    }
+    train_modes = tuple(spec.get('train_modes', ('amp_cl', 'bf16_cl')))
+    runner_loops = tuple(spec.get('runner_loops', ('train_py', 'runner')))
     out = []
-    for key, description, threshold in TARGETS:
-        entry = entries[key]
-        value = entry['value']
-        out.append(dict(key=key, description=description, threshold=threshold, value=value,
+    for target in targets:
+        entry = _entry(results, target, train_modes, runner_loops)
+        value, threshold = entry['value'], target['threshold']
+        out.append(dict(key=target['key'], description=target['description'],
+                        threshold=threshold, value=value,
                         met=None if value is None else value >= threshold,
                         detail=entry['detail'], device=device))
     return out

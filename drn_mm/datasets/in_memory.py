@@ -4,6 +4,7 @@ from typing import Sequence
 from torch.utils.data import Dataset
 
 from ..registry import REGISTRY_MODULES, register
+from .synthetic import train_batch
 
 __all__ = ['InMemoryDataset']
 
@@ -28,7 +29,6 @@ class InMemoryDataset(Dataset):
 
     def __init__(self, size: Sequence[int], num_classes: int, num_distinct: int = 4,
                  length: int = 10**6, seed: int = 0):
-        from ..benchmark.models import train_batch
         name = type(self).__name__
         if len(size) != 2 or min(size) < 1:
             raise ValueError(f'{name}: size must be (height, width), got {size}')

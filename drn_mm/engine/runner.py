@@ -1,7 +1,7 @@
 """DRNRunner: mmengine's Runner whose checkpoint loading knows DRN's foreign layouts.
 
 ``load_from`` (tools/test.py's checkpoint) and ``--resume`` go through
-:func:`drn_mm.checkpoint.convert_drn_state_dict` and a strict fit check, so the authors'
+:func:`drn_mm.models.backbones.drn_checkpoint.convert_drn_state_dict` and a strict fit check, so the authors'
 Cityscapes and ImageNet files load as they are and a checkpoint of another model is an error
 naming the file, never a silent partial load. Checkpoints are written to a temporary file and
 renamed, so a crash while saving never replaces the last good checkpoint with half a file.
@@ -18,7 +18,6 @@ Reliability at scale (see the README's "Distributed training and crash recovery"
   (:func:`drn_mm.models.checks.check_head_channels`), built segmentation data sets for missing
   label files and empty splits (:func:`drn_mm.datasets.checks.check_seg_dataset`).
 """
-import os
 import os.path as osp
 
 import torch
@@ -28,8 +27,12 @@ from mmengine.model import BaseTTAModel, convert_sync_batchnorm, is_model_wrappe
 from mmengine.registry import MODEL_WRAPPERS, RUNNERS
 from mmengine.runner import Runner
 
-from ..checkpoint import load_checkpoint_file, load_into_model
-from .checkpointing import (DRNCheckpointHook, find_resumable_checkpoint,
+from ..datasets.checks import check_seg_dataset, check_seg_dataset_config
+from ..models.backbones.drn_checkpoint import load_into_model
+from ..models.checks import check_head_channels
+from ..models.utils.checkpoint import load_checkpoint_file
+from .atomic import atomic_write
+from .checkpoint_hook import (DRNCheckpointHook, find_resumable_checkpoint,
                             remove_partial_checkpoints)
 from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_cpu,
                           init_cpu_process_group)
@@ -62,15 +65,9 @@ class DRNRunner(Runner):
 
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs):
         """Save as mmengine does, but through a temporary name and an atomic rename."""
-        tmp_name = f'.{filename}.tmp{os.getpid()}'
-        final, tmp = osp.join(out_dir, filename), osp.join(out_dir, tmp_name)
-        try:
-            super().save_checkpoint(out_dir, tmp_name, *args, **kwargs)
-            if osp.exists(tmp):  # only the main process writes
-                os.replace(tmp, final)
-        finally:
-            if osp.exists(tmp):
-                os.remove(tmp)
+        parent = super()
+        atomic_write(osp.join(out_dir, filename), lambda tmp: parent.save_checkpoint(
+            out_dir, osp.basename(tmp), *args, **kwargs))
 
     def set_randomness(self, seed, diff_rank_seed: bool = False,
                        deterministic: bool = False) -> None:
@@ -129,7 +126,6 @@ class DRNRunner(Runner):
 
     def build_model(self, model):
         """mmengine's, then :func:`~drn_mm.models.checks.check_head_channels`."""
-        from ..models.checks import check_head_channels
         model = super().build_model(model)
         check_head_channels(model)
         return model
@@ -138,7 +134,6 @@ class DRNRunner(Runner):
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
         """mmengine's, then :func:`~drn_mm.datasets.checks.check_seg_dataset` on its data set
         (if the data set cannot be built, the error says why when it is an empty split)."""
-        from ..datasets.checks import check_seg_dataset, check_seg_dataset_config
         try:
             loader = Runner.build_dataloader(dataloader, seed=seed,
                                              diff_rank_seed=diff_rank_seed)

@@ -1,7 +1,7 @@
 """Weakly-supervised localization errors of a classifier's class maps (ILSVRC-style).
 
 For each image, a box is taken from the class map of its ground-truth class (either protocol of
-:mod:`drn_mm.localization`), mapped back to original-image pixels and compared with the image's
+:mod:`drn_mm.evaluation.localization`), mapped back to original-image pixels and compared with the image's
 ground-truth boxes of that class; it *localizes* when its best IoU is >= ``iou_thr``. Then, in %:
 
 - ``top{k}_cls_err``: the ground-truth class is not among the top-k scores.
@@ -19,7 +19,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from ..localization import (DEFAULT_THRESHOLDS, PROTOCOLS, box_iou, box_to_original,
+from .localization import (DEFAULT_THRESHOLDS, PROTOCOLS, box_iou, box_to_original,
                             geometry_from_metainfo, localize)
 from ..registry import register
 
@@ -32,7 +32,7 @@ class LocalizationMetric(BaseMetric):
     ``pred_score`` (C,), ``gt_label``, ``ori_bboxes`` (K, 4) and ``ori_bbox_labels`` (K,) in
     original-image pixels (:class:`~drn_mm.datasets.ImageNetLocalization`,
     :class:`~drn_mm.datasets.CUBLocalization`), ``ori_shape``, ``img_shape`` and what the pipeline
-    recorded of its resize / crop (:func:`drn_mm.localization.geometry_from_metainfo`). Boxes
+    recorded of its resize / crop (:func:`drn_mm.evaluation.localization.geometry_from_metainfo`). Boxes
     are computed per batch, so class maps are never accumulated.
 
     Args:

@@ -13,7 +13,7 @@ import torch.nn as nn
 from .backbones.drn import DRN
 from .necks.degridding_neck import DegriddingNeck
 
-__all__ = ['check_head_channels']
+__all__ = ['check_head_channels', 'model_heads']
 
 
 def _feature_levels(backbone: DRN) -> List[int]:
@@ -26,8 +26,9 @@ def _describe_features(backbone: DRN, levels: Sequence[int], channels: Sequence[
                      for k, (level, c) in enumerate(zip(levels, channels)))
 
 
-def _heads(model: nn.Module):
-    for name in ('decode_head', 'auxiliary_head'):
+def model_heads(model: nn.Module):
+    """``(name, head)`` of a segmentor's decode and auxiliary heads, or a classifier's head."""
+    for name in ('decode_head', 'auxiliary_head', 'head'):
         head = getattr(model, name, None)
         if head is None:
             continue
@@ -69,7 +70,7 @@ def check_head_channels(model: nn.Module) -> None:
         channels[index] = neck.out_channels
         source = 'the DegriddingNeck'
     features = _describe_features(backbone, levels, channels)
-    for name, head in _heads(model):
+    for name, head in model_heads(model):
         if not hasattr(head, 'in_index') or not hasattr(head, 'in_channels'):
             continue
         indices = head.in_index if isinstance(head.in_index, (list, tuple)) else [head.in_index]

@@ -26,7 +26,41 @@ def _pair(dilation: Dilation) -> Tuple[int, int]:
     return tuple(dilation)
 
 
-class BasicBlock(BaseModule):
+class _ResidualBlock(BaseModule):
+    """What both blocks share: the optional shortcut (``downsample``), ``residual`` and the final
+    ReLU. Subclasses build their layers in ``_build_layers`` and compute them in ``_body``."""
+    expansion = 1
+
+    def __init__(self,
+                 inplanes: int,
+                 planes: int,
+                 stride: int = 1,
+                 dilation: Dilation = 1,
+                 downsample: Optional[nn.Module] = None,
+                 residual: bool = True,
+                 conv_cfg: Optional[dict] = None,
+                 norm_cfg: dict = dict(type='BN'),
+                 init_cfg=None):
+        super().__init__(init_cfg)
+        self._build_layers(inplanes, planes, stride, _pair(dilation), conv_cfg, norm_cfg)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.residual = residual
+
+    def _build_layers(self, inplanes, planes, stride, dilation, conv_cfg, norm_cfg):
+        raise NotImplementedError
+
+    def _body(self, x):
+        raise NotImplementedError
+
+    def forward(self, x):
+        out = self._body(x)
+        if self.residual:
+            out = out + (x if self.downsample is None else self.downsample(x))
+        return self.relu(out)
+
+
+class BasicBlock(_ResidualBlock):
     """conv3x3(stride, d1)-norm-ReLU-conv3x3(d2)-norm, (+ shortcut), ReLU.
 
     Args:
@@ -42,37 +76,21 @@ class BasicBlock(BaseModule):
     """
     expansion = 1
 
-    def __init__(self,
-                 inplanes: int,
-                 planes: int,
-                 stride: int = 1,
-                 dilation: Dilation = 1,
-                 downsample: Optional[nn.Module] = None,
-                 residual: bool = True,
-                 conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'),
-                 init_cfg=None):
-        super().__init__(init_cfg)
-        d1, d2 = _pair(dilation)
+    def _build_layers(self, inplanes, planes, stride, dilation, conv_cfg, norm_cfg):
+        d1, d2 = dilation
         self.conv1 = build_conv_layer(
             conv_cfg, inplanes, planes, 3, stride=stride, padding=d1, dilation=d1, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, planes)[1]
         self.conv2 = build_conv_layer(
             conv_cfg, planes, planes, 3, padding=d2, dilation=d2, bias=False)
         self.bn2 = build_norm_layer(norm_cfg, planes)[1]
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-        self.residual = residual
 
-    def forward(self, x):
+    def _body(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        if self.residual:
-            out = out + (x if self.downsample is None else self.downsample(x))
-        return self.relu(out)
+        return self.bn2(self.conv2(out))
 
 
-class Bottleneck(BaseModule):
+class Bottleneck(_ResidualBlock):
     """conv1x1-norm-ReLU-conv3x3(stride, dilation)-norm-ReLU-conv1x1(x4)-norm, + shortcut, ReLU.
 
     The stride sits on the 3x3 conv and the first entry of ``dilation`` is unused (the 3x3 conv
@@ -80,18 +98,8 @@ class Bottleneck(BaseModule):
     """
     expansion = 4
 
-    def __init__(self,
-                 inplanes: int,
-                 planes: int,
-                 stride: int = 1,
-                 dilation: Dilation = 1,
-                 downsample: Optional[nn.Module] = None,
-                 residual: bool = True,
-                 conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'),
-                 init_cfg=None):
-        super().__init__(init_cfg)
-        d = _pair(dilation)[1]
+    def _build_layers(self, inplanes, planes, stride, dilation, conv_cfg, norm_cfg):
+        d = dilation[1]
         out = planes * self.expansion
         self.conv1 = build_conv_layer(conv_cfg, inplanes, planes, 1, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, planes)[1]
@@ -100,17 +108,11 @@ class Bottleneck(BaseModule):
         self.bn2 = build_norm_layer(norm_cfg, planes)[1]
         self.conv3 = build_conv_layer(conv_cfg, planes, out, 1, bias=False)
         self.bn3 = build_norm_layer(norm_cfg, out)[1]
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-        self.residual = residual
 
-    def forward(self, x):
+    def _body(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        if self.residual:
-            out = out + (x if self.downsample is None else self.downsample(x))
-        return self.relu(out)
+        return self.bn3(self.conv3(out))
 
 
 BLOCKS = {'BasicBlock': BasicBlock, 'Bottleneck': Bottleneck}

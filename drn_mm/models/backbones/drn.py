@@ -19,12 +19,14 @@ from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...registry import register_model
-from ..layers import (get_block, make_block_level, make_conv_level, make_degridding_levels,
-                      run_level)
+from ..layers import (BasicBlock, get_block, make_block_level, make_conv_level,
+                      make_degridding_levels, run_level)
+from .drn_checkpoint import load_backbone_checkpoint
 
 
 class DRNArch(NamedTuple):
-    style: str                  # 'A', 'B', 'C' or 'D'
+    """A preset: its style, the block of its trunk and its depth."""
+    style: str                  # 'A', 'B', 'C' or 'D': a row of STYLES
     block: str                  # block of the trunk (levels 3-6; all levels for DRN-A)
     layers: Tuple[int, ...]     # blocks (or conv layers) per level
 
@@ -49,19 +51,57 @@ ARCH_SETTINGS: Dict[str, DRNArch] = {
     'D-107': DRNArch('D', 'Bottleneck', (1, 1, 3, 4, 23, 3, 2, 2)),
 }
 
-#: Default widths: DRN-A stem + stage planes; DRN-B/C/D level widths (x4 in Bottleneck levels 3-6).
-DEFAULT_CHANNELS = {
-    'A': (64, 64, 128, 256, 512),
-    'B': (16, 32, 64, 128, 256, 512, 512, 512),
-}
-DEFAULT_CHANNELS['C'] = DEFAULT_CHANNELS['D'] = DEFAULT_CHANNELS['B']
 
-#: (stride, dilation, dilation of the first block) of each level.
-LEVEL_GEOMETRY = {
-    'A': ((1, 1, 1), (2, 1, 1), (1, 2, 1), (1, 4, 1)),
-    'B': ((1, 1, 1), (2, 1, 1), (2, 1, 1), (2, 1, 1), (1, 2, 2), (1, 4, 4), (1, 2, 2), (1, 1, 1)),
+class Level(NamedTuple):
+    """Geometry of one level: stride of its first layer, dilation, dilation of its first block."""
+    stride: int
+    dilation: int
+    first_dilation: int
+
+
+class DRNStyle(NamedTuple):
+    """What sets a DRN style apart: the paper's ideas as data.
+
+    ``stem_stride`` / ``max_pool``: DRN-A keeps ResNet's stride-2 stem and max pooling; B/C/D
+    replace them (no max pooling: it aliases high-frequency activations into gridding).
+    ``early_levels``: levels 1-2 made of the arch's 'block', of 'basic' blocks, or of plain
+    'conv' layers (DRN-D). ``degridding``: levels 7-8 (decreasing dilation after the dilated
+    trunk) of 'block' or 'conv' layers, or None (DRN-A has no such levels);
+    ``degridding_residual``: whether they keep residual connections (B does, C and D do not).
+    ``stem_channels_entry``: the first width is the stem's alone (A) rather than the stem's and
+    level 1's (B/C/D). ``geometry``: one :class:`Level` per level; dilation instead of striding
+    keeps the output stride at 8.
+    """
+    stem_stride: int
+    max_pool: bool
+    early_levels: str
+    degridding: Optional[str]
+    degridding_residual: bool
+    stem_channels_entry: bool
+    channels: Tuple[int, ...]
+    geometry: Tuple[Level, ...]
+
+
+_BCD_CHANNELS = (16, 32, 64, 128, 256, 512, 512, 512)
+_BCD_GEOMETRY = (Level(1, 1, 1), Level(2, 1, 1), Level(2, 1, 1), Level(2, 1, 1),
+                 Level(1, 2, 2), Level(1, 4, 4), Level(1, 2, 2), Level(1, 1, 1))
+
+#: One row per style.
+STYLES: Dict[str, DRNStyle] = {
+    'A': DRNStyle(stem_stride=2, max_pool=True, early_levels='block', degridding=None,
+                  degridding_residual=False, stem_channels_entry=True,
+                  channels=(64, 64, 128, 256, 512),
+                  geometry=(Level(1, 1, 1), Level(2, 1, 1), Level(1, 2, 1), Level(1, 4, 1))),
+    'B': DRNStyle(stem_stride=1, max_pool=False, early_levels='basic', degridding='block',
+                  degridding_residual=True, stem_channels_entry=False, channels=_BCD_CHANNELS,
+                  geometry=_BCD_GEOMETRY),
+    'C': DRNStyle(stem_stride=1, max_pool=False, early_levels='basic', degridding='block',
+                  degridding_residual=False, stem_channels_entry=False, channels=_BCD_CHANNELS,
+                  geometry=_BCD_GEOMETRY),
+    'D': DRNStyle(stem_stride=1, max_pool=False, early_levels='conv', degridding='conv',
+                  degridding_residual=False, stem_channels_entry=False, channels=_BCD_CHANNELS,
+                  geometry=_BCD_GEOMETRY),
 }
-LEVEL_GEOMETRY['C'] = LEVEL_GEOMETRY['D'] = LEVEL_GEOMETRY['B']
 
 
 def arch_names() -> Tuple[str, ...]:
@@ -127,18 +167,18 @@ class DRN(BaseModule):
         setting = ARCH_SETTINGS[arch]
         self.arch = arch
         self.style = setting.style
+        traits = STYLES[self.style]
+        self.traits = traits
         self.block = get_block(setting.block)
-        geometry = LEVEL_GEOMETRY[self.style]
         self.layers = tuple(setting.layers if layers is None else layers)
-        default_channels = DEFAULT_CHANNELS[self.style]
-        self.channels = tuple(default_channels if channels is None else channels)
-        if len(self.layers) != len(geometry):
-            raise ValueError(f'DRN-{arch}: layers={self.layers} needs {len(geometry)} entries, '
-                             f'one per level')
-        if len(self.channels) != len(default_channels):
+        self.channels = tuple(traits.channels if channels is None else channels)
+        if len(self.layers) != len(traits.geometry):
+            raise ValueError(f'DRN-{arch}: layers={self.layers} needs {len(traits.geometry)} '
+                             'entries, one per level')
+        if len(self.channels) != len(traits.channels):
             raise ValueError(f'DRN-{arch}: channels={self.channels} needs '
-                             f'{len(default_channels)} entries, e.g. {default_channels}')
-        trunk_levels = 4 if self.style == 'A' else 6
+                             f'{len(traits.channels)} entries, e.g. {traits.channels}')
+        trunk_levels = len(traits.geometry) - (2 if traits.degridding else 0)
         if any(n < 1 for n in self.layers[:trunk_levels]):
             raise ValueError(f'DRN-{arch}: layers={self.layers}: levels 1-{trunk_levels} need at '
                              'least one block each (only levels 7 and 8 of B/C/D may be 0)')
@@ -150,38 +190,41 @@ class DRN(BaseModule):
         self.norm_eval = norm_eval
         self.with_cp = with_cp
 
-        # stem
+        # stem: 7x7 conv-norm-ReLU (stride 2 and max pooling only in DRN-A)
         stem_width = self.channels[0]
-        stem_stride = 2 if self.style == 'A' else 1
         stem = [
-            build_conv_layer(conv_cfg, in_channels, stem_width, 7, stride=stem_stride, padding=3,
-                             bias=False),
+            build_conv_layer(conv_cfg, in_channels, stem_width, 7, stride=traits.stem_stride,
+                             padding=3, bias=False),
             build_norm_layer(norm_cfg, stem_width)[1],
             nn.ReLU(inplace=True),
         ]
-        if self.style == 'A':
+        if traits.max_pool:
             stem.append(nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
         self.stem = nn.Sequential(*stem)
 
-        # levels
+        # levels 1-6 (1-4 for DRN-A): the dilated trunk
         self.level_names = []
         self.level_channels = []
         self.level_strides = []
-        stride = stem_stride * (2 if self.style == 'A' else 1)
+        stride = traits.stem_stride * (2 if traits.max_pool else 1)
         width = stem_width
-        trunk = geometry[:trunk_levels]
-        trunk_widths = self.channels[1:] if self.style == 'A' else self.channels[:trunk_levels]
-        for i, ((s, d, d0), n, planes) in enumerate(zip(trunk, self.layers, trunk_widths)):
-            if self.style == 'D' and i < 2:
-                level, width = make_conv_level(width, planes, n, s, d, conv_cfg, norm_cfg)
+        level_widths = self.channels[1:] if traits.stem_channels_entry else self.channels
+        for i in range(trunk_levels):
+            geo, n, planes = traits.geometry[i], self.layers[i], level_widths[i]
+            kind = traits.early_levels if i < 2 else 'block'
+            if kind == 'conv':
+                level, width = make_conv_level(width, planes, n, geo.stride, geo.dilation,
+                                               conv_cfg, norm_cfg)
             else:
-                block = self.block if (self.style == 'A' or i >= 2) else 'BasicBlock'
-                level, width = make_block_level(block, width, planes, n, s, d, d0,
+                block = BasicBlock if kind == 'basic' else self.block
+                level, width = make_block_level(block, width, planes, n, geo.stride,
+                                                geo.dilation, geo.first_dilation,
                                                 conv_cfg=conv_cfg, norm_cfg=norm_cfg)
-            stride *= s
+            stride *= geo.stride
             self._add_level(i + 1, level, width, stride)
-        if self.style != 'A':
-            self._build_degridding_levels(width, stride)
+        # levels 7-8: degridding (B/C/D)
+        if traits.degridding:
+            self._build_degridding_levels(trunk_levels, width, stride)
 
         self.num_levels = len(self.level_names)
         self.out_indices = self._check_out_indices(out_indices)
@@ -191,16 +234,16 @@ class DRN(BaseModule):
         self.frozen_stages = frozen_stages
         self._freeze_stages()
 
-    def _build_degridding_levels(self, width: int, stride: int):
+    def _build_degridding_levels(self, first: int, width: int, stride: int):
         """Levels 7 and 8 (those with a non-zero layer count), shared with DegriddingNeck."""
-        present = [i for i in (6, 7) if self.layers[i] > 0]
+        present = [i for i in range(first, len(self.layers)) if self.layers[i] > 0]
         levels = make_degridding_levels(
             width,
             channels=[self.channels[i] for i in present],
             num_layers=[self.layers[i] for i in present],
-            dilations=[LEVEL_GEOMETRY[self.style][i][1] for i in present],
-            style='conv' if self.style == 'D' else 'block',
-            residual=self.style == 'B',
+            dilations=[self.traits.geometry[i].dilation for i in present],
+            style=self.traits.degridding,
+            residual=self.traits.degridding_residual,
             conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg)
         for i, (level, width) in zip(present, levels):
@@ -248,7 +291,6 @@ class DRN(BaseModule):
     def init_weights(self):
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             # Not mmengine's PretrainedInit: that loads non-strictly and knows no foreign layout.
-            from ...checkpoint import load_backbone_checkpoint
             load_backbone_checkpoint(self, self.init_cfg['checkpoint'],
                                      prefix=self.init_cfg.get('prefix'))
             self._is_init = True

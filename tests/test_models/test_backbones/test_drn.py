@@ -53,7 +53,7 @@ def test_parameter_count_matches_reference(arch, official_keys):
 @pytest.mark.parametrize('arch', sorted(OFFICIAL_NAME))
 def test_state_dict_layout_matches_official_checkpoint(arch, official_keys):
     """Every official key lands on a drn_mm key of the same shape, and nothing is left over."""
-    from drn_mm.checkpoint import convert_drn_state_dict
+    from drn_mm.models.backbones.drn_checkpoint import convert_drn_state_dict
     official = {k: torch.empty(s) for k, s in official_keys[OFFICIAL_NAME[arch]]['state_dict'].items()}
     converted = convert_drn_state_dict(official)
     ours = {f'backbone.{k}': v.shape for k, v in DRN(arch=arch).state_dict().items()}

@@ -6,8 +6,8 @@ import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 
 import drn_mm  # noqa: F401
-from drn_mm.checkpoint import (CheckpointMismatchError, check_state_dict_fits,
-                               convert_drn_state_dict, describe)
+from drn_mm.models.backbones.drn_checkpoint import convert_drn_state_dict
+from drn_mm.models.utils import CheckpointMismatchError, check_state_dict_fits, describe
 from helpers import assert_close_scaled
 
 import mmpretrain  # noqa: F401,E402  (required: drn_mm's tests need both libraries)

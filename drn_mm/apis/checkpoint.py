@@ -1,0 +1,42 @@
+"""Checkpoints of whole models: load any known DRN layout into a built model, convert files."""
+import os.path as osp
+from typing import Dict
+
+import torch
+
+from ..engine.atomic import atomic_write
+from ..models.backbones.drn import DRN
+from ..models.backbones.drn_checkpoint import (convert_drn_state_dict, detect_layout,
+                                               load_into_model)
+from ..models.utils.checkpoint import (check_state_dict_fits, describe, extract_state_dict,
+                                       load_checkpoint_file, strip_module_prefix)
+from ..version import __version__
+
+__all__ = ['load_model_checkpoint', 'convert_checkpoint_file']
+
+
+def load_model_checkpoint(model, checkpoint: str):
+    """Load any known DRN checkpoint into a built model, strictly; returns the raw checkpoint."""
+    raw = load_checkpoint_file(checkpoint)
+    load_into_model(model, raw, source=checkpoint)
+    return raw
+
+
+def convert_checkpoint_file(src: str, dst: str, arch: str) -> Dict[str, object]:
+    """Convert a foreign DRN checkpoint to an mmengine-style drn_mm checkpoint, checked.
+
+    The backbone part is checked against ``DRN(arch=arch)``: a checkpoint of another arch raises
+    :class:`CheckpointMismatchError` and nothing is written. Returns a summary.
+    """
+    source = extract_state_dict(load_checkpoint_file(src))
+    layout = detect_layout(strip_module_prefix(source))
+    state_dict = convert_drn_state_dict(source)
+    backbone = {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')}
+    model = DRN(arch=arch)
+    check_state_dict_fits(model, backbone, describe(model), source=src)
+    checkpoint = dict(state_dict=state_dict,
+                      meta=dict(drn_mm_version=__version__, arch=arch,
+                                converted_from=osp.basename(src), source_layout=layout))
+    atomic_write(dst, lambda tmp: torch.save(checkpoint, tmp))
+    return dict(arch=arch, layout=layout, num_tensors=len(state_dict),
+                heads=sorted({k.split('.')[0] for k in state_dict} - {'backbone'}))

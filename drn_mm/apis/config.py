@@ -1,0 +1,108 @@
+"""Configs: the one reader, and the choices tools/train.py and tools/test.py apply to them."""
+import argparse
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config, DictAction  # noqa: F401  (DictAction for the tools)
+
+from ..engine.loops import amp_dtype
+from ..engine.optim import set_mixed_precision
+
+__all__ = ['TASKS', 'read_config', 'config_name', 'config_task', 'load_config', 'enable_amp',
+           'enable_tta', 'DictAction', 'add_runner_arguments']
+
+#: task -> the OpenMMLab library (= default scope) its configs and models belong to
+TASKS = {'seg': 'mmseg', 'cls': 'mmpretrain'}
+
+
+def read_config(config: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read a config file and apply ``--cfg-options`` overrides (every drn_mm path does this)."""
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file not found: {config}')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def config_name(config: str) -> str:
+    """``configs/drn/drn_d_22_cityscapes.py`` -> ``drn_d_22_cityscapes``."""
+    return osp.splitext(osp.basename(config))[0]
+
+
+def config_task(cfg: Config, config: str = '') -> str:
+    """'seg' for an mmseg config, 'cls' for an mmpretrain one (by ``default_scope``)."""
+    scope = cfg.get('default_scope', 'mmseg')
+    for task, library in TASKS.items():
+        if scope == library:
+            return task
+    raise ValueError(f'{config or "config"}: default_scope={scope!r}; the benchmark measures '
+                     f'mmseg segmentors and mmpretrain classifiers (default_scope one of '
+                     f'{sorted(TASKS.values())})')
+
+
+def load_config(config: str,
+                work_dir: Optional[str] = None,
+                cfg_options: Optional[dict] = None,
+                amp: bool = False,
+                resume: bool = False,
+                pretrained: Optional[str] = None,
+                launcher: str = 'none') -> Config:
+    """Read a config and apply the command-line choices the way mmseg's tools do.
+
+    Args:
+        config: path of the config file.
+        work_dir: where logs and checkpoints go (default ``./work_dirs/<config name>``).
+        cfg_options: ``--cfg-options`` overrides.
+        amp: mixed precision training (bf16 where supported, else fp16 with loss scaling).
+        resume: resume from the latest checkpoint in ``work_dir``.
+        pretrained: ImageNet checkpoint for the backbone (the authors' files load as they are).
+        launcher: 'none', 'pytorch' (torchrun) or 'slurm'.
+    """
+    cfg = read_config(config, cfg_options)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', config_name(config))
+    if amp:
+        enable_amp(cfg)
+    if resume:
+        cfg.resume = True
+    if pretrained:
+        if not osp.isfile(pretrained) and '://' not in pretrained:
+            raise FileNotFoundError(f'--pretrained checkpoint not found: {pretrained}')
+        cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=pretrained)
+        cfg.model.pop('pretrained', None)
+    cfg.setdefault('runner_type', 'DRNRunner')
+    return cfg
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options tools/train.py and tools/test.py share (as mmseg's tools name them)."""
+    parser.add_argument('--work-dir', help='where logs (and checkpoints) go')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher (torchrun: pytorch)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch the optimizer wrapper to mixed precision: bf16 (:class:`BF16OptimWrapper`, no loss
+    scaling) where supported, else fp16 with dynamic loss scaling (mmengine's AmpOptimWrapper)."""
+    import torch
+    wrapper = cfg.optim_wrapper
+    if wrapper.get('type', 'OptimWrapper') in ('AmpOptimWrapper', 'BF16OptimWrapper'):
+        return
+    set_mixed_precision(wrapper, amp_dtype('cuda' if torch.cuda.is_available() else 'cpu'))
+
+
+def enable_tta(cfg: Config) -> None:
+    """Test with the config's ``tta_pipeline`` and ``tta_model`` (DRN: reference multi-scale)."""
+    if 'tta_pipeline' not in cfg or 'tta_model' not in cfg:
+        raise KeyError('--tta needs tta_pipeline and tta_model in the config')
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model

@@ -1,0 +1,45 @@
+"""Training and testing through mmengine's Runner (what tools/train.py and tools/test.py run)."""
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from ..engine.runner import DRNRunner  # noqa: F401  (registered: runner_type="DRNRunner")
+from .config import enable_tta
+
+__all__ = ['build_runner', 'train', 'test']
+
+
+def build_runner(cfg: Config):
+    """The config's ``runner_type`` (drn_mm's tools set DRNRunner), else mmengine's Runner."""
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def train(cfg: Config):
+    """Train through the Runner; returns the runner (its model holds the trained weights)."""
+    runner = build_runner(cfg)
+    runner.train()
+    return runner
+
+
+def test(cfg: Config, checkpoint: str, tta: bool = False, out: Optional[str] = None) -> dict:
+    """Evaluate ``checkpoint`` (drn_mm, or the authors' Cityscapes file) with the test split.
+
+    Args:
+        out: directory for the predicted label maps (PNG, one per image).
+
+    Returns:
+        dict: the metrics (e.g. ``mIoU``, ``aAcc``, ``mAcc``).
+    """
+    cfg.load_from = checkpoint
+    cfg.resume = False
+    if tta:
+        enable_tta(cfg)
+    if out:
+        cfg.test_evaluator['output_dir'] = out
+        cfg.test_evaluator['keep_results'] = True
+    runner = build_runner(cfg)
+    return runner.test()

@@ -1,0 +1,90 @@
+"""Reading checkpoint files and checking that weights fit a model, strictly.
+
+Nothing here knows a key layout: the DRN layouts and their conversion live beside the model
+(:mod:`drn_mm.models.backbones.drn_checkpoint`).
+"""
+import os.path as osp
+from typing import Dict, Mapping
+
+import torch
+import torch.nn as nn
+
+__all__ = ['CheckpointError', 'CheckpointMismatchError', 'load_checkpoint_file',
+           'extract_state_dict', 'strip_module_prefix', 'check_state_dict_fits', 'describe']
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file that cannot be read (missing, truncated, corrupt, not a checkpoint)."""
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint whose keys or shapes do not fit the model it is loaded into."""
+
+
+def strip_module_prefix(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state_dict.items()}
+
+
+def load_checkpoint_file(filename: str, map_location='cpu') -> dict:
+    """Read a checkpoint (local path or any URI mmengine knows) with a clear error naming the file."""
+    from mmengine.runner import CheckpointLoader
+
+    if '://' not in filename and not osp.isfile(filename):
+        raise CheckpointError(f'checkpoint file not found: {filename}')
+    try:
+        checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    except Exception as e:  # torch raises many types for truncated / corrupt / foreign files
+        raise CheckpointError(
+            f'cannot read checkpoint {filename}: {type(e).__name__}: {e}. The file may be '
+            'truncated or corrupt, or not a PyTorch checkpoint.') from e
+    if not isinstance(checkpoint, Mapping):
+        raise CheckpointError(f'{filename} holds a {type(checkpoint).__name__}, not a state dict')
+    return checkpoint
+
+
+def extract_state_dict(checkpoint: Mapping) -> Mapping[str, torch.Tensor]:
+    """The model weights of a checkpoint: its ``state_dict`` (or ``model``) entry, else itself."""
+    for key in ('state_dict', 'model'):
+        if isinstance(checkpoint.get(key), Mapping):
+            return checkpoint[key]
+    return checkpoint
+
+
+def _fmt_shape(t) -> str:
+    return str(list(t.shape))
+
+
+def check_state_dict_fits(module: nn.Module, state_dict: Mapping[str, torch.Tensor], what: str,
+                          source: str = 'checkpoint', max_items: int = 5):
+    """Raise :class:`CheckpointMismatchError` unless ``state_dict`` fits ``module`` exactly.
+
+    BatchNorm ``num_batches_tracked`` may be absent (the authors' 2017 files lack it).
+    """
+    expected = module.state_dict()
+    missing = [k for k in expected
+               if k not in state_dict and not k.endswith('num_batches_tracked')]
+    unexpected = [k for k in state_dict if k not in expected]
+    mismatched = [k for k in state_dict
+                  if k in expected and state_dict[k].shape != expected[k].shape]
+    if not (missing or unexpected or mismatched):
+        return
+    parts = []
+    if mismatched:
+        parts.append(f'{len(mismatched)} shape mismatches (first: ' + ', '.join(
+            f'{k}: checkpoint {_fmt_shape(state_dict[k])} vs model {_fmt_shape(expected[k])}'
+            for k in mismatched[:max_items]) + ')')
+    if missing:
+        parts.append(f'{len(missing)} keys missing from the checkpoint (first: ' + ', '.join(
+            f'{k} {_fmt_shape(expected[k])}' for k in missing[:max_items]) + ')')
+    if unexpected:
+        parts.append(f'{len(unexpected)} unexpected keys (first: ' + ', '.join(
+            f'{k} {_fmt_shape(state_dict[k])}' for k in unexpected[:max_items]) + ')')
+    raise CheckpointMismatchError(f'{source} does not fit {what}: ' + '; '.join(parts) +
+                                  '. Is it a checkpoint of another arch?')
+
+
+def describe(module: nn.Module) -> str:
+    arch = getattr(module, 'arch', None)
+    return f'{type(module).__name__}(arch={arch!r})' if arch else type(module).__name__
+
+

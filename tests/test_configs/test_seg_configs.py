@@ -1,0 +1,60 @@
+"""Every config in configs/ loads and builds: the model and the train/val pipelines."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+import drn_mm  # noqa: F401
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+                 if '_base_' not in p)
+
+
+def registries(scope):
+    import importlib
+    module = importlib.import_module(f'{scope}.registry')
+    return module.MODELS, module.TRANSFORMS
+
+
+def leaf_datasets(dataset):
+    """The datasets holding pipelines inside wrappers (RepeatDataset, ConcatDataset, ...)."""
+    if 'pipeline' in dataset:
+        return [dataset]
+    if 'dataset' in dataset:
+        return leaf_datasets(dataset.dataset)
+    found = [leaf for child in dataset.get('datasets', []) for leaf in leaf_datasets(child)]
+    assert found, f'no pipeline in dataset config {dataset}'
+    return found
+
+
+def test_configs_found():
+    assert len(CONFIGS) >= 30
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO))
+def test_config_builds(path):
+    cfg = Config.fromfile(path)
+    scope = cfg.get('default_scope')
+    assert scope in ('mmseg', 'mmpretrain'), f'{path}: default_scope={scope!r}'
+    assert 'drn_mm' in cfg.get('custom_imports', {}).get('imports', []) or 'baselines' in path
+    models, transforms = registries(scope)
+    model_cfg = cfg.model
+    model_cfg.pop('pretrained', None)  # nothing is downloaded in tests
+    with DefaultScope.overwrite_default_scope(scope):
+        model = models.build(model_cfg)
+        for split in ('train', 'val', 'test'):
+            loader = cfg.get(f'{split}_dataloader')
+            if loader is None:
+                continue
+            for dataset in leaf_datasets(loader.dataset):
+                for step in dataset.pipeline:
+                    transforms.build(step)
+        if 'tta_pipeline' in cfg:
+            for step in cfg.tta_pipeline:
+                transforms.build(step)
+    assert sum(p.numel() for p in model.parameters()) > 0
+    if 'drn' in osp.basename(path) and hasattr(model, 'backbone'):
+        assert type(model.backbone).__name__ == 'DRN'

@@ -1,0 +1,336 @@
+"""Bad input: images (truncated, corrupt, grayscale, RGBA, 16-bit, palette, tiny, huge, odd
+sides), label maps (values outside the classes, wrong size, missing, colour-coded, 16-bit) and
+splits (missing label files, empty): each works with a documented conversion or fails early with
+an error naming the file or directory, and a crash on bad data keeps the last checkpoint."""
+import copy
+import glob
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.registry import DefaultScope
+from PIL import Image
+
+from tool_runs import (DEMO_CONFIG, load_state, run, tool_command, train_options)
+
+TINY_MODEL = {'model.backbone.channels': [4, 8, 8, 8, 16, 16, 16, 16],
+              'model.decode_head.in_channels': 16}
+
+
+def rng():
+    return np.random.default_rng(0)
+
+
+def load_image(path, **kwargs):
+    from drn_mm.datasets import LoadCheckedImageFromFile
+    return LoadCheckedImageFromFile(**kwargs)(dict(img_path=str(path)))
+
+
+def load_label(path, image_shape, num_classes=19, reduce_zero_label=False, label_map=None,
+               **kwargs):
+    from drn_mm.datasets import LoadCheckedAnnotations
+    results = dict(seg_map_path=str(path), img_path='image.png', ori_shape=image_shape,
+                   img=np.zeros(image_shape + (3, ), np.uint8), seg_fields=[],
+                   reduce_zero_label=reduce_zero_label, label_map=label_map)
+    return LoadCheckedAnnotations(num_classes=num_classes, **kwargs)(results)['gt_seg_map']
+
+
+# ----------------------------------------------------------------------------------------------
+# Images
+# ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('ext', ['png', 'jpg'])
+def test_normal_image_reads_exactly_as_mmcv(tmp_path, ext):
+    from mmcv.transforms import LoadImageFromFile
+    path = tmp_path / f'a.{ext}'
+    Image.fromarray(rng().integers(0, 256, (30, 44, 3), dtype=np.uint8)).save(path)
+    ours = load_image(path)
+    theirs = LoadImageFromFile()(dict(img_path=str(path)))
+    assert np.array_equal(ours['img'], theirs['img'])
+    assert ours['img_shape'] == ours['ori_shape'] == (30, 44)
+
+
+def test_image_conversions_to_8bit_three_channels(tmp_path):
+    """The documented conversions (drn_mm.datasets.loading): gray -> 3 equal channels, alpha
+    dropped, palette -> its colours, 16-bit -> value >> 8; output BGR uint8."""
+    rgb = rng().integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    gray16 = rng().integers(0, 65536, (20, 30), dtype=np.uint16)
+    bgr16 = rng().integers(0, 65536, (20, 30, 3), dtype=np.uint16)
+    Image.fromarray(rgb[..., 0]).save(tmp_path / 'gray.png')
+    Image.fromarray(np.dstack([rgb, rgb[..., :1]])).save(tmp_path / 'rgba.png')
+    Image.fromarray(rgb[..., 0]).convert('LA').save(tmp_path / 'la.png')
+    Image.fromarray(rgb).convert('P').save(tmp_path / 'palette.png')
+    cv2.imwrite(str(tmp_path / 'gray16.png'), gray16)
+    cv2.imwrite(str(tmp_path / 'bgr16.png'), bgr16)
+    out = {name: load_image(tmp_path / f'{name}.png')['img']
+           for name in ('gray', 'rgba', 'la', 'palette', 'gray16', 'bgr16')}
+    for name, img in out.items():
+        assert img.shape == (20, 30, 3) and img.dtype == np.uint8, name
+    assert np.array_equal(out['gray'], np.repeat(rgb[..., :1], 3, axis=2))
+    assert np.array_equal(out['rgba'], rgb[..., ::-1])  # BGR, alpha gone
+    assert np.array_equal(out['la'], np.repeat(rgb[..., :1], 3, axis=2))
+    palette_rgb = np.asarray(Image.fromarray(rgb).convert('P').convert('RGB'))
+    assert np.array_equal(out['palette'], palette_rgb[..., ::-1])
+    assert np.array_equal(out['gray16'], np.repeat((gray16 >> 8)[..., None], 3, 2).astype(np.uint8))
+    assert np.array_equal(out['bgr16'], (bgr16 >> 8).astype(np.uint8))
+
+
+def _good_png_and_jpg(tmp_path):
+    img = rng().integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / 'good.png')
+    Image.fromarray(img).save(tmp_path / 'good.jpg', quality=90)
+    return (tmp_path / 'good.png').read_bytes(), (tmp_path / 'good.jpg').read_bytes()
+
+
+@pytest.mark.parametrize('case', ['truncated_png', 'truncated_jpg', 'garbage', 'empty',
+                                  'text_named_png'])
+def test_broken_image_is_an_error_naming_the_file(tmp_path, case):
+    from drn_mm.datasets import DataError
+    png, jpg = _good_png_and_jpg(tmp_path)
+    data = {'truncated_png': png[:len(png) * 3 // 4], 'truncated_jpg': jpg[:len(jpg) * 3 // 4],
+            'garbage': bytes(range(256)) * 8, 'empty': b'',
+            'text_named_png': b'<html>404 not found</html>'}[case]
+    path = tmp_path / f'{case}.png'
+    path.write_bytes(data)
+    with pytest.raises(DataError, match=f'image {path} is corrupt or truncated'):
+        load_image(path)
+
+
+def test_truncation_is_found_even_where_a_decoder_would_return_half_an_image():
+    """Some OpenCV/libjpeg builds decode a cut JPEG to a grey-filled image with a warning only:
+    the structure check does not depend on the decoder."""
+    from drn_mm.datasets.loading import find_truncation
+    img = rng().integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    jpg = cv2.imencode('.jpg', img)[1].tobytes()
+    png = cv2.imencode('.png', img)[1].tobytes()
+    assert find_truncation(jpg) is None and find_truncation(png) is None
+    assert find_truncation(jpg + b'\x00' * 16) is None  # padding after the end is fine
+    assert 'JPEG' in find_truncation(jpg[:-2]) and 'PNG' in find_truncation(png[:-12])
+    assert find_truncation(b'') == 'the file is empty'
+
+
+def test_missing_image_is_an_error_naming_the_file(tmp_path):
+    from drn_mm.datasets import DataError
+    with pytest.raises(DataError, match=f'image file not found: {tmp_path}/nope.png'):
+        load_image(tmp_path / 'nope.png')
+
+
+# ----------------------------------------------------------------------------------------------
+# Label maps
+# ----------------------------------------------------------------------------------------------
+
+def test_label_maps_read_as_mmseg_reads_them(tmp_path):
+    from mmseg.datasets.transforms import LoadAnnotations
+    label = rng().integers(0, 19, (20, 30), dtype=np.uint8)
+    label[:3] = 255
+    Image.fromarray(label).save(tmp_path / 'l.png')
+    for reduce_zero_label, label_map in ((False, None), (True, None), (False, {3: 7, 7: 3})):
+        num_classes = 18 if reduce_zero_label else 19
+        ours = load_label(tmp_path / 'l.png', (20, 30), num_classes, reduce_zero_label, label_map)
+        theirs = LoadAnnotations(reduce_zero_label=reduce_zero_label)(dict(
+            seg_map_path=str(tmp_path / 'l.png'), seg_fields=[],
+            reduce_zero_label=reduce_zero_label, label_map=label_map))['gt_seg_map']
+        assert ours.dtype == theirs.dtype == np.uint8
+        assert np.array_equal(ours, theirs), (reduce_zero_label, label_map)
+
+
+@pytest.mark.parametrize('case,message', [
+    ('out_of_range', r'has values \[19, 200\] outside the classes; valid: 0..18 and 255'),
+    ('wrong_size', r'is 31x20 \(WxH\) but its image image.png is 30x20'),
+    ('colour_coded', r'has shape \(20, 30, 3\): expected one channel of class indices'),
+    ('sixteen_bit', r'\(uint16\) has values up to 300: class indices must fit 8 bits'),
+    ('truncated', r'is corrupt or truncated'),
+    ('missing', r'label file not found: .*missing.png \(for image image.png\)'),
+])
+def test_bad_label_map_is_an_error_naming_the_file(tmp_path, case, message):
+    from drn_mm.datasets import DataError
+    label = np.zeros((20, 30), np.uint8)
+    path = tmp_path / f'{case}.png'
+    if case == 'out_of_range':
+        label[0, 0], label[1, 1], label[2, 2] = 19, 200, 255  # 255 is the ignore index: fine
+        Image.fromarray(label).save(path)
+    elif case == 'wrong_size':
+        Image.fromarray(np.zeros((20, 31), np.uint8)).save(path)
+    elif case == 'colour_coded':
+        Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(path)
+    elif case == 'sixteen_bit':
+        cv2.imwrite(str(path), np.full((20, 30), 300, np.uint16))
+    elif case == 'truncated':
+        Image.fromarray(label).save(path)
+        path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(DataError, match=message) as info:
+        load_label(path, (20, 30))
+    assert str(path) in str(info.value)
+
+
+def test_ignore_index_and_16bit_labels_in_range_are_fine(tmp_path):
+    label = np.full((20, 30), 255, np.uint16)
+    label[5:, :] = 18
+    cv2.imwrite(str(tmp_path / 'l16.png'), label)
+    out = load_label(tmp_path / 'l16.png', (20, 30))
+    assert out.dtype == np.uint8 and set(np.unique(out)) == {18, 255}
+
+
+# ----------------------------------------------------------------------------------------------
+# Splits: checked when the data set is built (DRNRunner.build_dataloader)
+# ----------------------------------------------------------------------------------------------
+
+def _copy_data(src, tmp_path):
+    dst = tmp_path / 'cityscapes'
+    shutil.copytree(src, dst)
+    return str(dst)
+
+
+def _build_train_loader(data_root, work_dir):
+    from drn_mm.apis import load_config
+    from drn_mm.engine import DRNRunner
+    cfg = load_config(DEMO_CONFIG, work_dir=str(work_dir), cfg_options={
+        'train_dataloader.dataset.data_root': data_root, 'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False})
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return DRNRunner.build_dataloader(copy.deepcopy(cfg.train_dataloader))
+
+
+def test_missing_label_files_fail_at_dataset_build(demo_cityscapes_data, tmp_path):
+    from drn_mm.datasets import DataError
+    root = _copy_data(demo_cityscapes_data, tmp_path)
+    labels = sorted(glob.glob(osp.join(root, 'gtFine', 'train', '*', '*_labelTrainIds.png')))
+    for path in labels[:2]:
+        shutil.move(path, path + '.bak')
+    with pytest.raises(DataError) as info:
+        _build_train_loader(root, tmp_path)
+    message = str(info.value)
+    assert f'2 of {len(labels)} label files are missing in {root}/gtFine/train' in message
+    assert labels[0] in message
+
+
+def test_empty_split_fails_at_dataset_build_naming_the_directory(demo_cityscapes_data, tmp_path):
+    from drn_mm.datasets import DataError
+    root = _copy_data(demo_cityscapes_data, tmp_path)
+    for path in glob.glob(osp.join(root, 'leftImg8bit', 'train', '*', '*.png')):
+        shutil.move(path, path + '.bak')
+    with pytest.raises(DataError, match=f'no samples in {root}/leftImg8bit/train'):
+        _build_train_loader(root, tmp_path)
+
+
+def test_good_split_builds(demo_cityscapes_data, tmp_path):
+    assert len(_build_train_loader(demo_cityscapes_data, tmp_path).dataset) == 6
+
+
+@pytest.mark.slow
+def test_corrupt_image_mid_training_names_it_and_keeps_the_last_checkpoint(demo_cityscapes_data,
+                                                                           tmp_path):
+    """Batch 2, no shuffle: iterations 1-2 read images 0-3 and save checkpoints, iteration 3
+    meets the corrupt image 4."""
+    root = _copy_data(demo_cityscapes_data, tmp_path)
+    images = sorted(glob.glob(osp.join(root, 'leftImg8bit', 'train', '*', '*.png')))
+    data = open(images[4], 'rb').read()
+    with open(images[4], 'wb') as f:
+        f.write(data[:len(data) // 2])
+    work = tmp_path / 'work'
+    result = run(tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--cfg-options',
+                              *train_options(root, batch_size=2, max_iters=6, interval=1)),
+                 check=False)
+    assert result.returncode != 0
+    assert f'DataError: image {images[4]} is corrupt or truncated' in result.stderr
+    assert 'Iter(train) [2/6]' in result.stdout + result.stderr
+    with open(work / 'last_checkpoint') as f:
+        assert f.read().strip() == str(work / 'iter_2.pth')
+    state = load_state(work / 'iter_2.pth')
+    assert 'backbone.stem.0.weight' in state
+
+
+# ----------------------------------------------------------------------------------------------
+# Sizes: smaller than the crop, sides not multiples of 8, 2048x4096
+# ----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope='module')
+def tiny_segmentor():
+    from drn_mm.apis import init_segmentor
+    torch.manual_seed(0)
+    model = init_segmentor(DEMO_CONFIG, cfg_options=dict(TINY_MODEL))
+    model.init_weights()
+    return model
+
+
+def _write_pair(directory, name, height, width):
+    image = rng().integers(0, 256, (height, width, 3), dtype=np.uint8)
+    label = rng().integers(0, 19, (height, width), dtype=np.uint8)
+    Image.fromarray(image).save(directory / f'{name}.png')
+    Image.fromarray(label).save(directory / f'{name}_label.png')
+    return dict(img_path=str(directory / f'{name}.png'),
+                seg_map_path=str(directory / f'{name}_label.png'), seg_fields=[],
+                reduce_zero_label=False, label_map=None)
+
+
+def test_images_smaller_than_the_crop_and_odd_sides_train(tiny_segmentor, tmp_path):
+    """The Cityscapes recipe's RandomCrop(896) keeps a smaller image whole; SegDataPreProcessor
+    pads the batch to its largest image and a multiple of 8 (labels with 255, ignored)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(osp.dirname(DEMO_CONFIG), '..', '_base_', 'datasets',
+                                   'cityscapes_drn-896x896.py'))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        pipeline = Compose(cfg.train_pipeline)
+    samples = [pipeline(_write_pair(tmp_path, 'a', 13, 21)),
+               pipeline(_write_pair(tmp_path, 'b', 37, 9))]
+    assert [tuple(s['inputs'].shape[1:]) for s in samples] == [(13, 21), (37, 9)]
+    model = tiny_segmentor.train()
+    data = model.data_preprocessor(pseudo_collate(samples), training=True)
+    assert tuple(data['inputs'].shape) == (2, 3, 40, 24)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    loss = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(loss)
+    loss.backward()
+    model.eval()
+
+
+@pytest.mark.parametrize('height,width', [(61, 97), (1, 1), (8, 8), (17, 5)])
+def test_inference_on_any_size_gives_a_label_per_pixel(tiny_segmentor, height, width):
+    from mmseg.apis import inference_model
+    image = rng().integers(0, 256, (height, width, 3), dtype=np.uint8)
+    with torch.no_grad():
+        result = inference_model(tiny_segmentor.eval(), image)
+    assert tuple(result.pred_sem_seg.shape) == (height, width)
+
+
+def _peak_rss_mb():
+    with open('/proc/self/status') as f:
+        return next(int(line.split()[1]) for line in f if line.startswith('VmHWM')) / 1024
+
+
+def _rss_mb():
+    with open('/proc/self/status') as f:
+        return next(int(line.split()[1]) for line in f if line.startswith('VmRSS')) / 1024
+
+
+def test_huge_image_in_slide_mode_stays_within_memory(tmp_path):
+    """2048x4096 in slide mode (1024 crops): the activations are one crop's; what grows with the
+    image is mmseg's full-size maps (input, logit sums of num_classes + 1 channels, their padded
+    copies), bounded here by 3 (num_classes + 1) + 10 float maps of the image."""
+    from mmseg.apis import inference_model
+
+    from drn_mm.apis import init_segmentor
+    num_classes = 4
+    model = init_segmentor(DEMO_CONFIG, cfg_options=dict(
+        TINY_MODEL, **{'model.decode_head.num_classes': num_classes,
+                       'model.test_cfg': dict(mode='slide', crop_size=(1024, 1024),
+                                              stride=(1024, 1024))}))
+    path = tmp_path / 'huge.png'
+    cv2.imwrite(str(path), rng().integers(0, 256, (2048, 4096, 3), dtype=np.uint8))
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')  # restart the peak-RSS count of this process
+    except OSError:
+        pytest.skip('cannot reset the peak RSS (/proc/self/clear_refs)')
+    before = _rss_mb()
+    with torch.no_grad():
+        result = inference_model(model, str(path))
+    peak = _peak_rss_mb() - before
+    assert tuple(result.pred_sem_seg.shape) == (2048, 4096)
+    map_mb = 2048 * 4096 * 4 / 2**20  # one float32 map of the image: 32 MiB
+    print(f'2048x4096 slide: peak RSS +{peak:.0f} MiB ({peak / map_mb:.1f} float maps)')
+    assert peak < 1024 and peak < (3 * (num_classes + 1) + 10) * map_mb

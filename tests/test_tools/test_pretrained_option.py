@@ -1,0 +1,34 @@
+"""`tools/train.py CONFIG --pretrained drn_c_42-*.pth` starts from the authors' ImageNet weights."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.registry import DefaultScope
+
+from drn_mm.apis import load_config
+from helpers import reference_checkpoint_from_key_table
+
+from tool_runs import REPO
+
+
+def test_pretrained_sets_backbone_init_and_loads_authors_file(tmp_path, official_keys):
+    from mmseg.registry import MODELS
+    state = reference_checkpoint_from_key_table(official_keys['drn_c_42'])
+    path = tmp_path / 'drn_c_42-9d336e8c.pth'
+    torch.save(state, path)
+    cfg = load_config(osp.join(REPO, 'configs', 'drn', 'drn_c_42_cityscapes.py'),
+                      pretrained=str(path))
+    assert cfg.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=str(path))
+    assert cfg.runner_type == 'DRNRunner'
+    cfg.model.backbone.norm_cfg = dict(type='BN')
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    assert torch.equal(model.backbone.stem[0].weight, state['conv1.weight'])
+    assert torch.equal(model.backbone.layer6[2].bn2.running_var, state['layer6.2.bn2.running_var'])
+
+
+def test_missing_pretrained_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='--pretrained checkpoint not found: .*nope.pth'):
+        load_config(osp.join(REPO, 'configs', 'drn', 'drn_c_42_cityscapes.py'),
+                    pretrained=str(tmp_path / 'nope.pth'))

@@ -1,0 +1,66 @@
+"""The authors' Cityscapes checkpoints (base.K / seg / up layout) evaluate as they are."""
+import json
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from tool_runs import REPO, run_tool, tiny_options
+
+
+def to_reference_seg_layout(state_dict, style):
+    """Write a drn_mm segmentor's weights the way the authors' DRNSeg stores them
+    (drn_reference.md section 4), with the `module.` prefix of their training checkpoints."""
+    out = {}
+    for key, value in state_dict.items():
+        if key.startswith('backbone.stem.'):
+            index, rest = key[len('backbone.stem.'):].split('.', 1)
+            out[f'base.0.{index}.{rest}' if style == 'D' else f'base.{index}.{rest}'] = value
+        elif key.startswith('backbone.layer'):
+            level, rest = key[len('backbone.layer'):].split('.', 1)
+            child = int(level) if style == 'D' else int(level) + 2
+            out[f'base.{child}.{rest}'] = value
+        elif key.startswith('decode_head.conv_seg.'):
+            out['seg.' + key.rsplit('.', 1)[1]] = value
+        elif key == 'decode_head.up.weight':
+            out['up.weight'] = value
+        else:
+            raise AssertionError(f'unexpected key {key}')
+    return {'module.' + k: v for k, v in out.items()}
+
+
+@pytest.mark.parametrize('config, style, options', [
+    ('drn_d_22_cityscapes.py', 'D', ['model.backbone.channels=[4,8,8,8,16,16,16,16]',
+                                     'model.decode_head.in_channels=16']),
+    ('drn_c_26_cityscapes.py', 'C', ['model.backbone.channels=[4,8,8,8,16,16,16,16]',
+                                     'model.decode_head.in_channels=16']),
+])
+def test_reference_layout_gives_same_miou_as_drn_mm_layout(tmp_path, demo_cityscapes_data, config, style,
+                                                          options):
+    from mmseg.registry import MODELS
+    path = osp.join(REPO, 'configs', 'drn', config)
+    cfg = Config.fromfile(path)
+    cfg.merge_from_dict({o.split('=')[0]: json.loads(o.split('=')[1]) for o in options})
+    cfg.model.backbone.norm_cfg = dict(type='BN')
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    for m in model.modules():  # non-trivial BN statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    state = model.state_dict()
+    ours, theirs = tmp_path / 'drn_mm.pth', tmp_path / f'drn_{style.lower()}_cityscapes.pth'
+    torch.save({'state_dict': state}, ours)
+    torch.save(to_reference_seg_layout(state, style), theirs)
+    opts = [o for o in tiny_options(demo_cityscapes_data) if not o.startswith(('model.', 'param_scheduler'))]
+    opts += options + ['model.backbone.norm_cfg.type=BN']
+    metrics = []
+    for checkpoint in (ours, theirs):
+        result = run_tool('test.py', path, checkpoint, '--work-dir', tmp_path / 'w',
+                          '--cfg-options', *opts)
+        metrics.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert metrics[0] == metrics[1]
+    assert metrics[0]['aAcc'] > 0
