@@ -23,4 +23,5 @@ from .version import __version__
 __all__ = [
     '__version__', 'available_libraries', 'CheckpointError', 'CheckpointMismatchError',
     'convert_drn_state_dict', 'convert_checkpoint_file', 'load_backbone_checkpoint'
-] + list(_models_all)
+]
+__all__ += _models_all

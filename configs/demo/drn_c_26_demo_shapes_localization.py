@@ -1,8 +1,8 @@
 # Weakly-supervised localization demo: a narrow DRN-C-26 classifier trained from scratch on the
 # generated shapes data set in the CUB-200-2011 layout (5 classes, one object per 96 x 96 image,
-# exact boxes; drn_mm/datasets/demo_shapes.py), then tested for localization from its own class
+# exact boxes; drn_mm/demo/shapes.py), then tested for localization from its own class
 # map (12 x 12 cells at stride 8; no box supervision):
-#   python -m drn_mm.datasets.demo_shapes --out data/demo_shapes
+#   python -m drn_mm.demo.shapes --out data/demo_shapes
 #   python tools/train.py configs/demo/drn_c_26_demo_shapes_localization.py \
 #       --work-dir work_dirs/demo_shapes
 #   python tools/test.py configs/demo/drn_c_26_demo_shapes_localization.py \

@@ -1,5 +1,5 @@
 # The out-of-the-box demo: a narrow DRN-D-22 with the paper's head, trained from scratch on the
-# generated Cityscapes-layout data (python -m drn_mm.datasets.demo_cityscapes) on 2 CPU cores.
+# generated Cityscapes-layout data (python -m drn_mm.demo.cityscapes) on 2 CPU cores.
 _base_ = [
     '../_base_/models/drn_seg.py', '../_base_/datasets/cityscapes_drn-896x896.py',
     '../_base_/default_runtime.py', '../_base_/schedules/drn_step_23k.py'

@@ -8,7 +8,7 @@ A *mode* is a precision plus optional flags joined by ``_``:
 - precision: ``fp32`` (PyTorch defaults; on Ampere+ GPUs cuDNN convs may use TF32, recorded in
   the results' meta), ``amp`` (autocast to bf16 where supported, else fp16), ``bf16``, ``fp16``;
 - ``cl``: channels_last (NHWC) model and inputs (:func:`drn_mm.engine.to_channels_last`);
-- ``fold``: BatchNorm folded into the convs (:func:`drn_mm.fuse.fold_batchnorm`; inference only);
+- ``fold``: BatchNorm folded into the convs (:func:`drn_mm.deploy.fold_batchnorm`; inference only);
 - ``compile``: ``torch.compile`` (static shapes). Inference compiles a segmentor's
   ``encode_decode`` (predict path) or ``_forward`` (tensor path), a classifier's
   ``extract_feat`` (backbone and neck; the small head stays eager); training compiles

@@ -9,7 +9,7 @@ Layout (``data_root``, as distributed)::
     bounding_boxes.txt      "<image_id> <x> <y> <width> <height>"   (pixels, floats)
     classes.txt             "<class_id> <name>"
 
-A box ``x y width height`` is ``(x, y, x + width, y + height)`` in :mod:`drn_mm.localization`'s
+A box ``x y width height`` is ``(x, y, x + width, y + height)`` in :mod:`drn_mm.evaluation.localization`'s
 convention (continuous pixels, exclusive ends), kept in original-image pixels.
 """
 from typing import Dict, Tuple

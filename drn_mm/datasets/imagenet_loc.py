@@ -15,7 +15,7 @@ Boxes stay in original-image pixels (``ori_bboxes`` (K, 4) float32, ``ori_bbox_l
 int64): the metric maps predictions back to the original image instead of moving the boxes
 through the pipeline. ``xmin..xmax`` are read as inclusive 0-based pixel indices (the ILSVRC
 devkit measures widths as ``xmax - xmin + 1``), i.e. the box ``(xmin, ymin, xmax + 1, ymax + 1)``
-in :mod:`drn_mm.localization`'s convention.
+in :mod:`drn_mm.evaluation.localization`'s convention.
 """
 import os.path as osp
 import xml.etree.ElementTree as ET

@@ -20,7 +20,7 @@ class CenterCropWithOffset(BaseTransform):
     keeps its size along that axis (no padding).
 
     Use it as the last geometric step of a test pipeline (after ``Resize`` / ``ResizeEdge``):
-    :func:`drn_mm.localization.geometry_from_metainfo` then maps input pixels back with
+    :func:`drn_mm.evaluation.localization.geometry_from_metainfo` then maps input pixels back with
     ``x_ori = (x_in + crop_x) * ori_w / pre_crop_w``.
 
     Args:

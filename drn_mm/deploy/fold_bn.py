@@ -27,6 +27,7 @@ import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..apis import build_model, load_model_checkpoint, read_config
+from ..engine.atomic import atomic_write
 from ..models.layers import BasicBlock, Bottleneck
 
 __all__ = ['fold_batchnorm', 'fold_conv_bn', 'unfolded_batchnorms', 'load_folded_checkpoint',
@@ -168,7 +169,8 @@ def fold_segmentor_checkpoint(config: str, checkpoint: str, out: str,
     left = unfolded_batchnorms(folded)
     report = dict(max_abs_err=err, max_rel_err=err / max(expected.abs().max().item(), 1e-12),
                   folded=before - len(left), unfolded=left)
-    torch.save(dict(state_dict=folded.state_dict(),
-                    meta=dict(bn_folded=True, config=config, source_checkpoint=checkpoint,
-                              verification=report)), out)
+    saved = dict(state_dict=folded.state_dict(),
+                 meta=dict(bn_folded=True, config=config, source_checkpoint=checkpoint,
+                           verification=report))
+    atomic_write(out, lambda tmp: torch.save(saved, tmp))
     return report

@@ -1,11 +1,16 @@
+"""The training engine: DRNRunner, hooks, loops, optim wrappers, distributed CPU runs, and the one
+atomic-write helper."""
+from .atomic import atomic_write, write_text_atomic
+from .checkpoint_hook import DRNCheckpointHook, find_resumable_checkpoint
+from .distributed import AverageLossOverRanksHook, CPUSyncBatchNorm
 from .hooks import ChannelsLastHook, to_channels_last
 from .loops import AmpTestLoop, AmpValLoop, amp_dtype
 from .optim import BF16OptimWrapper, set_mixed_precision
 from .runner import DRNRunner
-from .checkpoint_hook import DRNCheckpointHook, find_resumable_checkpoint
-from .distributed import AverageLossOverRanksHook, CPUSyncBatchNorm
 
-__all__ = ['DRNRunner', 'ChannelsLastHook', 'to_channels_last', 'AmpValLoop', 'AmpTestLoop',
-           'amp_dtype', 'BF16OptimWrapper']
-__all__ += ['DRNCheckpointHook', 'find_resumable_checkpoint', 'AverageLossOverRanksHook',
-            'CPUSyncBatchNorm']
+__all__ = [
+    'atomic_write', 'write_text_atomic', 'DRNCheckpointHook', 'find_resumable_checkpoint',
+    'AverageLossOverRanksHook', 'CPUSyncBatchNorm', 'ChannelsLastHook', 'to_channels_last',
+    'AmpTestLoop', 'AmpValLoop', 'amp_dtype', 'BF16OptimWrapper', 'set_mixed_precision',
+    'DRNRunner'
+]

@@ -174,7 +174,7 @@ class AverageLossOverRanksHook(Hook):
         keys = [k for k, v in outputs.items() if isinstance(v, torch.Tensor) and v.numel() == 1]
         if not keys:
             return
-        values = torch.stack([outputs[k].detach().reshape(()).float() for k in keys])
+        values = torch.stack([outputs[k].detach().reshape(()).double() for k in keys])
         if dist.get_backend() == 'nccl':
             values = values.cuda()
         dist.all_reduce(values)

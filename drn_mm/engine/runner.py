@@ -34,6 +34,7 @@ from ..models.utils.checkpoint import load_checkpoint_file
 from .atomic import atomic_write
 from .checkpoint_hook import (DRNCheckpointHook, find_resumable_checkpoint,
                             remove_partial_checkpoints)
+from .precision import set_model_dtype
 from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_cpu,
                           init_cpu_process_group)
 
@@ -125,9 +126,13 @@ class DRNRunner(Runner):
         super().load_or_resume()
 
     def build_model(self, model):
-        """mmengine's, then :func:`~drn_mm.models.checks.check_head_channels`."""
+        """mmengine's, then :func:`~drn_mm.models.checks.check_head_channels`; with
+        ``model_dtype`` in the config (e.g. ``'float64'``), the model in that dtype
+        (:func:`~drn_mm.engine.precision.set_model_dtype`), before any wrapper sees it."""
         model = super().build_model(model)
         check_head_channels(model)
+        if self.cfg.get('model_dtype') is not None:
+            set_model_dtype(model, self.cfg.model_dtype)
         return model
 
     @staticmethod

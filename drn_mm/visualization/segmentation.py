@@ -6,6 +6,7 @@ from PIL import Image, ImageDraw
 
 from ..apis import init_segmentor, read_config, segment_image
 
+__all__ = ['colorize', 'comparison_grid', 'save_segmentation_comparison', 'show_dataset_predictions']
 
 
 def colorize(label: np.ndarray, palette: Sequence[Sequence[int]], ignore_color=(0, 0, 0)):

@@ -48,6 +48,36 @@ def test_segmentor_flops_match_the_published_counts(config, gflops):
     assert flops['gmacs'] * 2 == pytest.approx(flops['gflops'])
 
 
+def d22_segmentation_macs_by_hand(h=1024, w=2048):
+    """DRN-D-22 + DRNSegHead (19 classes) at h x w, layer by layer: output pixels x out channels x
+    in channels x kernel area."""
+    full, half, quarter, eighth = h * w, h * w // 4, h * w // 16, h * w // 64
+    k3 = 9
+    macs = full * 16 * 3 * 49                      # stem: 7x7, 3 -> 16
+    macs += full * 16 * 16 * k3                    # level 1: conv 16 -> 16
+    macs += half * 32 * 16 * k3                    # level 2: conv 16 -> 32, stride 2
+    for planes, inplanes, pixels in ((64, 32, quarter), (128, 64, eighth), (256, 128, eighth),
+                                     (512, 256, eighth)):  # levels 3-6: 2 BasicBlocks each
+        macs += pixels * planes * inplanes * k3    # first conv (stride 2 in levels 3-4)
+        macs += pixels * planes * planes * k3      # second conv
+        macs += pixels * planes * inplanes         # 1x1 shortcut projection
+        macs += 2 * pixels * planes * planes * k3  # second block
+    macs += 2 * eighth * 512 * 512 * k3            # levels 7-8: conv 512 -> 512
+    macs += eighth * 19 * 512                      # 1x1 classifier
+    upsampling = eighth * 19 * 64 * k3             # x8 bilinear: depthwise 3x3 over 19 x 64 phases
+    return macs + upsampling, upsampling
+
+
+def test_d22_flops_count_the_upsampling_that_runs():
+    """The x8 upsampling runs as a phase conv (F.conv2d), not as its ConvTranspose2d: counted."""
+    total, upsampling = d22_segmentation_macs_by_hand()
+    model = build_model(load_benchmark_config(osp.join(REPO, DRN)))
+    flops = model_flops(model, (1024, 2048))
+    assert round(flops['gmacs'] * 1e9) == total
+    assert flops['macs_by_type']['functional'] == upsampling
+    assert flops['macs_by_type']['ConvTranspose2d'] == 0  # the module is never called
+
+
 # -------------------------------------------------------------------------------------- pieces
 def test_parse_mode():
     mode = parse_mode('amp_cl_compile')

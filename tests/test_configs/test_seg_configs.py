@@ -58,3 +58,23 @@ def test_config_builds(path):
     assert sum(p.numel() for p in model.parameters()) > 0
     if 'drn' in osp.basename(path) and hasattr(model, 'backbone'):
         assert type(model.backbone).__name__ == 'DRN'
+
+
+FCN_80K = sorted(glob.glob(osp.join(REPO, 'configs', 'drn', 'fcn_drn-*-d8_4xb2-80k_*.py')))
+
+
+@pytest.mark.parametrize('config', FCN_80K, ids=osp.basename)
+def test_80k_siblings_are_40k_plus_mmsegs_80k_schedule(config):
+    """An 80k FCN config is its 40k sibling with mmseg's schedule_80k: every entry of that
+    schedule file, and everything else of the 40k sibling."""
+    import mmseg
+    schedule = Config.fromfile(osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs', '_base_',
+                                        'schedules', 'schedule_80k.py'))
+    cfg = Config.fromfile(config)
+    sibling = Config.fromfile(config.replace('-80k_', '-40k_'))
+    for key in schedule.keys():
+        assert cfg[key] == schedule[key], key
+    for key in sibling.keys():
+        if key not in schedule.keys():
+            assert cfg[key] == sibling[key], key
+    assert len(FCN_80K) == 6

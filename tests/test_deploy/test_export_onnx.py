@@ -10,8 +10,9 @@ import torch
 import onnx  # noqa: E402  (in setup.py's tests extra)
 import onnxruntime  # noqa: F401,E402
 
-from drn_mm.benchmark.models import (build_model, calibrate_batchnorm,  # noqa: E402
-                                     load_benchmark_config)
+from drn_mm.apis import build_model  # noqa: E402
+from drn_mm.apis import read_config as load_benchmark_config  # noqa: E402
+from drn_mm.benchmark import calibrate_batchnorm  # noqa: E402
 from drn_mm.deploy.onnx import export_onnx, onnx_parity  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -232,7 +232,8 @@ def test_metric_says_what_is_missing(tmp_path):
     sample.set_field(cams[0], 'pred_cam')
     with pytest.raises(KeyError, match='ori_bboxes'):
         metric.process(None, [sample.to_dict()])
-    with pytest.raises(ValueError, match=r'\[0, 1\]'):
+    with pytest.raises(ValueError, match=r'\[0, 1\]'), \
+            DefaultScope.overwrite_default_scope('mmpretrain'):
         METRICS.build(dict(type='LocalizationMetric', protocol='cam', threshold=2.0))
 
 

@@ -47,4 +47,3 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict:
                                        convert=not args.no_convert)
     print(format_summary(summary))
     return summary
-

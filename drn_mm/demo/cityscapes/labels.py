@@ -3,9 +3,7 @@ import os.path as osp
 
 import numpy as np
 
-
-
-__all__ = ['generate_demo_cityscapes', 'find_mmseg_cityscapes_converter', 'CLASSES', 'CITIES']
+__all__ = ['CLASSES', 'LABELS', 'CITIES']
 
 #: The 19 Cityscapes train classes, index = trainId (mmseg ``CityscapesDataset.METAINFO``).
 CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light',

@@ -86,5 +86,3 @@ def check_state_dict_fits(module: nn.Module, state_dict: Mapping[str, torch.Tens
 def describe(module: nn.Module) -> str:
     arch = getattr(module, 'arch', None)
     return f'{type(module).__name__}(arch={arch!r})' if arch else type(module).__name__
-
-
