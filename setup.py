@@ -1,6 +1,5 @@
 """drn_mm: Dilated Residual Networks for MMSegmentation and MMPretrain."""
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 
@@ -41,9 +40,16 @@ setup(
         'setuptools<82',
     ],
     extras_require={
-        'tests': ['pytest>=7', 'hypothesis>=6.0', 'onnx>=1.14', 'onnxruntime>=1.16',
-                  # the linters (tools/lint.sh), pinned so their verdicts do not drift
-                  'flake8==7.5.0', 'isort==9.0.2', 'yapf==0.43.0'],
+        'tests': [
+            'pytest>=7',
+            'hypothesis>=6.0',
+            'onnx>=1.14',
+            'onnxruntime>=1.16',
+            # the linters (tools/lint.sh), pinned so their verdicts do not drift
+            'flake8==7.5.0',
+            'isort==9.0.2',
+            'yapf==0.43.0'
+        ],
     },
     zip_safe=False,
 )

@@ -17,9 +17,10 @@ def _numpy_globals():
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # numpy 1.x
         from numpy.core.multiarray import _reconstruct, scalar
-    dtype_classes = [type(np.dtype(t)) for t in (
-        np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8,
-        np.bool_)]
+    dtype_classes = [
+        type(np.dtype(t)) for t in (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32,
+                                    np.int64, np.uint8, np.bool_)
+    ]
     return [_reconstruct, scalar, np.ndarray, np.dtype] + dtype_classes
 
 
@@ -29,8 +30,10 @@ _DEFAULT_STATISTICS = ('min', 'max', 'current', 'mean')
 def _history_buffer_getstate(self) -> dict:
     """Like mmengine's, but leaves out the default statistics methods (restored on load)."""
     state = {k: v for k, v in self.__dict__.items() if k != 'statistics_methods'}
-    custom = {name: method for name, method in self._statistics_methods.items()
-              if name not in _DEFAULT_STATISTICS}
+    custom = {
+        name: method
+        for name, method in self._statistics_methods.items() if name not in _DEFAULT_STATISTICS
+    }
     if custom:  # user-registered statistics still round-trip (with weights_only=False)
         state['statistics_methods'] = custom
     return state

@@ -3,7 +3,6 @@ import os.path as osp
 
 import pytest
 import torch
-
 from helpers import assert_close_scaled  # noqa: F401  (re-exported for old imports)
 
 FIXTURES = osp.normpath(osp.join(osp.dirname(__file__), '..', '..', 'shared', 'fixtures'))

@@ -8,11 +8,14 @@ import torch
 
 def build_fixture_backbone(entry, **kwargs):
     """DRN of a fixture entry's architecture, with the fixture's weights, in eval mode."""
-    from drn_mm.models.backbones.drn_checkpoint import convert_drn_state_dict
     from drn_mm.models import DRN
-    preset = {('C', 'BasicBlock'): 'C-26', ('C', 'Bottleneck'): 'C-58',
-              ('D', 'BasicBlock'): 'D-22', ('D', 'Bottleneck'): 'D-54'}[(entry['arch'],
-                                                                        entry['block'])]
+    from drn_mm.models.backbones.drn_checkpoint import convert_drn_state_dict
+    preset = {
+        ('C', 'BasicBlock'): 'C-26',
+        ('C', 'Bottleneck'): 'C-58',
+        ('D', 'BasicBlock'): 'D-22',
+        ('D', 'Bottleneck'): 'D-54'
+    }[(entry['arch'], entry['block'])]
     kwargs.setdefault('out_indices', tuple(range(8)))
     model = DRN(arch=preset, channels=entry['channels'], layers=entry['layers'], **kwargs)
     state = convert_drn_state_dict(entry['state_dict'])

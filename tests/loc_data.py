@@ -16,8 +16,10 @@ def write_image(path, height, width, seed=0):
 def voc_xml(filename, height, width, objects):
     """objects: [(wnid, (x1, y1, x2, y2))] with exclusive ends; written as inclusive
     xmin..xmax (xmax = x2 - 1), as drn_mm reads them back."""
-    parts = [f'<annotation><folder>val</folder><filename>{filename}</filename>',
-             f'<size><width>{width}</width><height>{height}</height><depth>3</depth></size>']
+    parts = [
+        f'<annotation><folder>val</folder><filename>{filename}</filename>',
+        f'<size><width>{width}</width><height>{height}</height><depth>3</depth></size>'
+    ]
     for wnid, (x1, y1, x2, y2) in objects:
         parts.append(f'<object><name>{wnid}</name><pose>Unspecified</pose><truncated>0'
                      f'</truncated><difficult>0</difficult><bndbox><xmin>{x1}</xmin>'
@@ -38,8 +40,9 @@ def make_imagenet_val(root, images, wnids):
         height, width = image['size']
         write_image(osp.join(root, 'val', stem + '.JPEG'), height, width, seed=i)
         with open(osp.join(root, 'val_boxes', stem + '.xml'), 'w') as f:
-            f.write(voc_xml(stem, height, width,
-                            [(wnids[image['label']], box) for box in image['boxes']]))
+            f.write(
+                voc_xml(stem, height, width,
+                        [(wnids[image['label']], box) for box in image['boxes']]))
         names.append(stem + '.JPEG')
         lines.append(f'{stem}.JPEG {image["label"]}')
     with open(osp.join(root, 'meta', 'val.txt'), 'w') as f:
@@ -65,8 +68,11 @@ def make_cub(root, images, num_classes=200):
     CUB_200_2011 layout. Returns the image paths under images/ in order."""
     os.makedirs(root, exist_ok=True)
     classes = [f'{c + 1:03d}.Bird_{c + 1}' for c in range(num_classes)]
-    files = {name: [] for name in ('images.txt', 'image_class_labels.txt',
-                                   'train_test_split.txt', 'bounding_boxes.txt')}
+    files = {
+        name: []
+        for name in ('images.txt', 'image_class_labels.txt', 'train_test_split.txt',
+                     'bounding_boxes.txt')
+    }
     paths = []
     for i, image in enumerate(images):
         image_id = i + 1

@@ -33,23 +33,35 @@ LOSS_RTOL = 1e-9
 def train_options(data_root, batch_size=GLOBAL_BATCH, max_iters=MAX_ITERS, interval=2, keep=2):
     """--cfg-options for a tiny, deterministic DRN-D-22 run on the demo data."""
     return [
-        'model.backbone.channels=[4,8,8,8,16,16,16,16]', 'model.decode_head.in_channels=16',
+        'model.backbone.channels=[4,8,8,8,16,16,16,16]',
+        'model.decode_head.in_channels=16',
         'model.backbone.norm_cfg.type=SyncBN',
-        f'train_dataloader.batch_size={batch_size}', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', 'train_dataloader.sampler.shuffle=False',
+        f'train_dataloader.batch_size={batch_size}',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'train_dataloader.sampler.shuffle=False',
         'train_dataloader.dataset.pipeline.2.prob=0.0',  # RandomFlip of the demo config
-        'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
         f'train_dataloader.dataset.data_root={data_root}',
         f'val_dataloader.dataset.data_root={data_root}',
         f'test_dataloader.dataset.data_root={data_root}',
-        f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={max_iters}',
-        'param_scheduler.0.start_factor=1.0', 'param_scheduler.0.end=1',
-        'param_scheduler.1.begin=1', f'param_scheduler.1.end={max_iters}',
-        'default_hooks.logger.interval=1', f'default_hooks.checkpoint.interval={interval}',
+        f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={max_iters}',
+        'param_scheduler.0.start_factor=1.0',
+        'param_scheduler.0.end=1',
+        'param_scheduler.1.begin=1',
+        f'param_scheduler.1.end={max_iters}',
+        'default_hooks.logger.interval=1',
+        f'default_hooks.checkpoint.interval={interval}',
         f'default_hooks.checkpoint.max_keep_ckpts={keep}',
-        'randomness.seed=0', 'randomness.deterministic=True', 'env_cfg.dist_cfg.backend=gloo',
-        'model_dtype=float64']
+        'randomness.seed=0',
+        'randomness.deterministic=True',
+        'env_cfg.dist_cfg.backend=gloo',
+        'model_dtype=float64'
+    ]
 
 
 def tool_command(script, *args):
@@ -58,8 +70,8 @@ def tool_command(script, *args):
 
 def run(cmd, check=True, env=None, timeout=300):
     full_env = dict(os.environ, **(env or {}))
-    result = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=full_env,
-                            timeout=timeout)
+    result = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=REPO, env=full_env, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f'{cmd[:4]} failed ({result.returncode}):\n'
                              f'{result.stdout[-3000:]}\n{result.stderr[-6000:]}')
@@ -111,27 +123,32 @@ def val_metrics(work_dir):
 
 
 #: a tiny DRN-D-22 and a short schedule on the tiny generated data
-TINY = ['model.backbone.channels=[4,8,8,8,16,16,16,16]', 'model.decode_head.in_channels=16',
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1']
+TINY = [
+    'model.backbone.channels=[4,8,8,8,16,16,16,16]', 'model.decode_head.in_channels=16',
+    'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
+    'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
+    'test_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1'
+]
 
 
 def tiny_options(data_root, max_iters=4, checkpoint_interval=2):
     return TINY + [
         f'train_dataloader.dataset.data_root={data_root}',
         f'val_dataloader.dataset.data_root={data_root}',
-        f'test_dataloader.dataset.data_root={data_root}',
-        f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={max_iters}',
-        f'param_scheduler.1.end={max_iters}', 'param_scheduler.0.end=1',
-        'param_scheduler.1.begin=1',
-        f'default_hooks.checkpoint.interval={checkpoint_interval}']
+        f'test_dataloader.dataset.data_root={data_root}', f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={max_iters}', f'param_scheduler.1.end={max_iters}',
+        'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
+        f'default_hooks.checkpoint.interval={checkpoint_interval}'
+    ]
 
 
 def run_tool(script, *args, check=True):
-    result = subprocess.run([sys.executable, osp.join(REPO, 'tools', script), *map(str, args)],
-                            capture_output=True, text=True, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO)
     if check and result.returncode != 0:
         raise AssertionError(f'{script} failed ({result.returncode}):\n{result.stdout[-3000:]}\n'
                              f'{result.stderr[-5000:]}')

@@ -10,8 +10,8 @@ import argparse
 import sys
 
 from drn_mm.apis import convert_checkpoint_file
-from drn_mm.models.utils import CheckpointError, CheckpointMismatchError
 from drn_mm.models.backbones.drn import arch_names
+from drn_mm.models.utils import CheckpointError, CheckpointMismatchError
 
 
 def main(argv=None):

@@ -24,8 +24,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = load_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
-                      launcher=args.launcher)
+    cfg = load_config(
+        args.config, work_dir=args.work_dir, cfg_options=args.cfg_options, launcher=args.launcher)
     metrics = test(cfg, args.checkpoint, tta=args.tta, out=args.out)
     metrics = {k: float(v) if hasattr(v, '__float__') else v for k, v in metrics.items()}
     print(json.dumps(metrics))

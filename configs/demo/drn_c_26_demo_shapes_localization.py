@@ -11,8 +11,7 @@
 # 24 epochs x 19 iterations of 32 images: about 0.3-0.4 s an iteration on 2 idle CPU cores.
 _base_ = '../drn/drn_c_26_cub_localization.py'
 data_root = 'data/demo_shapes'
-classes = ('striped_disc', 'checkered_square', 'dotted_triangle', 'hatched_ring',
-           'speckled_cross')
+classes = ('striped_disc', 'checkered_square', 'dotted_triangle', 'hatched_ring', 'speckled_cross')
 num_classes = len(classes)
 max_epochs = 24
 
@@ -44,21 +43,30 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 # paper protocol: argmax class map, cells with f(c) > 0, smallest enclosing box, IoU >= 0.5
 # (CAM protocol: --cfg-options test_evaluator.protocol=cam test_evaluator.threshold=0.2)
-val_evaluator = dict(type='LocalizationMetric', protocol='paper', threshold=0.0, topk=(1, ),
-                     stride=8)
+val_evaluator = dict(
+    type='LocalizationMetric', protocol='paper', threshold=0.0, topk=(1, ), stride=8)
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4, nesterov=True))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, by_epoch=True, begin=1,
-         end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 1,
+        by_epoch=True,
+        begin=1,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=8)
 auto_scale_lr = dict(enable=False)
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+    logger=dict(interval=10), checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
 randomness = dict(seed=0)

@@ -17,7 +17,9 @@ train_pipeline = [
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(
-    batch_size=8, num_workers=1, persistent_workers=True,
+    batch_size=8,
+    num_workers=1,
+    persistent_workers=True,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader

@@ -1,6 +1,6 @@
 # DRN-D-22, the authors' recipe, on the fast path (see docs/benchmarks.md):
-# - bf16 mixed precision training (BF16OptimWrapper: no loss scaling) and bf16 autocast in validation and
-#   test (AmpValLoop / AmpTestLoop: bf16 where supported, else fp16);
+# - bf16 mixed precision training (BF16OptimWrapper: no loss scaling) and bf16 autocast in
+#   validation and test (AmpValLoop / AmpTestLoop: bf16 where supported, else fp16);
 # - channels_last (NHWC) model and inputs (ChannelsLastHook).
 # GPUs without bf16 (before Ampere): --cfg-options optim_wrapper.type=AmpOptimWrapper
 #   optim_wrapper.dtype=float16.

@@ -5,16 +5,17 @@ random-init measurements (:func:`build_model`) and one for inference with weight
 (:func:`init_model`).
 """
 from .checkpoint import convert_checkpoint_file, load_model_checkpoint
-from .config import (TASKS, DictAction, add_runner_arguments, config_name, config_task,
-                     enable_amp, enable_tta, load_config, read_config)
+from .config import (TASKS, DictAction, add_runner_arguments, config_name, config_task, enable_amp,
+                     enable_tta, load_config, read_config)
 from .inference import predict_image, segment_image
 from .model import (build_model, init_classifier, init_model, init_segmentor, model_task,
                     num_classes, random_init_model_cfg)
 from .runner import build_runner, test, train
 
 __all__ = [
-    'convert_checkpoint_file', 'load_model_checkpoint', 'TASKS', 'DictAction', 'add_runner_arguments', 'config_name',
-    'config_task', 'enable_amp', 'enable_tta', 'load_config', 'read_config', 'predict_image',
-    'segment_image', 'build_model', 'init_classifier', 'init_model', 'init_segmentor',
-    'model_task', 'num_classes', 'random_init_model_cfg', 'build_runner', 'test', 'train'
+    'convert_checkpoint_file', 'load_model_checkpoint', 'TASKS', 'DictAction',
+    'add_runner_arguments', 'config_name', 'config_task', 'enable_amp', 'enable_tta', 'load_config',
+    'read_config', 'predict_image', 'segment_image', 'build_model', 'init_classifier', 'init_model',
+    'init_segmentor', 'model_task', 'num_classes', 'random_init_model_cfg', 'build_runner', 'test',
+    'train'
 ]

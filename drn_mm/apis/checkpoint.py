@@ -6,8 +6,7 @@ import torch
 
 from ..engine.atomic import atomic_write
 from ..models.backbones.drn import DRN
-from ..models.backbones.drn_checkpoint import (convert_drn_state_dict, detect_layout,
-                                               load_into_model)
+from ..models.backbones.drn_checkpoint import convert_drn_state_dict, detect_layout, load_into_model
 from ..models.utils.checkpoint import (check_state_dict_fits, describe, extract_state_dict,
                                        load_checkpoint_file, strip_module_prefix)
 from ..version import __version__
@@ -34,9 +33,17 @@ def convert_checkpoint_file(src: str, dst: str, arch: str) -> Dict[str, object]:
     backbone = {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')}
     model = DRN(arch=arch)
     check_state_dict_fits(model, backbone, describe(model), source=src)
-    checkpoint = dict(state_dict=state_dict,
-                      meta=dict(drn_mm_version=__version__, arch=arch,
-                                converted_from=osp.basename(src), source_layout=layout))
+    checkpoint = dict(
+        state_dict=state_dict,
+        meta=dict(
+            drn_mm_version=__version__,
+            arch=arch,
+            converted_from=osp.basename(src),
+            source_layout=layout))
     atomic_write(dst, lambda tmp: torch.save(checkpoint, tmp))
-    return dict(arch=arch, layout=layout, num_tensors=len(state_dict),
-                heads=sorted({k.split('.')[0] for k in state_dict} - {'backbone'}))
+    return dict(
+        arch=arch,
+        layout=layout,
+        num_tensors=len(state_dict),
+        heads=sorted({k.split('.')[0]
+                      for k in state_dict} - {'backbone'}))

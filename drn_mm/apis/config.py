@@ -8,8 +8,10 @@ from mmengine.config import Config, DictAction  # noqa: F401  (DictAction for th
 from ..engine.loops import amp_dtype
 from ..engine.optim import set_mixed_precision
 
-__all__ = ['TASKS', 'read_config', 'config_name', 'config_task', 'load_config', 'enable_amp',
-           'enable_tta', 'DictAction', 'add_runner_arguments']
+__all__ = [
+    'TASKS', 'read_config', 'config_name', 'config_task', 'load_config', 'enable_amp', 'enable_tta',
+    'DictAction', 'add_runner_arguments'
+]
 
 #: task -> the OpenMMLab library (= default scope) its configs and models belong to
 TASKS = {'seg': 'mmseg', 'cls': 'mmpretrain'}
@@ -81,10 +83,13 @@ def load_config(config: str,
 def add_runner_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options tools/train.py and tools/test.py share (as mmseg's tools name them)."""
     parser.add_argument('--work-dir', help='where logs (and checkpoints) go')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher (torchrun: pytorch)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config entries, key=value')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (torchrun: pytorch)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return parser
 

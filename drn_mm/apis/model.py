@@ -22,8 +22,10 @@ from .. import compat, datasets, engine, evaluation, models  # noqa: F401
 from .checkpoint import load_model_checkpoint
 from .config import TASKS, config_task, read_config
 
-__all__ = ['model_task', 'num_classes', 'random_init_model_cfg', 'build_model', 'init_model',
-           'init_segmentor', 'init_classifier']
+__all__ = [
+    'model_task', 'num_classes', 'random_init_model_cfg', 'build_model', 'init_model',
+    'init_segmentor', 'init_classifier'
+]
 
 
 def model_task(model: nn.Module) -> str:
@@ -44,8 +46,9 @@ def _drop_pretrained(node):
         if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
             node.pop('init_cfg')
         elif isinstance(init_cfg, list):
-            node['init_cfg'] = [c for c in init_cfg
-                                if not (isinstance(c, dict) and c.get('type') == 'Pretrained')]
+            node['init_cfg'] = [
+                c for c in init_cfg if not (isinstance(c, dict) and c.get('type') == 'Pretrained')
+            ]
         for value in node.values():
             _drop_pretrained(value)
     elif isinstance(node, (list, tuple)):
@@ -69,8 +72,7 @@ def _registry(library: str):
     return importlib.import_module(f'{library}.registry').MODELS
 
 
-def build_model(cfg: Config, seed: int = 0,
-                crop_size: Optional[Sequence[int]] = None) -> nn.Module:
+def build_model(cfg: Config, seed: int = 0, crop_size: Optional[Sequence[int]] = None) -> nn.Module:
     """Build ``cfg.model`` with its library's registry (mmseg or mmpretrain, see
     :func:`config_task`) on the CPU, randomly initialized, with BN.
 
@@ -101,8 +103,11 @@ def _dataset_meta(cfg: Config, library: str) -> dict:
     return dict(getattr(cls, 'METAINFO', {}) or {}) if cls is not None else {}
 
 
-def init_model(config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
-               cfg_options: Optional[dict] = None, cfg: Optional[Config] = None):
+def init_model(config: str,
+               checkpoint: Optional[str] = None,
+               device: str = 'cpu',
+               cfg_options: Optional[dict] = None,
+               cfg: Optional[Config] = None):
     """A model of ``config`` in eval mode on ``device``, for inference.
 
     ``checkpoint`` (drn_mm's, the authors' ImageNet or Cityscapes files, torchvision ResNets for
@@ -142,13 +147,17 @@ def init_model(config: str, checkpoint: Optional[str] = None, device: str = 'cpu
     return model.to(device).eval()
 
 
-def init_segmentor(config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
+def init_segmentor(config: str,
+                   checkpoint: Optional[str] = None,
+                   device: str = 'cpu',
                    cfg_options: Optional[dict] = None):
     """A segmentor ready for :func:`mmseg.apis.inference_model`, loaded with drn_mm's loader."""
     return init_model(config, checkpoint, device, cfg_options)
 
 
-def init_classifier(config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
+def init_classifier(config: str,
+                    checkpoint: Optional[str] = None,
+                    device: str = 'cpu',
                     cfg_options: Optional[dict] = None):
     """An mmpretrain ``ImageClassifier`` with ``CAMHead(with_cam=True)``, loaded with drn_mm's
     loader (drn_mm checkpoints, the authors' ImageNet files and torchvision ResNets for DRN-A).

@@ -22,6 +22,6 @@ __all__ = [
     'count_flops', 'count_macs', 'count_params', 'model_flops', 'measure_inference',
     'calibrate_batchnorm', 'predict_batch', 'Published', 'published', 'published_numbers',
     'add_ratios', 'plot', 'to_markdown', 'write_outputs', 'common_task', 'run_benchmark',
-    'BenchmarkSettings', 'Mode', 'default_settings', 'parse_mode', 'check_targets',
-    'load_targets', 'time_calls', 'measure_training'
+    'BenchmarkSettings', 'Mode', 'default_settings', 'parse_mode', 'check_targets', 'load_targets',
+    'time_calls', 'measure_training'
 ]

@@ -38,8 +38,7 @@ def _linear_macs(module: nn.Linear, inputs, output) -> int:
 
 
 # ConvTranspose2d first: it is no Conv2d, but keep the most specific types first anyway.
-_COUNTERS = ((nn.ConvTranspose2d, _deconv_macs), (nn.Conv2d, _conv_macs),
-             (nn.Linear, _linear_macs))
+_COUNTERS = ((nn.ConvTranspose2d, _deconv_macs), (nn.Conv2d, _conv_macs), (nn.Linear, _linear_macs))
 
 
 def count_macs(model: nn.Module, run) -> Dict[str, int]:
@@ -110,6 +109,13 @@ def model_flops(model: nn.Module, size, batch: int = 1) -> Dict[str, object]:
         macs = count_macs(model, lambda: model(x, mode='tensor'))
         model.train(was_training)
         counted_on = str(device)
-    return dict(gflops=2 * macs['total'] / 1e9, gmacs=macs['total'] / 1e9,
-                macs_by_type={k: v for k, v in macs.items() if k != 'total'},
-                size=list(size), batch=batch, counted_on=counted_on)
+    return dict(
+        gflops=2 * macs['total'] / 1e9,
+        gmacs=macs['total'] / 1e9,
+        macs_by_type={
+            k: v
+            for k, v in macs.items() if k != 'total'
+        },
+        size=list(size),
+        batch=batch,
+        counted_on=counted_on)

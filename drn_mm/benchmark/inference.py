@@ -50,8 +50,10 @@ def _infer_call(model, inputs, data_samples, path):
 def _logits(output, path) -> torch.Tensor:
     """Segmentation logits (N, C, H, W), or classification scores / logits (N, C)."""
     if path == 'predict':
-        return torch.stack([sample.seg_logits.data if hasattr(sample, 'seg_logits') else
-                            sample.pred_score for sample in output]).float()
+        return torch.stack([
+            sample.seg_logits.data if hasattr(sample, 'seg_logits') else sample.pred_score
+            for sample in output
+        ]).float()
     return output.float()
 
 
@@ -63,12 +65,18 @@ def compare_outputs(output: torch.Tensor, reference: torch.Tensor) -> Dict[str, 
     """
     diff = (output - reference).abs()
     scale = reference.abs().max().clamp_min(1e-12)
-    return dict(max_abs_err=diff.max().item(), max_rel_err=(diff.max() / scale).item(),
-                mean_abs_err=diff.mean().item(), reference_max_abs=scale.item(),
-                label_agreement=(output.argmax(1) == reference.argmax(1)).float().mean().item())
+    return dict(
+        max_abs_err=diff.max().item(),
+        max_rel_err=(diff.max() / scale).item(),
+        mean_abs_err=diff.mean().item(),
+        reference_max_abs=scale.item(),
+        label_agreement=(output.argmax(1) == reference.argmax(1)).float().mean().item())
 
 
-def measure_inference(base: nn.Module, mode: Mode, batch: int, device: torch.device,
+def measure_inference(base: nn.Module,
+                      mode: Mode,
+                      batch: int,
+                      device: torch.device,
                       settings: BenchmarkSettings,
                       reference: Optional[torch.Tensor] = None) -> Dict[str, object]:
     """One inference measurement of ``base`` (left untouched) in ``mode`` at ``batch``."""
@@ -89,14 +97,17 @@ def measure_inference(base: nn.Module, mode: Mode, batch: int, device: torch.dev
     finally:
         del model
         release(device, mode.compile)
-    return dict(latency_ms=timing['ms'], first_call_s=timing['first_call_s'],
-                peak_mem_mb=timing['peak_mem_mb'],
-                throughput_ips=batch / (timing['ms']['median'] / 1e3), accuracy=accuracy)
+    return dict(
+        latency_ms=timing['ms'],
+        first_call_s=timing['first_call_s'],
+        peak_mem_mb=timing['peak_mem_mb'],
+        throughput_ips=batch / (timing['ms']['median'] / 1e3),
+        accuracy=accuracy)
 
 
 def fp32_reference(base: nn.Module, batch: int, settings: BenchmarkSettings) -> torch.Tensor:
     """Logits of ``base`` in plain fp32 eager (no TF32) on the benchmark inputs."""
     inputs, data_samples = predict_batch(base, batch, settings.infer_size, settings.seed)
     with torch.no_grad(), strict_fp32():
-        return _logits(_infer_call(base, inputs, data_samples, settings.infer_path)(),
-                       settings.infer_path)
+        return _logits(
+            _infer_call(base, inputs, data_samples, settings.infer_path)(), settings.infer_path)

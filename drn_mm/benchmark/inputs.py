@@ -32,13 +32,16 @@ def calibrate_batchnorm(model: nn.Module, inputs: torch.Tensor, steps: int = 2) 
     return model.eval()
 
 
-def predict_batch(model: nn.Module, batch: int, size: Sequence[int], seed: int = 0
-                  ) -> Tuple[torch.Tensor, list]:
+def predict_batch(model: nn.Module,
+                  batch: int,
+                  size: Sequence[int],
+                  seed: int = 0) -> Tuple[torch.Tensor, list]:
     """Preprocessed ``(inputs, data_samples)`` for ``model.predict`` / ``model(..., 'tensor')``,
     made by the model's own data preprocessor from random images, on the model's device."""
     device = next(model.parameters()).device
-    data = dict(inputs=synthetic_images(batch, size, device, seed),
-                data_samples=make_data_samples(model_task(model), batch, size))
+    data = dict(
+        inputs=synthetic_images(batch, size, device, seed),
+        data_samples=make_data_samples(model_task(model), batch, size))
     with torch.no_grad():
         data = model.data_preprocessor(data, False)
     return data['inputs'], data['data_samples']

@@ -13,8 +13,10 @@ from typing import Dict, List, NamedTuple, Optional
 __all__ = ['Published', 'metafiles', 'published_numbers', 'published']
 
 #: (task, dataset) of a metafile result -> (metric key in the metafile, name in the benchmark)
-_METRICS = {('Semantic Segmentation', 'Cityscapes'): ('mIoU', 'mIoU'),
-            ('Image Classification', 'ImageNet-1k'): ('Top 1 Accuracy', 'top-1')}
+_METRICS = {
+    ('Semantic Segmentation', 'Cityscapes'): ('mIoU', 'mIoU'),
+    ('Image Classification', 'ImageNet-1k'): ('Top 1 Accuracy', 'top-1')
+}
 
 
 class Published(NamedTuple):
@@ -53,8 +55,8 @@ def published_numbers() -> Dict[str, Published]:
             for result in model['Results']:
                 key = _METRICS.get((result['Task'], result['Dataset']))
                 if key is not None and key[0] in result['Metrics']:
-                    numbers[name] = Published(float(result['Metrics'][key[0]]), key[1],
-                                              result['Published'])
+                    numbers[name] = Published(
+                        float(result['Metrics'][key[0]]), key[1], result['Published'])
     return numbers
 
 

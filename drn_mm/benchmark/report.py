@@ -52,7 +52,8 @@ def _ok(row) -> bool:
     return row.get('status') == 'ok'
 
 
-def add_ratios(results: Dict, baseline: Optional[str] = None,
+def add_ratios(results: Dict,
+               baseline: Optional[str] = None,
                targets: Optional[Dict] = None) -> Dict:
     """Add the ratios described in the module docstring to ``results`` (in place), and the
     ``targets`` (a spec from :func:`~drn_mm.benchmark.targets.load_targets`) when given."""
@@ -77,11 +78,11 @@ def add_ratios(results: Dict, baseline: Optional[str] = None,
             rest = tuple(row[k] for k in keys)
             base = by_key.get((name, row['mode']) + rest)
             fp32 = by_key.get((row['model'], 'fp32') + rest)
-            row['throughput_vs_baseline'] = _ratio(row['throughput_ips'],
-                                                   base and base['throughput_ips'])
+            row['throughput_vs_baseline'] = _ratio(row['throughput_ips'], base
+                                                   and base['throughput_ips'])
             row['speedup_vs_fp32'] = _ratio(row['throughput_ips'], fp32 and fp32['throughput_ips'])
-            row['memory_vs_baseline'] = _ratio(row.get('peak_mem_mb'),
-                                               base and base.get('peak_mem_mb'))
+            row['memory_vs_baseline'] = _ratio(
+                row.get('peak_mem_mb'), base and base.get('peak_mem_mb'))
             if kind == 'training' and row['loop'] != 'bare':
                 bare = by_key.get((row['model'], row['mode'], 'bare'))
                 row['vs_bare'] = _ratio(row['throughput_ips'], bare and bare['throughput_ips'])
@@ -128,10 +129,12 @@ def to_markdown(results: Dict) -> str:
         '',
     ]
     lines += markdown_table(
-        ['model', 'params (M)', f'GFLOPs @ {flops_size}', 'params x', 'GFLOPs x', 'published'],
-        [[m['name'], f'{m["params"] / 1e6:.2f}', f'{m["flops"]["gflops"]:.1f}',
-          _x(m['params_vs_baseline']), _x(m['gflops_vs_baseline']), _published(m)]
-         for m in results['models']])
+        ['model', 'params (M)', f'GFLOPs @ {flops_size}', 'params x', 'GFLOPs x', 'published'], [[
+            m['name'], f'{m["params"] / 1e6:.2f}', f'{m["flops"]["gflops"]:.1f}',
+            _x(m['params_vs_baseline']),
+            _x(m['gflops_vs_baseline']),
+            _published(m)
+        ] for m in results['models']])
 
     rows = []
     for r in results['inference']:
@@ -142,48 +145,59 @@ def to_markdown(results: Dict) -> str:
         acc = r.get('accuracy') or {}
         rows.append(cells + [
             _stats(r['latency_ms']), f'{r["throughput_ips"]:.1f}',
-            _x(r['throughput_vs_baseline']), _x(r['speedup_vs_fp32']),
-            _f(r['peak_mem_mb'], '{:.0f}'), _f(acc.get('max_abs_err'), '{:.2e}'),
-            _f(acc.get('max_rel_err'), '{:.2e}'), _f(acc.get('label_agreement'), '{:.4f}')])
+            _x(r['throughput_vs_baseline']),
+            _x(r['speedup_vs_fp32']),
+            _f(r['peak_mem_mb'], '{:.0f}'),
+            _f(acc.get('max_abs_err'), '{:.2e}'),
+            _f(acc.get('max_rel_err'), '{:.2e}'),
+            _f(acc.get('label_agreement'), '{:.4f}')
+        ])
     infer_size = 'x'.join(map(str, settings['infer_size']))
     lines += ['', f'## Inference ({settings["infer_path"]} path, {infer_size})', '']
-    lines += markdown_table(
-        ['model', 'mode', 'batch', 'latency ms: median (min–max)', 'img/s', 'x baseline',
-         'x fp32', 'peak MB', 'max abs err', 'max rel err', 'label agree'], rows)
+    lines += markdown_table([
+        'model', 'mode', 'batch', 'latency ms: median (min–max)', 'img/s', 'x baseline', 'x fp32',
+        'peak MB', 'max abs err', 'max rel err', 'label agree'
+    ], rows)
 
     rows = []
     for r in results['training']:
         if not _ok(r):
-            rows.append([r['model'], r['loop'], r['mode'], str(r['batch_requested']),
-                         _status(r)])
+            rows.append([r['model'], r['loop'], r['mode'], str(r['batch_requested']), _status(r)])
             continue
         rows.append([
-            r['model'], r['loop'], r['mode'], str(r['batch']), _stats(r['step_ms']),
-            f'{r["throughput_ips"]:.1f}', _x(r['throughput_vs_baseline']),
-            _x(r['speedup_vs_fp32']), _x(r.get('vs_bare')), _f(r.get('data_ms')),
-            _f(r['peak_mem_mb'], '{:.0f}')])
+            r['model'], r['loop'], r['mode'],
+            str(r['batch']),
+            _stats(r['step_ms']), f'{r["throughput_ips"]:.1f}',
+            _x(r['throughput_vs_baseline']),
+            _x(r['speedup_vs_fp32']),
+            _x(r.get('vs_bare')),
+            _f(r.get('data_ms')),
+            _f(r['peak_mem_mb'], '{:.0f}')
+        ])
     train_size = 'x'.join(map(str, settings['train_size']))
     lines += [
         '', f'## Training ({train_size} crops; runner = model.train_step with the optim wrapper, '
         'train_py = the whole Runner of tools/train.py over in-memory crops, bare = plain '
-        'PyTorch loop)', '']
-    lines += markdown_table(
-        ['model', 'loop', 'mode', 'batch', 'step ms: median (min–max)', 'img/s', 'x baseline',
-         'x fp32', 'x bare', 'data wait ms', 'peak MB'], rows)
+        'PyTorch loop)', ''
+    ]
+    lines += markdown_table([
+        'model', 'loop', 'mode', 'batch', 'step ms: median (min–max)', 'img/s', 'x baseline',
+        'x fp32', 'x bare', 'data wait ms', 'peak MB'
+    ], rows)
     if results.get('targets'):
-        lines += ['', f'## Targets of the performance issue (set for one H100; measured here on '
-                  f'{results["targets"][0]["device"]})', '',
-                  targets_markdown(results['targets']).rstrip('\n')]
+        lines += [
+            '', f'## Targets of the performance issue (set for one H100; measured here on '
+            f'{results["targets"][0]["device"]})', '',
+            targets_markdown(results['targets']).rstrip('\n')
+        ]
     env_text = ', '.join(f'{k} {v}' for k, v in env.items())
-    cudnn = (f'cudnn.benchmark {settings["cudnn_benchmark"]}, ' if env['device'] == 'cuda'
-             else '')
+    cudnn = (f'cudnn.benchmark {settings["cudnn_benchmark"]}, ' if env['device'] == 'cuda' else '')
     lines += [
         '', f'Settings: warm-up {settings["warmup"]} calls, {settings["repeats"]} repeats x '
         f'{settings["infer_iters"]} (inference) / {settings["train_iters"]} (training) calls, '
         f'{cudnn}compile backend {settings["compile_backend"]} mode {settings["compile_mode"]}, '
         f'seed {settings["seed"]}. Environment: {env_text}. '
-        f'Wall time {meta.get("wall_s", 0):.0f} s.', '',
-        'Definitions:', ''
+        f'Wall time {meta.get("wall_s", 0):.0f} s.', '', 'Definitions:', ''
     ] + [f'- {k}: {v}' for k, v in meta['definitions'].items()]
     return '\n'.join(lines) + '\n'
 
@@ -208,14 +222,19 @@ def plot(results: Dict, path: str, batch: Optional[int] = None) -> str:
     for i, mode in enumerate(modes):
         pts = [(models[r['model']]['flops']['gflops'], r['throughput_ips'], r['model'])
                for r in rows if r['mode'] == mode]
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker=markers[i % len(markers)],
-                   label=mode, s=45)
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts],
+                   marker=markers[i % len(markers)],
+                   label=mode,
+                   s=45)
     for name, m in models.items():
         ips = [r['throughput_ips'] for r in rows if r['model'] == name]
         if ips:
             label = name + (f'\n{_published(m)}' if m.get('published') is not None else '')
-            ax.annotate(label, (m['flops']['gflops'], max(ips)), fontsize=7,
-                        xytext=(4, 4), textcoords='offset points')
+            ax.annotate(
+                label, (m['flops']['gflops'], max(ips)),
+                fontsize=7,
+                xytext=(4, 4),
+                textcoords='offset points')
     size = 'x'.join(map(str, results['meta']['settings']['infer_size']))
     ax.set_xlabel(f'GFLOPs (2 x MACs) at {size}')
     ax.set_ylabel(f'inference throughput, img/s (batch {batch})')
@@ -233,13 +252,18 @@ def plot(results: Dict, path: str, batch: Optional[int] = None) -> str:
         for x, y, name in pts:
             ax2.annotate(name, (x, y), fontsize=7, xytext=(4, 4), textcoords='offset points')
     else:
-        ax2.text(0.5, 0.5, 'no config with a published accuracy', ha='center', va='center',
-                 transform=ax2.transAxes)
+        ax2.text(
+            0.5,
+            0.5,
+            'no config with a published accuracy',
+            ha='center',
+            va='center',
+            transform=ax2.transAxes)
     ax2.set_xlabel(f'best inference throughput, img/s (batch {batch})')
     metrics = sorted({m['published_metric'] for m in models.values() if m.get('published_metric')})
     label = {'mIoU': 'Cityscapes val mIoU', 'top-1': 'ImageNet-1k val top-1 accuracy, %'}
-    ax2.set_ylabel('published ' + ' / '.join(label.get(m, m) for m in metrics or ['mIoU'])
-                   + ' (not measured here)')
+    ax2.set_ylabel('published ' + ' / '.join(label.get(m, m)
+                                             for m in metrics or ['mIoU']) + ' (not measured here)')
     ax2.set_title('Published accuracy vs measured speed')
     ax2.grid(alpha=0.3)
     env = results['meta']['environment']

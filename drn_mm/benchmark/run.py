@@ -27,45 +27,59 @@ def _environment(device: torch.device) -> Dict[str, object]:
     import mmseg
 
     from ..version import __version__
-    env = dict(python=platform.python_version(), torch=torch.__version__,
-               mmengine=mmengine.__version__, mmseg=mmseg.__version__, drn_mm=__version__,
-               device=device.type, cpu_threads=torch.get_num_threads())
+    env = dict(
+        python=platform.python_version(),
+        torch=torch.__version__,
+        mmengine=mmengine.__version__,
+        mmseg=mmseg.__version__,
+        drn_mm=__version__,
+        device=device.type,
+        cpu_threads=torch.get_num_threads())
     for library in ('mmcv', 'mmpretrain'):
         try:
             env[library] = importlib.import_module(library).__version__
         except ImportError:
             pass
     if device.type == 'cuda':
-        env.update(device_name=torch.cuda.get_device_name(device),
-                   cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version(),
-                   bf16_supported=torch.cuda.is_bf16_supported(),
-                   tf32_cudnn_conv=torch.backends.cudnn.allow_tf32,
-                   tf32_matmul=torch.backends.cuda.matmul.allow_tf32)
+        env.update(
+            device_name=torch.cuda.get_device_name(device),
+            cuda=torch.version.cuda,
+            cudnn=torch.backends.cudnn.version(),
+            bf16_supported=torch.cuda.is_bf16_supported(),
+            tf32_cudnn_conv=torch.backends.cudnn.allow_tf32,
+            tf32_matmul=torch.backends.cuda.matmul.allow_tf32)
     else:
         env['device_name'] = platform.processor() or platform.machine()
     return env
 
 
 DEFINITIONS = {
-    'gflops': '2 x multiply-accumulates of Conv2d, ConvTranspose2d and Linear layers in one '
-              'forward of the inference graph (mode="tensor", no auxiliary head), batch 1, '
-              'at flops size',
-    'params': 'all parameters of the model as trained (auxiliary heads and frozen weights '
-              'included); params_infer leaves auxiliary heads out',
-    'latency_ms': 'per call, over repeats of iters calls, after warm-up; median/min/max/'
-                  'mean/std; spread_pct = (max - min) / median',
-    'throughput_ips': 'images per second = batch / median latency',
-    'peak_mem_mb': 'torch.cuda.max_memory_allocated over the timed calls (weights included); '
-                   'None on CPU',
-    'accuracy': 'fast path logits against fp32 eager without TF32 on the same weights and '
-                'inputs: max_abs_err, max_rel_err = max_abs_err / max |reference|, '
-                'label_agreement = share of pixels with the same argmax. The weights are random '
-                '(BN statistics calibrated on the input): deep random nets amplify rounding and '
-                'their logits are near ties, so compare a mode with the fp32 row, whose error '
-                'is that of TF32 alone (PyTorch enables it for cuDNN convs by default)',
-    'published': 'published accuracy of this config, not measured here: Cityscapes val mIoU '
-                 '(segmentation) or ImageNet-1k val top-1 accuracy (classification); '
-                 'published_metric and published_source say which and where from',
+    'gflops':
+    '2 x multiply-accumulates of Conv2d, ConvTranspose2d and Linear layers in one '
+    'forward of the inference graph (mode="tensor", no auxiliary head), batch 1, '
+    'at flops size',
+    'params':
+    'all parameters of the model as trained (auxiliary heads and frozen weights '
+    'included); params_infer leaves auxiliary heads out',
+    'latency_ms':
+    'per call, over repeats of iters calls, after warm-up; median/min/max/'
+    'mean/std; spread_pct = (max - min) / median',
+    'throughput_ips':
+    'images per second = batch / median latency',
+    'peak_mem_mb':
+    'torch.cuda.max_memory_allocated over the timed calls (weights included); '
+    'None on CPU',
+    'accuracy':
+    'fast path logits against fp32 eager without TF32 on the same weights and '
+    'inputs: max_abs_err, max_rel_err = max_abs_err / max |reference|, '
+    'label_agreement = share of pixels with the same argmax. The weights are random '
+    '(BN statistics calibrated on the input): deep random nets amplify rounding and '
+    'their logits are near ties, so compare a mode with the fp32 row, whose error '
+    'is that of TF32 alone (PyTorch enables it for cuDNN convs by default)',
+    'published':
+    'published accuracy of this config, not measured here: Cityscapes val mIoU '
+    '(segmentation) or ImageNet-1k val top-1 accuracy (classification); '
+    'published_metric and published_source say which and where from',
 }
 
 
@@ -85,12 +99,16 @@ def _guarded(what: str, fn, log):
 def _model_entry(name: str, config: str, base: nn.Module, flops_size) -> Dict[str, object]:
     aux = getattr(base, 'auxiliary_head', None)
     known = published(name)
-    return dict(name=name, config=config, task=model_task(base), params=count_params(base),
-                params_infer=count_params(base) - (count_params(aux) if aux is not None else 0),
-                flops=model_flops(base, flops_size),
-                published=known.value if known else None,
-                published_metric=known.metric if known else None,
-                published_source=known.source if known else None)
+    return dict(
+        name=name,
+        config=config,
+        task=model_task(base),
+        params=count_params(base),
+        params_infer=count_params(base) - (count_params(aux) if aux is not None else 0),
+        flops=model_flops(base, flops_size),
+        published=known.value if known else None,
+        published_metric=known.metric if known else None,
+        published_source=known.source if known else None)
 
 
 def _inference_rows(name, base, device, settings, log) -> List[Dict[str, object]]:
@@ -99,11 +117,17 @@ def _inference_rows(name, base, device, settings, log) -> List[Dict[str, object]
         reference = fp32_reference(base, batch, settings) if settings.check_accuracy else None
         for mode_name in settings.modes:
             mode = parse_mode(mode_name)
-            row = dict(model=name, mode=mode_name, batch=batch, size=list(settings.infer_size),
-                       path=settings.infer_path)
-            row.update(_guarded(f'{name} infer {mode_name} b{batch}', lambda: dict(
-                measure_inference(base, mode, batch, device, settings, reference),
-                status='ok'), log))
+            row = dict(
+                model=name,
+                mode=mode_name,
+                batch=batch,
+                size=list(settings.infer_size),
+                path=settings.infer_path)
+            row.update(
+                _guarded(
+                    f'{name} infer {mode_name} b{batch}', lambda: dict(
+                        measure_inference(base, mode, batch, device, settings, reference),
+                        status='ok'), log))
             rows.append(row)
             if row['status'] == 'ok':
                 log(f'{name} infer {mode_name} b{batch}: {row["latency_ms"]["median"]:.2f} ms, '
@@ -116,10 +140,15 @@ def _training_rows(name, base, cfg, device, settings, log) -> List[Dict[str, obj
     for mode_name in settings.train_modes:
         mode = parse_mode(mode_name)
         for loop in settings.train_loops:
-            row = dict(model=name, mode=mode_name, loop=loop,
-                       batch_requested=settings.train_batch, size=list(settings.train_size))
-            row.update(_guarded(f'{name} train {loop} {mode_name}', lambda: measure_training(
-                base, cfg, mode, loop, device, settings), log))
+            row = dict(
+                model=name,
+                mode=mode_name,
+                loop=loop,
+                batch_requested=settings.train_batch,
+                size=list(settings.train_size))
+            row.update(
+                _guarded(f'{name} train {loop} {mode_name}',
+                         lambda: measure_training(base, cfg, mode, loop, device, settings), log))
             rows.append(row)
             if row['status'] == 'ok':
                 log(f'{name} train {loop} {mode_name} b{row["batch"]}: '
@@ -133,18 +162,21 @@ def _training_rows(name, base, cfg, device, settings, log) -> List[Dict[str, obj
 def common_task(configs: Sequence[str], cfg_options: Optional[dict] = None) -> str:
     """The task ('seg' or 'cls') all ``configs`` share; a ValueError if they mix tasks (their
     sizes, metrics and baselines differ: measure them in separate runs)."""
-    tasks = {config: config_task(read_config(config, cfg_options), config)
-             for config in configs}
+    tasks = {config: config_task(read_config(config, cfg_options), config) for config in configs}
     if len(set(tasks.values())) > 1:
-        by_task = {t: [c for c, ct in tasks.items() if ct == t]
-                   for t in sorted(set(tasks.values()))}
+        by_task = {
+            t: [c for c, ct in tasks.items() if ct == t]
+            for t in sorted(set(tasks.values()))
+        }
         raise ValueError('segmentation and classification configs cannot share a run (sizes and '
                          f'baselines differ); run them separately: {by_task}')
     return next(iter(tasks.values()))
 
 
-def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
-                  cfg_options: Optional[dict] = None, log=_log,
+def run_benchmark(configs: Sequence[str],
+                  settings: BenchmarkSettings,
+                  cfg_options: Optional[dict] = None,
+                  log=_log,
                   on_model_done: Optional[Callable[[Dict], None]] = None) -> Dict[str, object]:
     """Measure every config in every mode; returns the results (see tools/benchmark.py and
     :mod:`drn_mm.benchmark.report` for ratios and output files). ``on_model_done(results)`` is
@@ -158,10 +190,15 @@ def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
     if settings.cpu_threads:
         torch.set_num_threads(settings.cpu_threads)
     flops_size = tuple(settings.flops_size or settings.infer_size)
-    results = dict(meta=dict(created=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
-                             environment=_environment(device), settings=asdict(settings),
-                             definitions=DEFINITIONS),
-                   models=[], inference=[], training=[])
+    results = dict(
+        meta=dict(
+            created=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
+            environment=_environment(device),
+            settings=asdict(settings),
+            definitions=DEFINITIONS),
+        models=[],
+        inference=[],
+        training=[])
     start = time.perf_counter()
     for config in configs:
         name = config_name(config)

@@ -26,8 +26,10 @@ import torch
 from ..engine.loops import amp_dtype
 from ..engine.optim import set_mixed_precision
 
-__all__ = ['PRECISIONS', 'FLAGS', 'INFER_PATHS', 'TRAIN_LOOPS', 'Mode', 'parse_mode',
-           'BenchmarkSettings', 'default_settings', 'resolve_device', 'optim_wrapper_cfg']
+__all__ = [
+    'PRECISIONS', 'FLAGS', 'INFER_PATHS', 'TRAIN_LOOPS', 'Mode', 'parse_mode', 'BenchmarkSettings',
+    'default_settings', 'resolve_device', 'optim_wrapper_cfg'
+]
 
 PRECISIONS = ('fp32', 'amp', 'bf16', 'fp16')
 FLAGS = ('cl', 'fold', 'compile')
@@ -118,21 +120,51 @@ def default_settings(device: str, task: str = 'seg') -> Dict[str, object]:
     (seconds) on a CPU."""
     if task == 'cls':
         if device == 'cuda':
-            return dict(infer_size=(224, 224), infer_batches=(1, 64), train_size=(224, 224),
-                        train_batch=32, modes=('fp32', 'amp_cl', 'amp_cl_compile'),
-                        train_modes=('fp32', 'amp_cl'), warmup=3, repeats=5, infer_iters=5,
-                        train_iters=5)
-        return dict(infer_size=(64, 64), infer_batches=(1, 2), train_size=(64, 64),
-                    train_batch=2, modes=('fp32', 'amp_cl'), train_modes=('fp32', ), warmup=2,
-                    repeats=3, infer_iters=1, train_iters=1)
+            return dict(
+                infer_size=(224, 224),
+                infer_batches=(1, 64),
+                train_size=(224, 224),
+                train_batch=32,
+                modes=('fp32', 'amp_cl', 'amp_cl_compile'),
+                train_modes=('fp32', 'amp_cl'),
+                warmup=3,
+                repeats=5,
+                infer_iters=5,
+                train_iters=5)
+        return dict(
+            infer_size=(64, 64),
+            infer_batches=(1, 2),
+            train_size=(64, 64),
+            train_batch=2,
+            modes=('fp32', 'amp_cl'),
+            train_modes=('fp32', ),
+            warmup=2,
+            repeats=3,
+            infer_iters=1,
+            train_iters=1)
     if device == 'cuda':
-        return dict(infer_size=(1024, 2048), infer_batches=(1, 4), train_size=(512, 1024),
-                    train_batch=8, modes=('fp32', 'amp_cl', 'amp_cl_compile'),
-                    train_modes=('fp32', 'amp_cl'), warmup=3, repeats=5, infer_iters=3,
-                    train_iters=2)
-    return dict(infer_size=(64, 128), infer_batches=(1, 2), train_size=(64, 128), train_batch=2,
-                modes=('fp32', 'amp_cl'), train_modes=('fp32', ), warmup=2, repeats=3,
-                infer_iters=1, train_iters=1)
+        return dict(
+            infer_size=(1024, 2048),
+            infer_batches=(1, 4),
+            train_size=(512, 1024),
+            train_batch=8,
+            modes=('fp32', 'amp_cl', 'amp_cl_compile'),
+            train_modes=('fp32', 'amp_cl'),
+            warmup=3,
+            repeats=5,
+            infer_iters=3,
+            train_iters=2)
+    return dict(
+        infer_size=(64, 128),
+        infer_batches=(1, 2),
+        train_size=(64, 128),
+        train_batch=2,
+        modes=('fp32', 'amp_cl'),
+        train_modes=('fp32', ),
+        warmup=2,
+        repeats=3,
+        infer_iters=1,
+        train_iters=1)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -145,8 +177,8 @@ def resolve_device(device: str) -> torch.device:
 
 def optim_wrapper_cfg(cfg, mode: Mode, device: torch.device) -> dict:
     """The config's ``optim_wrapper`` (a copy) with ``mode``'s precision, as ``--amp`` sets it."""
-    wrapper = copy.deepcopy(cfg.optim_wrapper.to_dict() if hasattr(cfg.optim_wrapper, 'to_dict')
-                            else dict(cfg.optim_wrapper))
+    wrapper = copy.deepcopy(cfg.optim_wrapper.to_dict() if hasattr(cfg.optim_wrapper, 'to_dict'
+                                                                   ) else dict(cfg.optim_wrapper))
     dtype = mode.dtype(device.type)
     if dtype is not None:  # as tools/train.py --amp and the amp configs
         set_mixed_precision(wrapper, dtype)

@@ -34,8 +34,9 @@ def load_targets(path: str) -> Dict:
     with open(path) as f:
         spec = json.load(f)
     for target in spec.get('targets', []):
-        missing = [k for k in ('key', 'kind', 'model', 'threshold', 'description')
-                   if k not in target]
+        missing = [
+            k for k in ('key', 'kind', 'model', 'threshold', 'description') if k not in target
+        ]
         if missing or target['kind'] not in TARGET_KINDS:
             raise ValueError(f'{path}: target {target.get("key")!r} needs {missing} and a kind '
                              f'among {TARGET_KINDS}; got {target}')
@@ -60,8 +61,10 @@ def _fastest(results, model) -> Optional[Dict]:
 
 
 def _train_row(results, model, modes, loops) -> Optional[Dict]:
-    rows = {(r['mode'], r['loop']): r for r in results.get('training', [])
-            if r['model'] == model and _ok(r)}
+    rows = {
+        (r['mode'], r['loop']): r
+        for r in results.get('training', []) if r['model'] == model and _ok(r)
+    }
     for loop in loops:
         for mode in modes:
             if (mode, loop) in rows:
@@ -78,32 +81,36 @@ def _describe(row, kind='infer') -> str:
 def _ratio_entry(num, den, kind, missing) -> Dict:
     if num is None or den is None:
         return dict(value=None, detail=f'needs {missing}')
-    return dict(value=num['throughput_ips'] / den['throughput_ips'],
-                detail=f'{_describe(num, kind)} / {_describe(den, kind)}')
+    return dict(
+        value=num['throughput_ips'] / den['throughput_ips'],
+        detail=f'{_describe(num, kind)} / {_describe(den, kind)}')
 
 
 def _entry(results, target, train_modes, runner_loops) -> Dict:
     model, kind = target['model'], target['kind']
     if kind == 'fastest_vs_mode':
         den = next((r for r in _infer_rows(results, model) if r['mode'] == target['mode']), None)
-        return _ratio_entry(_fastest(results, model), den, 'infer',
-                            f'{model} inference in {target["mode"]}')
+        return _ratio_entry(
+            _fastest(results, model), den, 'infer', f'{model} inference in {target["mode"]}')
     if kind == 'fastest_vs_fastest':
         baseline = target['baseline']
-        return _ratio_entry(_fastest(results, model), _fastest(results, baseline), 'infer',
-                            f'{model} and {baseline} inference')
+        return _ratio_entry(
+            _fastest(results, model), _fastest(results, baseline), 'infer',
+            f'{model} and {baseline} inference')
     runner_fast = _train_row(results, model, train_modes, runner_loops)
     if kind == 'runner_vs_bare':
-        bare = (_train_row(results, model, (runner_fast['mode'], ), ('bare', ))
-                if runner_fast else None)
-        return _ratio_entry(runner_fast, bare, 'train',
-                            f'{model} training in {" or ".join(train_modes)} through '
-                            f'{" or ".join(runner_loops)} and bare')
-    fp32 = (_train_row(results, model, ('fp32', ), (runner_fast['loop'], ))
-            if runner_fast else None)
-    return _ratio_entry(runner_fast, fp32, 'train',
-                        f'{model} training through {" or ".join(runner_loops)} in fp32 and '
-                        f'{" or ".join(train_modes)}')
+        bare = (
+            _train_row(results, model, (runner_fast['mode'], ),
+                       ('bare', )) if runner_fast else None)
+        return _ratio_entry(
+            runner_fast, bare, 'train', f'{model} training in {" or ".join(train_modes)} through '
+            f'{" or ".join(runner_loops)} and bare')
+    fp32 = (
+        _train_row(results, model, ('fp32', ), (runner_fast['loop'], )) if runner_fast else None)
+    return _ratio_entry(
+        runner_fast, fp32, 'train',
+        f'{model} training through {" or ".join(runner_loops)} in fp32 and '
+        f'{" or ".join(train_modes)}')
 
 
 def check_targets(results: Dict, spec: Dict) -> List[Dict]:
@@ -124,10 +131,15 @@ def check_targets(results: Dict, spec: Dict) -> List[Dict]:
     for target in targets:
         entry = _entry(results, target, train_modes, runner_loops)
         value, threshold = entry['value'], target['threshold']
-        out.append(dict(key=target['key'], description=target['description'],
-                        threshold=threshold, value=value,
-                        met=None if value is None else value >= threshold,
-                        detail=entry['detail'], device=device))
+        out.append(
+            dict(
+                key=target['key'],
+                description=target['description'],
+                threshold=threshold,
+                value=value,
+                met=None if value is None else value >= threshold,
+                detail=entry['detail'],
+                device=device))
     return out
 
 

@@ -7,8 +7,9 @@ from typing import Callable, Dict, Sequence
 
 import torch
 
-__all__ = ['summarize', 'time_calls', 'strict_fp32', 'release', 'compile_fn',
-           'halve_batch_until_it_fits']
+__all__ = [
+    'summarize', 'time_calls', 'strict_fp32', 'release', 'compile_fn', 'halve_batch_until_it_fits'
+]
 
 
 def _sync(device: torch.device):
@@ -19,8 +20,14 @@ def _sync(device: torch.device):
 def summarize(samples_s: Sequence[float]) -> Dict[str, object]:
     ms = [s * 1e3 for s in samples_s]
     med = median(ms)
-    return dict(median=med, min=min(ms), max=max(ms), mean=mean(ms), std=pstdev(ms),
-                spread_pct=100.0 * (max(ms) - min(ms)) / med if med > 0 else 0.0, samples=ms)
+    return dict(
+        median=med,
+        min=min(ms),
+        max=max(ms),
+        mean=mean(ms),
+        std=pstdev(ms),
+        spread_pct=100.0 * (max(ms) - min(ms)) / med if med > 0 else 0.0,
+        samples=ms)
 
 
 def time_calls(fn: Callable[[], object], device: torch.device, warmup: int, repeats: int,
@@ -76,8 +83,8 @@ def release(device: torch.device, compiled: bool = False):
 
 def compile_fn(fn, settings):
     """``torch.compile`` with the settings' backend and mode, static shapes."""
-    return torch.compile(fn, backend=settings.compile_backend, mode=settings.compile_mode,
-                         dynamic=False)
+    return torch.compile(
+        fn, backend=settings.compile_backend, mode=settings.compile_mode, dynamic=False)
 
 
 def halve_batch_until_it_fits(batch: int, attempt: Callable[[int], object],

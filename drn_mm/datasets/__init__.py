@@ -9,15 +9,18 @@ from .checks import DataError, check_seg_dataset
 from .in_memory import InMemoryClsDataset, InMemoryDataset, InMemorySegDataset
 from .loading import LoadCheckedImageFromFile
 
-__all__ = ['DataError', 'check_seg_dataset', 'LoadCheckedImageFromFile', 'InMemoryDataset',
-           'InMemorySegDataset', 'InMemoryClsDataset']
+__all__ = [
+    'DataError', 'check_seg_dataset', 'LoadCheckedImageFromFile', 'InMemoryDataset',
+    'InMemorySegDataset', 'InMemoryClsDataset'
+]
 
 if 'mmpretrain' in REGISTRY_MODULES:
     from .cub import CUBLocalization  # noqa: F401
     from .imagenet_loc import ImageNetLocalization, parse_voc_boxes  # noqa: F401
     from .transforms import CenterCropWithOffset  # noqa: F401
-    __all__ += ['CUBLocalization', 'ImageNetLocalization', 'parse_voc_boxes',
-                'CenterCropWithOffset']
+    __all__ += [
+        'CUBLocalization', 'ImageNetLocalization', 'parse_voc_boxes', 'CenterCropWithOffset'
+    ]
 if 'mmseg' in REGISTRY_MODULES:
     from .loading import LoadCheckedAnnotations  # noqa: F401
     __all__ += ['LoadCheckedAnnotations']

@@ -55,8 +55,7 @@ def check_seg_dataset(dataset, max_listed: int = 5) -> None:
                 f'{type(ds).__name__}: no samples in {img_dir}{split} (images matching '
                 f'*{ds.img_suffix}); check data_root / data_prefix / ann_file of the data set')
         labels = (info.get('seg_map_path') for info in infos)
-        missing = [path for path in labels
-                   if path and '://' not in path and not osp.isfile(path)]
+        missing = [path for path in labels if path and '://' not in path and not osp.isfile(path)]
         if missing:
             raise DataError(
                 f'{type(ds).__name__}: {len(missing)} of {len(infos)} label files are missing in '

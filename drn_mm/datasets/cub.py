@@ -9,7 +9,8 @@ Layout (``data_root``, as distributed)::
     bounding_boxes.txt      "<image_id> <x> <y> <width> <height>"   (pixels, floats)
     classes.txt             "<class_id> <name>"
 
-A box ``x y width height`` is ``(x, y, x + width, y + height)`` in :mod:`drn_mm.evaluation.localization`'s
+A box ``x y width height`` is ``(x, y, x + width, y + height)`` in
+:mod:`drn_mm.evaluation.localization`'s
 convention (continuous pixels, exclusive ends), kept in original-image pixels.
 """
 from typing import Dict, Tuple
@@ -35,8 +36,11 @@ class CUBLocalization(CUB):
         **kwargs: :class:`mmpretrain.datasets.CUB` arguments.
     """
 
-    def __init__(self, data_root: str, split: str = 'train',
-                 bbox_file: str = 'bounding_boxes.txt', **kwargs):
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 bbox_file: str = 'bounding_boxes.txt',
+                 **kwargs):
         self.bbox_file = bbox_file
         super().__init__(data_root=data_root, split=split, **kwargs)
 

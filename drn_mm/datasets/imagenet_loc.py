@@ -48,8 +48,8 @@ def parse_voc_boxes(xml_path: str) -> List[Tuple[str, Tuple[float, float, float,
         if not name or bndbox is None:
             raise ValueError(f'{xml_path}: an <object> lacks <name> or <bndbox>')
         try:
-            xmin, ymin, xmax, ymax = (float(bndbox.findtext(k)) for k in
-                                      ('xmin', 'ymin', 'xmax', 'ymax'))
+            xmin, ymin, xmax, ymax = (
+                float(bndbox.findtext(k)) for k in ('xmin', 'ymin', 'xmax', 'ymax'))
         except (TypeError, ValueError) as e:
             raise ValueError(f'{xml_path}: <bndbox> of {name!r} needs numeric xmin, ymin, xmax, '
                              'ymax') from e
@@ -84,8 +84,13 @@ class ImageNetLocalization(ImageNet):
             ``data_prefix``, ``pipeline``, ...).
     """
 
-    def __init__(self, data_root: str = '', split: str = 'val', box_prefix: str = 'val_boxes',
-                 wnid_file: Optional[str] = None, skip_missing: bool = False, **kwargs):
+    def __init__(self,
+                 data_root: str = '',
+                 split: str = 'val',
+                 box_prefix: str = 'val_boxes',
+                 wnid_file: Optional[str] = None,
+                 skip_missing: bool = False,
+                 **kwargs):
         self.box_prefix = box_prefix
         self.wnid_file = wnid_file
         self.skip_missing = skip_missing

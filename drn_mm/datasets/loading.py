@@ -128,8 +128,7 @@ if 'mmseg' in REGISTRY_MODULES:  # LoadAnnotations is mmseg's
         ``label_map`` (optional). **Added keys:** ``gt_seg_map``, ``seg_fields``.
         """
 
-        def __init__(self, num_classes: Optional[int] = None, ignore_index: int = 255,
-                     **kwargs):
+        def __init__(self, num_classes: Optional[int] = None, ignore_index: int = 255, **kwargs):
             super().__init__(**kwargs)
             if num_classes is not None and not 0 < num_classes <= 256:
                 raise ValueError(f'LoadCheckedAnnotations: num_classes={num_classes}; valid: '

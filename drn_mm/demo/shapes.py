@@ -49,12 +49,12 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image, ImageDraw
 
-__all__ = ['CLASSES', 'generate_demo_shapes_cub', 'render_sample', 'render_object',
-           'box_from_object_mask']
+__all__ = [
+    'CLASSES', 'generate_demo_shapes_cub', 'render_sample', 'render_object', 'box_from_object_mask'
+]
 
 #: class index -> name (the CUB folder is ``f'{index + 1:03d}.{name}'``)
-CLASSES = ('striped_disc', 'checkered_square', 'dotted_triangle', 'hatched_ring',
-           'speckled_cross')
+CLASSES = ('striped_disc', 'checkered_square', 'dotted_triangle', 'hatched_ring', 'speckled_cross')
 
 #: bounding radius of the object (distance from its centre to its farthest point) as fractions
 #: of min(H, W): 14-34 px on 96 x 96
@@ -69,19 +69,23 @@ def _background(rng: np.random.Generator, height: int, width: int) -> np.ndarray
     """Smooth low-saturation colour field + fine noise + random lines and blobs (float32)."""
     base = _hsv(rng.random(), rng.uniform(0.0, 0.3), rng.uniform(0.35, 0.7))
     coarse = rng.normal(0, 28, (6, 6, 3)).astype(np.float32)
-    smooth = np.stack([np.asarray(Image.fromarray(coarse[..., c]).resize(
-        (width, height), Image.BICUBIC)) for c in range(3)], axis=-1)
+    smooth = np.stack([
+        np.asarray(Image.fromarray(coarse[..., c]).resize((width, height), Image.BICUBIC))
+        for c in range(3)
+    ],
+                      axis=-1)
     image = base + smooth + rng.normal(0, 10, (height, width, 3)).astype(np.float32)
     canvas = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(canvas)
     for _ in range(int(rng.integers(6, 15))):
-        color = tuple(int(v) for v in _hsv(rng.random(), rng.uniform(0.0, 0.55),
-                                           rng.uniform(0.15, 0.9)))
+        color = tuple(
+            int(v) for v in _hsv(rng.random(), rng.uniform(0.0, 0.55), rng.uniform(0.15, 0.9)))
         x, y = rng.uniform(0, width), rng.uniform(0, height)
         if rng.random() < 0.6:  # a line segment
             angle, length = rng.uniform(0, np.pi), rng.uniform(8, 0.45 * max(height, width))
             dx, dy = np.cos(angle) * length / 2, np.sin(angle) * length / 2
-            draw.line([(x - dx, y - dy), (x + dx, y + dy)], fill=color,
+            draw.line([(x - dx, y - dy), (x + dx, y + dy)],
+                      fill=color,
                       width=int(rng.integers(1, 4)))
         else:  # a blob
             rx, ry = rng.uniform(2, 6), rng.uniform(2, 6)
@@ -127,8 +131,8 @@ def render_object(label: int, dx: np.ndarray, dy: np.ndarray, radius: float,
         half = radius / np.sqrt(2)
         mask = (np.abs(u) <= half) & (np.abs(v) <= half)
         cell = 2 * half / rng.integers(3, 6)
-        pattern = (np.floor((u + half) / cell) + np.floor((v + half) / cell)).astype(
-            np.int64) % 2 == 1
+        pattern = (np.floor((u + half) / cell) + np.floor(
+            (v + half) / cell)).astype(np.int64) % 2 == 1
     elif name == 'dotted_triangle':
         # equilateral, circumradius = radius: inside the three edges' half-planes
         mask = np.ones(dx.shape, dtype=bool)
@@ -160,8 +164,9 @@ def render_object(label: int, dx: np.ndarray, dy: np.ndarray, radius: float,
     return mask, colors
 
 
-def render_sample(label: int, size: Sequence[int] = (96, 96),
-                  seed: Sequence[int] = (0, )) -> Tuple[np.ndarray, np.ndarray]:
+def render_sample(
+    label: int, size: Sequence[int] = (96, 96), seed: Sequence[int] = (0, )
+) -> Tuple[np.ndarray, np.ndarray]:
     """One image of class ``label``: (H, W, 3) uint8 RGB and the object's (H, W) bool mask.
 
     Deterministic in ``(label, size, seed)``; :func:`generate_demo_shapes_cub` uses
@@ -194,8 +199,11 @@ def box_from_object_mask(mask: np.ndarray) -> Tuple[int, int, int, int]:
     return (int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
 
 
-def generate_demo_shapes_cub(root: str, num_per_class_train: int, num_per_class_test: int,
-                             size: Sequence[int] = (96, 96), seed: int = 0) -> Dict:
+def generate_demo_shapes_cub(root: str,
+                             num_per_class_train: int,
+                             num_per_class_test: int,
+                             size: Sequence[int] = (96, 96),
+                             seed: int = 0) -> Dict:
     """Write the data set under ``root`` (see the module docstring).
 
     Args:
@@ -213,8 +221,11 @@ def generate_demo_shapes_cub(root: str, num_per_class_train: int, num_per_class_
         raise ValueError(f'size={tuple(size)}: images must be at least 32 x 32')
     if num_per_class_train < 0 or num_per_class_test < 0:
         raise ValueError('image counts must be non-negative')
-    files = {name: [] for name in ('images.txt', 'image_class_labels.txt',
-                                   'train_test_split.txt', 'bounding_boxes.txt')}
+    files = {
+        name: []
+        for name in ('images.txt', 'image_class_labels.txt', 'train_test_split.txt',
+                     'bounding_boxes.txt')
+    }
     per_class = num_per_class_train + num_per_class_test
     image_id = 0
     for label, name in enumerate(CLASSES):
@@ -228,8 +239,9 @@ def generate_demo_shapes_cub(root: str, num_per_class_train: int, num_per_class_
             image_id += 1
             image, mask = render_sample(label, (height, width), (seed, image_id))
             rel = f'{folder}/{name}_{k + 1:04d}.jpg'
-            Image.fromarray(image).save(osp.join(root, 'images', rel), quality=95,
-                                       subsampling=0)  # 4:4:4: keep thin colour stripes
+            Image.fromarray(image).save(
+                osp.join(root, 'images', rel), quality=95,
+                subsampling=0)  # 4:4:4: keep thin colour stripes
             x, y, w, h = box_from_object_mask(mask)
             files['images.txt'].append(f'{image_id} {rel}')
             files['image_class_labels.txt'].append(f'{image_id} {label + 1}')
@@ -239,8 +251,13 @@ def generate_demo_shapes_cub(root: str, num_per_class_train: int, num_per_class_
     for name, lines in files.items():
         with open(osp.join(root, name), 'w') as f:
             f.write('\n'.join(lines) + '\n')
-    return dict(root=root, classes=CLASSES, num_train=num_per_class_train * len(CLASSES),
-                num_test=num_per_class_test * len(CLASSES), size=(height, width), seed=seed)
+    return dict(
+        root=root,
+        classes=CLASSES,
+        num_train=num_per_class_train * len(CLASSES),
+        num_test=num_per_class_test * len(CLASSES),
+        size=(height, width),
+        seed=seed)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -256,8 +273,8 @@ def parse_args(argv: Optional[Sequence[str]] = None):
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict:
     args = parse_args(argv)
-    summary = generate_demo_shapes_cub(args.out, args.num_train, args.num_test,
-                                       size=tuple(args.size), seed=args.seed)
+    summary = generate_demo_shapes_cub(
+        args.out, args.num_train, args.num_test, size=tuple(args.size), seed=args.seed)
     print(f'{summary["root"]}: {summary["num_train"]} train + {summary["num_test"]} test images '
           f'of {summary["size"][0]}x{summary["size"][1]}, {len(CLASSES)} classes '
           f'({", ".join(CLASSES)}), seed {summary["seed"]}')

@@ -3,6 +3,7 @@ from .fold_bn import (fold_batchnorm, fold_conv_bn, fold_segmentor_checkpoint,
                       load_folded_checkpoint, unfolded_batchnorms)
 from .onnx import TensorForward, export_onnx, onnx_parity
 
-__all__ = ['fold_batchnorm', 'fold_conv_bn', 'fold_segmentor_checkpoint',
-           'load_folded_checkpoint', 'unfolded_batchnorms', 'TensorForward', 'export_onnx',
-           'onnx_parity']
+__all__ = [
+    'fold_batchnorm', 'fold_conv_bn', 'fold_segmentor_checkpoint', 'load_folded_checkpoint',
+    'unfolded_batchnorms', 'TensorForward', 'export_onnx', 'onnx_parity'
+]

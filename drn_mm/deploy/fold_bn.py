@@ -30,8 +30,10 @@ from ..apis import build_model, load_model_checkpoint, read_config
 from ..engine.atomic import atomic_write
 from ..models.layers import BasicBlock, Bottleneck
 
-__all__ = ['fold_batchnorm', 'fold_conv_bn', 'unfolded_batchnorms', 'load_folded_checkpoint',
-           'fold_segmentor_checkpoint']
+__all__ = [
+    'fold_batchnorm', 'fold_conv_bn', 'unfolded_batchnorms', 'load_folded_checkpoint',
+    'fold_segmentor_checkpoint'
+]
 
 
 def _block_types() -> Tuple[type, ...]:
@@ -75,8 +77,9 @@ def fold_conv_bn(conv: nn.Conv2d, bn: _BatchNorm) -> nn.Conv2d:
         dtype = conv.weight.dtype
         conv.weight.copy_((weight * scale.view(-1, 1, 1, 1)).to(dtype))
         if conv.bias is None:
-            conv.bias = nn.Parameter(bias.to(dtype=dtype, device=conv.weight.device),
-                                     requires_grad=conv.weight.requires_grad)
+            conv.bias = nn.Parameter(
+                bias.to(dtype=dtype, device=conv.weight.device),
+                requires_grad=conv.weight.requires_grad)
         else:
             conv.bias.copy_(bias.to(dtype))
     return conv
@@ -146,9 +149,12 @@ def load_folded_checkpoint(model: nn.Module, checkpoint: str, map_location='cpu'
     return model
 
 
-def fold_segmentor_checkpoint(config: str, checkpoint: str, out: str,
-                              cfg_options: Optional[dict] = None,
-                              verify_size: Sequence[int] = (64, 128)) -> Dict[str, object]:
+def fold_segmentor_checkpoint(
+    config: str,
+    checkpoint: str,
+    out: str,
+    cfg_options: Optional[dict] = None,
+    verify_size: Sequence[int] = (64, 128)) -> Dict[str, object]:
     """Fold the BatchNorms of ``config``'s segmentor with ``checkpoint``'s weights into its convs
     and save the folded weights to ``out`` (load them with :func:`load_folded_checkpoint`).
 
@@ -167,10 +173,13 @@ def fold_segmentor_checkpoint(config: str, checkpoint: str, out: str,
         actual = folded(inputs, mode='tensor')
     err = (actual - expected).abs().max().item()
     left = unfolded_batchnorms(folded)
-    report = dict(max_abs_err=err, max_rel_err=err / max(expected.abs().max().item(), 1e-12),
-                  folded=before - len(left), unfolded=left)
-    saved = dict(state_dict=folded.state_dict(),
-                 meta=dict(bn_folded=True, config=config, source_checkpoint=checkpoint,
-                           verification=report))
+    report = dict(
+        max_abs_err=err,
+        max_rel_err=err / max(expected.abs().max().item(), 1e-12),
+        folded=before - len(left),
+        unfolded=left)
+    saved = dict(
+        state_dict=folded.state_dict(),
+        meta=dict(bn_folded=True, config=config, source_checkpoint=checkpoint, verification=report))
     atomic_write(out, lambda tmp: torch.save(saved, tmp))
     return report

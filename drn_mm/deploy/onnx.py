@@ -51,16 +51,34 @@ def export_onnx(model: nn.Module,
     example = torch.zeros(batch, 3, *size)
     axes = None
     if dynamic:
-        axes = {'inputs': {0: 'batch', 2: 'height', 3: 'width'},
-                'logits': {0: 'batch', 2: 'logits_height', 3: 'logits_width'}}
+        axes = {
+            'inputs': {
+                0: 'batch',
+                2: 'height',
+                3: 'width'
+            },
+            'logits': {
+                0: 'batch',
+                2: 'logits_height',
+                3: 'logits_width'
+            }
+        }
     with torch.no_grad():
-        torch.onnx.export(TensorForward(model), (example, ), path, input_names=['inputs'],
-                          output_names=['logits'], dynamic_axes=axes, opset_version=opset,
-                          do_constant_folding=True, dynamo=False)
+        torch.onnx.export(
+            TensorForward(model), (example, ),
+            path,
+            input_names=['inputs'],
+            output_names=['logits'],
+            dynamic_axes=axes,
+            opset_version=opset,
+            do_constant_folding=True,
+            dynamo=False)
     return path
 
 
-def onnx_parity(model: nn.Module, path: str, inputs: torch.Tensor,
+def onnx_parity(model: nn.Module,
+                path: str,
+                inputs: torch.Tensor,
                 providers: Optional[Sequence[str]] = None) -> Dict[str, float]:
     """Run ``path`` in onnxruntime and ``model``'s tensor path in PyTorch (fp32, CPU) on
     ``inputs``; returns ``max_abs_err``, ``max_rel_err`` (max abs err / max |PyTorch|) and the

@@ -11,6 +11,5 @@ from .runner import DRNRunner
 __all__ = [
     'atomic_write', 'write_text_atomic', 'DRNCheckpointHook', 'find_resumable_checkpoint',
     'AverageLossOverRanksHook', 'CPUSyncBatchNorm', 'ChannelsLastHook', 'to_channels_last',
-    'AmpTestLoop', 'AmpValLoop', 'amp_dtype', 'BF16OptimWrapper', 'set_mixed_precision',
-    'DRNRunner'
+    'AmpTestLoop', 'AmpValLoop', 'amp_dtype', 'BF16OptimWrapper', 'set_mixed_precision', 'DRNRunner'
 ]

@@ -51,23 +51,29 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     if osp.isfile(pointer_file):
         with open(pointer_file) as f:
             pointer = f.read().strip() or None
-    candidates = [osp.join(work_dir, name) for name in sorted(os.listdir(work_dir))
-                  if _CHECKPOINT_NAME.match(name)] if osp.isdir(work_dir) else []
+    candidates = [
+        osp.join(work_dir, name) for name in sorted(os.listdir(work_dir))
+        if _CHECKPOINT_NAME.match(name)
+    ] if osp.isdir(work_dir) else []
     pointer_ok = pointer is not None and ('://' in pointer or osp.isfile(pointer))
     if pointer_ok and _step(pointer) is None:
         return pointer
     if pointer_ok:
         candidates.append(pointer)
     elif pointer is not None or osp.isfile(pointer_file):
-        print_log(f'{pointer_file} names {pointer!r}, which is not a file; resuming from the '
-                  'newest checkpoint in the work dir instead', logger='current',
-                  level=logging.WARNING)
+        print_log(
+            f'{pointer_file} names {pointer!r}, which is not a file; resuming from the '
+            'newest checkpoint in the work dir instead',
+            logger='current',
+            level=logging.WARNING)
     if not candidates:
         return None
     best = max(candidates, key=lambda p: (_step(p), p == pointer))
     if pointer_ok and osp.abspath(best) != osp.abspath(pointer):
-        print_log(f'{best} is newer than {pointer_file} says ({pointer}); resuming from it',
-                  logger='current', level=logging.WARNING)
+        print_log(
+            f'{best} is newer than {pointer_file} says ({pointer}); resuming from it',
+            logger='current',
+            level=logging.WARNING)
     return best
 
 

@@ -22,13 +22,15 @@ from typing import Optional
 import torch
 import torch.distributed as dist
 import torch.nn as nn
-from torch.nn.modules.batchnorm import _BatchNorm
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
+from torch.nn.modules.batchnorm import _BatchNorm
 
-__all__ = ['init_cpu_process_group', 'CPUSyncBatchNorm', 'convert_sync_batchnorm_for_cpu',
-           'AverageLossOverRanksHook']
+__all__ = [
+    'init_cpu_process_group', 'CPUSyncBatchNorm', 'convert_sync_batchnorm_for_cpu',
+    'AverageLossOverRanksHook'
+]
 
 
 def _slurm_environment(port: Optional[int]) -> None:
@@ -43,8 +45,11 @@ def _slurm_environment(port: Optional[int]) -> None:
     os.environ.setdefault('MASTER_PORT', str(port or 29500))
 
 
-def init_cpu_process_group(launcher: str, backend: str = 'gloo', timeout=None,
-                           port: Optional[int] = None, **kwargs) -> None:
+def init_cpu_process_group(launcher: str,
+                           backend: str = 'gloo',
+                           timeout=None,
+                           port: Optional[int] = None,
+                           **kwargs) -> None:
     """Initialize torch.distributed for CPU processes.
 
     Args:
@@ -60,15 +65,21 @@ def init_cpu_process_group(launcher: str, backend: str = 'gloo', timeout=None,
         raise ValueError(f'launcher={launcher!r}: distributed training without CUDA supports '
                          "'pytorch' (torchrun) and 'slurm'")
     if backend != 'gloo':
-        print_log(f'env_cfg.dist_cfg.backend={backend!r} needs GPUs; no CUDA device here, '
-                  'using gloo', logger='current', level=logging.WARNING)
+        print_log(
+            f'env_cfg.dist_cfg.backend={backend!r} needs GPUs; no CUDA device here, '
+            'using gloo',
+            logger='current',
+            level=logging.WARNING)
         backend = 'gloo'
     if isinstance(timeout, (int, float)):
         kwargs['timeout'] = datetime.timedelta(seconds=timeout)
     elif timeout is not None:
         kwargs['timeout'] = timeout
-    dist.init_process_group(backend=backend, rank=int(os.environ['RANK']),
-                            world_size=int(os.environ['WORLD_SIZE']), **kwargs)
+    dist.init_process_group(
+        backend=backend,
+        rank=int(os.environ['RANK']),
+        world_size=int(os.environ['WORLD_SIZE']),
+        **kwargs)
 
 
 class CPUSyncBatchNorm(_BatchNorm):
@@ -87,8 +98,13 @@ class CPUSyncBatchNorm(_BatchNorm):
         process_group: the ranks to synchronize over (default: all).
     """
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, process_group=None):
+    def __init__(self,
+                 num_features: int,
+                 eps: float = 1e-5,
+                 momentum: Optional[float] = 0.1,
+                 affine: bool = True,
+                 track_running_stats: bool = True,
+                 process_group=None):
         super().__init__(num_features, eps, momentum, affine, track_running_stats)
         self.process_group = process_group
 
@@ -119,8 +135,8 @@ class CPUSyncBatchNorm(_BatchNorm):
         if self.track_running_stats:
             with torch.no_grad():
                 self.num_batches_tracked.add_(1)
-                factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
-                          else self.momentum)
+                factor = (1.0 / float(self.num_batches_tracked)
+                          if self.momentum is None else self.momentum)
                 unbiased = var * count / (count - 1).clamp(min=1)
                 self.running_mean.mul_(1 - factor).add_(mean.detach(), alpha=factor)
                 self.running_var.mul_(1 - factor).add_(unbiased.detach(), alpha=factor)

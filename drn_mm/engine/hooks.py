@@ -34,8 +34,8 @@ def to_channels_last(model: nn.Module) -> nn.Module:
     in channels_last too. Idempotent; returns ``model``."""
     model.to(memory_format=torch.channels_last)
     preprocessor = getattr(model, 'data_preprocessor', None)
-    if isinstance(preprocessor, nn.Module) and not getattr(preprocessor, '_drn_channels_last',
-                                                           False):
+    if isinstance(preprocessor,
+                  nn.Module) and not getattr(preprocessor, '_drn_channels_last', False):
         preprocessor.register_forward_hook(_inputs_to_channels_last)
         preprocessor._drn_channels_last = True
     return model

@@ -20,8 +20,7 @@ class BF16OptimWrapper(OptimWrapper):
     @contextmanager
     def optim_context(self, model: nn.Module):
         device = next(model.parameters()).device.type
-        with super().optim_context(model), torch.autocast(device_type=device,
-                                                          dtype=torch.bfloat16):
+        with super().optim_context(model), torch.autocast(device_type=device, dtype=torch.bfloat16):
             yield
 
 

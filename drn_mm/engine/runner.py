@@ -1,7 +1,8 @@
 """DRNRunner: mmengine's Runner whose checkpoint loading knows DRN's foreign layouts.
 
 ``load_from`` (tools/test.py's checkpoint) and ``--resume`` go through
-:func:`drn_mm.models.backbones.drn_checkpoint.convert_drn_state_dict` and a strict fit check, so the authors'
+:func:`drn_mm.models.backbones.drn_checkpoint.convert_drn_state_dict` and a strict fit check,
+so the authors'
 Cityscapes and ImageNet files load as they are and a checkpoint of another model is an error
 naming the file, never a silent partial load. Checkpoints are written to a temporary file and
 renamed, so a crash while saving never replaces the last good checkpoint with half a file.
@@ -33,10 +34,10 @@ from ..models.checks import check_head_channels
 from ..models.utils.checkpoint import load_checkpoint_file
 from .atomic import atomic_write
 from .checkpoint_hook import (DRNCheckpointHook, find_resumable_checkpoint,
-                            remove_partial_checkpoints)
-from .precision import set_model_dtype
+                              remove_partial_checkpoints)
 from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_cpu,
                           init_cpu_process_group)
+from .precision import set_model_dtype
 
 
 # mmengine's root registry: mmseg's and mmpretrain's tools build runners from there.
@@ -49,7 +50,10 @@ class DRNRunner(Runner):
             model = model.module
         return model
 
-    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = True,
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location='cpu',
+                        strict: bool = True,
                         revise_keys=None):
         """Load any known DRN checkpoint layout into the model; always strict.
 
@@ -67,10 +71,13 @@ class DRNRunner(Runner):
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs):
         """Save as mmengine does, but through a temporary name and an atomic rename."""
         parent = super()
-        atomic_write(osp.join(out_dir, filename), lambda tmp: parent.save_checkpoint(
-            out_dir, osp.basename(tmp), *args, **kwargs))
+        atomic_write(
+            osp.join(out_dir, filename),
+            lambda tmp: parent.save_checkpoint(out_dir, osp.basename(tmp), *args, **kwargs))
 
-    def set_randomness(self, seed, diff_rank_seed: bool = False,
+    def set_randomness(self,
+                       seed,
+                       diff_rank_seed: bool = False,
                        deterministic: bool = False) -> None:
         """mmengine's; ``deterministic`` also makes oneDNN (CPU convolutions) deterministic, so
         a resumed CPU run reproduces an uninterrupted one bit for bit."""
@@ -91,9 +98,10 @@ class DRNRunner(Runner):
         if self.cfg.get('sync_bn') is not None:
             model = convert_sync_batchnorm(model, self.cfg.sync_bn)
         model = convert_sync_batchnorm_for_cpu(model)
-        wrapper = dict(model_wrapper_cfg or dict(
-            broadcast_buffers=False,
-            find_unused_parameters=self.cfg.get('find_unused_parameters', False)))
+        wrapper = dict(
+            model_wrapper_cfg or dict(
+                broadcast_buffers=False,
+                find_unused_parameters=self.cfg.get('find_unused_parameters', False)))
         wrapper.setdefault('type', 'MMDistributedDataParallel')
         return MODEL_WRAPPERS.build(wrapper, default_args=dict(module=model))
 
@@ -102,8 +110,8 @@ class DRNRunner(Runner):
         options) and, in distributed runs, :class:`AverageLossOverRanksHook`."""
         hooks = dict(hooks or {})
         checkpoint = hooks.get('checkpoint', dict(type='CheckpointHook', interval=1))
-        if isinstance(checkpoint, dict) and checkpoint.get('type') in ('CheckpointHook',
-                                                                       CheckpointHook):
+        if isinstance(checkpoint,
+                      dict) and checkpoint.get('type') in ('CheckpointHook', CheckpointHook):
             hooks['checkpoint'] = dict(checkpoint, type=DRNCheckpointHook)
         super().register_default_hooks(hooks)
         if self.distributed:
@@ -140,8 +148,7 @@ class DRNRunner(Runner):
         """mmengine's, then :func:`~drn_mm.datasets.checks.check_seg_dataset` on its data set
         (if the data set cannot be built, the error says why when it is an empty split)."""
         try:
-            loader = Runner.build_dataloader(dataloader, seed=seed,
-                                             diff_rank_seed=diff_rank_seed)
+            loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
         except Exception:
             if isinstance(dataloader, dict):
                 check_seg_dataset_config(dataloader.get('dataset'))

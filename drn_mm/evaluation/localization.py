@@ -127,7 +127,8 @@ def box_from_mask(mask) -> torch.Tensor:
     cols = torch.nonzero(mask.any(dim=0)).flatten()
     if rows.numel() == 0:
         return empty_box(mask.device)
-    return torch.tensor([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], dtype=torch.float32,
+    return torch.tensor([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1],
+                        dtype=torch.float32,
                         device=mask.device)
 
 
@@ -177,7 +178,8 @@ def boxes_from_class_map_paper(class_map: torch.Tensor,
     return torch.stack(boxes)
 
 
-def upsample_cam(cam: torch.Tensor, stride: int = 8,
+def upsample_cam(cam: torch.Tensor,
+                 stride: int = 8,
                  input_size: Optional[Sequence[int]] = None) -> torch.Tensor:
     """(h, w) map at ``stride`` -> (H, W) map at input resolution.
 
@@ -190,8 +192,8 @@ def upsample_cam(cam: torch.Tensor, stride: int = 8,
     height, width = _input_size(cam.shape, stride, input_size)
     cam = cam.float()
     if stride > 1:
-        cam = F.interpolate(cam[None, None], scale_factor=stride, mode='bilinear',
-                            align_corners=False)[0, 0]
+        cam = F.interpolate(
+            cam[None, None], scale_factor=stride, mode='bilinear', align_corners=False)[0, 0]
     return cam[:height, :width]
 
 
@@ -305,8 +307,9 @@ def localize(class_map: torch.Tensor,
         return boxes_from_class_map_paper(class_map, classes, threshold, stride, input_size)
     _check_class_map(class_map)
     classes = _class_list(classes, class_map.shape[0])
-    boxes = [box_from_cam(class_map[c], threshold, stride, input_size, **cam_kwargs)
-             for c in classes]
+    boxes = [
+        box_from_cam(class_map[c], threshold, stride, input_size, **cam_kwargs) for c in classes
+    ]
     return torch.stack(boxes) if boxes else class_map.new_zeros((0, 4), dtype=torch.float32)
 
 

@@ -1,7 +1,8 @@
 """Weakly-supervised localization errors of a classifier's class maps (ILSVRC-style).
 
 For each image, a box is taken from the class map of its ground-truth class (either protocol of
-:mod:`drn_mm.evaluation.localization`), mapped back to original-image pixels and compared with the image's
+:mod:`drn_mm.evaluation.localization`), mapped back to original-image pixels and compared with
+the image's
 ground-truth boxes of that class; it *localizes* when its best IoU is >= ``iou_thr``. Then, in %:
 
 - ``top{k}_cls_err``: the ground-truth class is not among the top-k scores.
@@ -19,9 +20,9 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from .localization import (DEFAULT_THRESHOLDS, PROTOCOLS, box_iou, box_to_original,
-                            geometry_from_metainfo, localize)
 from ..registry import register
+from .localization import (DEFAULT_THRESHOLDS, PROTOCOLS, box_iou, box_to_original,
+                           geometry_from_metainfo, localize)
 
 
 @register('METRICS', ('mmpretrain', ))
@@ -32,7 +33,8 @@ class LocalizationMetric(BaseMetric):
     ``pred_score`` (C,), ``gt_label``, ``ori_bboxes`` (K, 4) and ``ori_bbox_labels`` (K,) in
     original-image pixels (:class:`~drn_mm.datasets.ImageNetLocalization`,
     :class:`~drn_mm.datasets.CUBLocalization`), ``ori_shape``, ``img_shape`` and what the pipeline
-    recorded of its resize / crop (:func:`drn_mm.evaluation.localization.geometry_from_metainfo`). Boxes
+    recorded of its resize / crop
+    (:func:`drn_mm.evaluation.localization.geometry_from_metainfo`). Boxes
     are computed per batch, so class maps are never accumulated.
 
     Args:
@@ -76,8 +78,8 @@ class LocalizationMetric(BaseMetric):
             raise ValueError(f'LocalizationMetric: iou_thr={iou_thr} must be in (0, 1]')
         self.iou_thr = iou_thr
         self.stride = stride
-        self.cam_kwargs = {} if protocol == 'paper' else dict(normalize=cam_normalize,
-                                                               connectivity=connectivity)
+        self.cam_kwargs = {} if protocol == 'paper' else dict(
+            normalize=cam_normalize, connectivity=connectivity)
 
     @staticmethod
     def _require(sample: dict, key: str, hint: str):
@@ -92,9 +94,13 @@ class LocalizationMetric(BaseMetric):
                             '(CAMHead(with_cam=True))')
         label = int(self._require(sample, 'gt_label', 'the dataset needs labels').reshape(-1)[0])
         geometry = geometry_from_metainfo(sample)
-        box = localize(cam.detach().float().cpu(), [label], self.protocol, self.threshold,
-                       self.stride, input_size=tuple(sample['img_shape'][:2]),
-                       **self.cam_kwargs)[0]
+        box = localize(
+            cam.detach().float().cpu(), [label],
+            self.protocol,
+            self.threshold,
+            self.stride,
+            input_size=tuple(sample['img_shape'][:2]),
+            **self.cam_kwargs)[0]
         return box_to_original(box, geometry)
 
     def process(self, data_batch, data_samples: Sequence[dict]):
@@ -104,8 +110,9 @@ class LocalizationMetric(BaseMetric):
             label = self._require(sample, 'gt_label', 'the dataset needs labels')
             label = int(label.reshape(-1)[0])
             score = self._require(sample, 'pred_score', 'the head must predict scores')
-            gt_boxes = torch.as_tensor(np.asarray(self._require(sample, 'ori_bboxes', hint)),
-                                       dtype=torch.float32).reshape(-1, 4)
+            gt_boxes = torch.as_tensor(
+                np.asarray(self._require(sample, 'ori_bboxes', hint)),
+                dtype=torch.float32).reshape(-1, 4)
             if 'ori_bbox_labels' in sample:
                 box_labels = torch.as_tensor(np.asarray(sample['ori_bbox_labels'])).reshape(-1)
                 gt_boxes = gt_boxes[box_labels == label]
@@ -115,9 +122,12 @@ class LocalizationMetric(BaseMetric):
             box = self.gt_known_box(sample)
             maxk = min(max(self.topk), score.numel())
             ranked = score.detach().float().cpu().topk(maxk).indices.tolist()
-            self.results.append(dict(
-                gt_label=label, ranked=ranked, box=box.tolist(),
-                iou=float(box_iou(box, gt_boxes).max())))
+            self.results.append(
+                dict(
+                    gt_label=label,
+                    ranked=ranked,
+                    box=box.tolist(),
+                    iou=float(box_iou(box, gt_boxes).max())))
 
     def compute_metrics(self, results: List[dict]) -> dict:
         num = len(results)
@@ -141,8 +151,7 @@ class LocalizationMetric(BaseMetric):
         """The metrics as a text table (what tools/test.py shows in its log)."""
         rows = [('top-%d localization error' % k, metrics[f'top{k}_loc_err']) for k in self.topk]
         rows.append(('GT-known localization error', metrics['gt_known_loc_err']))
-        rows += [('top-%d classification error' % k, metrics[f'top{k}_cls_err'])
-                 for k in self.topk]
+        rows += [('top-%d classification error' % k, metrics[f'top{k}_cls_err']) for k in self.topk]
         rows.append(('mean IoU (GT class)', metrics['mean_iou']))
         setting = (f'protocol={self.protocol}, threshold={self.threshold:g}, '
                    f'IoU >= {self.iou_thr:g}, {num_images} images')

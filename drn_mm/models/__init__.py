@@ -1,5 +1,5 @@
 from ..registry import MODEL_REGISTRIES
-from .backbones import DRN, ARCH_SETTINGS
+from .backbones import ARCH_SETTINGS, DRN
 from .layers import BasicBlock, Bottleneck
 from .necks import DegriddingNeck
 

@@ -126,16 +126,17 @@ def get_block(block: Union[str, Type[nn.Module]]) -> Type[nn.Module]:
     return block
 
 
-def make_block_level(block: Union[str, Type[nn.Module]],
-                     inplanes: int,
-                     planes: int,
-                     num_blocks: int,
-                     stride: int = 1,
-                     dilation: int = 1,
-                     first_dilation: Optional[Dilation] = None,
-                     residual: bool = True,
-                     conv_cfg: Optional[dict] = None,
-                     norm_cfg: dict = dict(type='BN')) -> Tuple[nn.Sequential, int]:
+def make_block_level(
+    block: Union[str, Type[nn.Module]],
+    inplanes: int,
+    planes: int,
+    num_blocks: int,
+    stride: int = 1,
+    dilation: int = 1,
+    first_dilation: Optional[Dilation] = None,
+    residual: bool = True,
+    conv_cfg: Optional[dict] = None,
+    norm_cfg: dict = dict(type='BN')) -> Tuple[nn.Sequential, int]:
     """A level of ``num_blocks`` residual blocks; returns ``(level, out_channels)``.
 
     The first block carries the stride and, when stride != 1 or the width changes, a 1x1
@@ -150,8 +151,7 @@ def make_block_level(block: Union[str, Type[nn.Module]],
             build_conv_layer(conv_cfg, inplanes, out_channels, 1, stride=stride, bias=False),
             build_norm_layer(norm_cfg, out_channels)[1])
     blocks = [
-        block(inplanes, planes, stride,
-              dilation if first_dilation is None else first_dilation,
+        block(inplanes, planes, stride, dilation if first_dilation is None else first_dilation,
               downsample, residual, conv_cfg, norm_cfg)
     ]
     blocks += [
@@ -161,20 +161,27 @@ def make_block_level(block: Union[str, Type[nn.Module]],
     return nn.Sequential(*blocks), out_channels
 
 
-def make_conv_level(inplanes: int,
-                    channels: int,
-                    num_convs: int,
-                    stride: int = 1,
-                    dilation: int = 1,
-                    conv_cfg: Optional[dict] = None,
-                    norm_cfg: dict = dict(type='BN')) -> Tuple[nn.Sequential, int]:
+def make_conv_level(
+    inplanes: int,
+    channels: int,
+    num_convs: int,
+    stride: int = 1,
+    dilation: int = 1,
+    conv_cfg: Optional[dict] = None,
+    norm_cfg: dict = dict(type='BN')) -> Tuple[nn.Sequential, int]:
     """``num_convs`` x (conv3x3-norm-ReLU), stride on the first; returns ``(level, channels)``."""
     layers: List[nn.Module] = []
     for i in range(num_convs):
         layers += [
-            build_conv_layer(conv_cfg, inplanes if i == 0 else channels, channels, 3,
-                             stride=stride if i == 0 else 1, padding=dilation,
-                             dilation=dilation, bias=False),
+            build_conv_layer(
+                conv_cfg,
+                inplanes if i == 0 else channels,
+                channels,
+                3,
+                stride=stride if i == 0 else 1,
+                padding=dilation,
+                dilation=dilation,
+                bias=False),
             build_norm_layer(norm_cfg, channels)[1],
             nn.ReLU(inplace=True),
         ]
@@ -184,14 +191,16 @@ def make_conv_level(inplanes: int,
 DEGRID_STYLES = ('block', 'conv')
 
 
-def make_degridding_levels(in_channels: int,
-                           channels: Sequence[int] = (512, 512),
-                           num_layers: Sequence[int] = (1, 1),
-                           dilations: Sequence[int] = (2, 1),
-                           style: str = 'block',
-                           residual: bool = False,
-                           conv_cfg: Optional[dict] = None,
-                           norm_cfg: dict = dict(type='BN')) -> List[Tuple[nn.Sequential, int]]:
+def make_degridding_levels(
+    in_channels: int,
+    channels: Sequence[int] = (512, 512),
+    num_layers: Sequence[int] = (1, 1),
+    dilations: Sequence[int] = (2, 1),
+    style: str = 'block',
+    residual: bool = False,
+    conv_cfg: Optional[dict] = None,
+    norm_cfg: dict = dict(type='BN')
+) -> List[Tuple[nn.Sequential, int]]:
     """The degridding levels (DRN levels 7 and 8): decreasing dilation after a dilated trunk.
 
     Args:
@@ -217,12 +226,18 @@ def make_degridding_levels(in_channels: int,
     levels = []
     for width, n, d in zip(channels, num_layers, dilations):
         if style == 'block':
-            level, out = make_block_level(BasicBlock, in_channels, width, n, dilation=d,
-                                          residual=residual, conv_cfg=conv_cfg,
-                                          norm_cfg=norm_cfg)
+            level, out = make_block_level(
+                BasicBlock,
+                in_channels,
+                width,
+                n,
+                dilation=d,
+                residual=residual,
+                conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg)
         else:
-            level, out = make_conv_level(in_channels, width, n, dilation=d,
-                                         conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+            level, out = make_conv_level(
+                in_channels, width, n, dilation=d, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
         levels.append((level, out))
         in_channels = out
     return levels

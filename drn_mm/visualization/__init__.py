@@ -3,5 +3,7 @@ from .cam import cam_on_original, draw_localization, visualize_cam
 from .segmentation import (colorize, comparison_grid, save_segmentation_comparison,
                            show_dataset_predictions)
 
-__all__ = ['cam_on_original', 'draw_localization', 'visualize_cam', 'colorize',
-           'comparison_grid', 'save_segmentation_comparison', 'show_dataset_predictions']
+__all__ = [
+    'cam_on_original', 'draw_localization', 'visualize_cam', 'colorize', 'comparison_grid',
+    'save_segmentation_comparison', 'show_dataset_predictions'
+]

@@ -14,7 +14,8 @@ __all__ = ['cam_on_original', 'draw_localization', 'visualize_cam']
 def cam_on_original(cam, geometry, stride: int = 8, input_size=None) -> np.ndarray:
     """(h, w) class map at ``stride`` -> (H, W) map over the original image (float32).
 
-    The map is upsampled to the input (bilinear, :func:`drn_mm.evaluation.localization.upsample_cam`) and
+    The map is upsampled to the input (bilinear,
+    :func:`drn_mm.evaluation.localization.upsample_cam`) and
     then sampled at every original pixel through the pipeline's geometry; pixels the input did
     not show (outside a crop) get the map's minimum.
     """
@@ -26,13 +27,21 @@ def cam_on_original(cam, geometry, stride: int = 8, input_size=None) -> np.ndarr
     xs = (np.arange(ori_w, dtype=np.float32) + 0.5) * sx - ox - 0.5
     ys = (np.arange(ori_h, dtype=np.float32) + 0.5) * sy - oy - 0.5
     map_x, map_y = np.meshgrid(xs, ys)
-    return cv2.remap(up, map_x, map_y, interpolation=cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=float(up.min()))
+    return cv2.remap(
+        up,
+        map_x,
+        map_y,
+        interpolation=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=float(up.min()))
 
 
-def draw_localization(image: np.ndarray, cam: Optional[np.ndarray],
-                      box: Optional[Sequence[float]], caption: str = '',
-                      gt_boxes: Sequence[Sequence[float]] = (), alpha: float = 0.5) -> np.ndarray:
+def draw_localization(image: np.ndarray,
+                      cam: Optional[np.ndarray],
+                      box: Optional[Sequence[float]],
+                      caption: str = '',
+                      gt_boxes: Sequence[Sequence[float]] = (),
+                      alpha: float = 0.5) -> np.ndarray:
     """Overlay a class map (jet colours), the predicted box (green), ground-truth boxes (red)
     and a caption on an RGB image.
 
@@ -75,8 +84,12 @@ def draw_localization(image: np.ndarray, cam: Optional[np.ndarray],
     return np.asarray(picture)
 
 
-def visualize_cam(model, image: str, out: str, protocol: str = 'paper',
-                  threshold: Optional[float] = None, stride: int = 8,
+def visualize_cam(model,
+                  image: str,
+                  out: str,
+                  protocol: str = 'paper',
+                  threshold: Optional[float] = None,
+                  stride: int = 8,
                   gt_boxes: Sequence[Sequence[float]] = ()) -> dict:
     """Classify one image, localize its top class and save the overlay as a PNG.
 
@@ -98,15 +111,17 @@ def visualize_cam(model, image: str, out: str, protocol: str = 'paper',
     label = int(sample.pred_label.reshape(-1)[0])
     score = float(sample.pred_score[label])
     input_size = tuple(meta['img_shape'][:2])
-    box = box_to_original(localize(cam, [label], protocol, threshold, stride, input_size)[0],
-                          geometry)
+    box = box_to_original(
+        localize(cam, [label], protocol, threshold, stride, input_size)[0], geometry)
     classes = model.dataset_meta.get('classes')
     name = classes[label] if classes is not None and len(classes) == cam.shape[0] else str(label)
     import mmcv
     rgb = mmcv.imread(image, channel_order='rgb')  # as the pipeline read it (same ori_shape)
     picture = draw_localization(
         rgb,
-        cam_on_original(cam[label], geometry, stride, input_size), box.tolist(),
-        caption=f'{name} ({score:.2f})', gt_boxes=gt_boxes)
+        cam_on_original(cam[label], geometry, stride, input_size),
+        box.tolist(),
+        caption=f'{name} ({score:.2f})',
+        gt_boxes=gt_boxes)
     Image.fromarray(picture).save(out)
     return dict(label=label, class_name=name, score=score, box=box.tolist(), out=out)

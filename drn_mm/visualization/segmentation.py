@@ -6,7 +6,9 @@ from PIL import Image, ImageDraw
 
 from ..apis import init_segmentor, read_config, segment_image
 
-__all__ = ['colorize', 'comparison_grid', 'save_segmentation_comparison', 'show_dataset_predictions']
+__all__ = [
+    'colorize', 'comparison_grid', 'save_segmentation_comparison', 'show_dataset_predictions'
+]
 
 
 def colorize(label: np.ndarray, palette: Sequence[Sequence[int]], ignore_color=(0, 0, 0)):
@@ -18,7 +20,8 @@ def colorize(label: np.ndarray, palette: Sequence[Sequence[int]], ignore_color=(
     return lut[np.clip(label, 0, 255).astype(np.int64)]
 
 
-def comparison_grid(rows: Sequence[Sequence[np.ndarray]], titles: Sequence[str],
+def comparison_grid(rows: Sequence[Sequence[np.ndarray]],
+                    titles: Sequence[str],
                     gap: int = 4) -> np.ndarray:
     """Tile rows of equally sized RGB images (H, W, 3) with a title strip; returns uint8 RGB."""
     h, w = rows[0][0].shape[:2]
@@ -35,19 +38,26 @@ def comparison_grid(rows: Sequence[Sequence[np.ndarray]], titles: Sequence[str],
     return np.asarray(canvas)
 
 
-def save_segmentation_comparison(path: str, images: Sequence[np.ndarray],
-                                 labels: Sequence[np.ndarray], predictions: Sequence[np.ndarray],
+def save_segmentation_comparison(path: str,
+                                 images: Sequence[np.ndarray],
+                                 labels: Sequence[np.ndarray],
+                                 predictions: Sequence[np.ndarray],
                                  palette: Sequence[Sequence[int]],
                                  titles: Optional[Sequence[str]] = None) -> None:
     """Write a PNG with one row per image: image | ground truth | prediction (ignore = black)."""
-    rows = [[np.asarray(img, dtype=np.uint8), colorize(gt, palette), colorize(pred, palette)]
-            for img, gt, pred in zip(images, labels, predictions)]
+    rows = [[np.asarray(img, dtype=np.uint8),
+             colorize(gt, palette),
+             colorize(pred, palette)] for img, gt, pred in zip(images, labels, predictions)]
     grid = comparison_grid(rows, titles or ('image', 'ground truth', 'prediction'))
     Image.fromarray(grid).save(path)
 
 
-def show_dataset_predictions(config: str, checkpoint: str, out: str, num: int = 4,
-                             split: str = 'test', device: str = 'cpu',
+def show_dataset_predictions(config: str,
+                             checkpoint: str,
+                             out: str,
+                             num: int = 4,
+                             split: str = 'test',
+                             device: str = 'cpu',
                              cfg_options: Optional[dict] = None) -> dict:
     """Predict the first ``num`` images of a config's ``split`` dataloader and save the
     image | ground truth | prediction picture to ``out``. Returns per-image pixel accuracy."""

@@ -5,7 +5,6 @@ import os.path as osp
 
 import pytest
 import torch.nn as nn
-
 from tool_runs import DEMO_CONFIG, REPO, run, tool_command
 
 TINY = ['model.backbone.channels=[4,8,8,8,16,16,16,16]', 'model.decode_head.in_channels=16']
@@ -21,36 +20,38 @@ def train_tool():
 
 
 @pytest.mark.parametrize('options,message', [
-    (['model.backbone.arch=E-99'],
-     "DRN: arch='E-99' is not a DRN preset; valid: ('A-18', 'A-34'"),
-    (['model.backbone.out_indices=[9]'],
-     'DRN-D-22: out_indices=(9,) has 9, out of range for its 8 levels; valid: 0..7 or -8..-1'),
-    (['model.backbone.frozen_stages=9'],
-     'DRN-D-22: frozen_stages=9 is out of range; valid: -1 (nothing), 0 (stem) .. 8'),
-    (['model.backbone.layers=[1,1,2,2]'],
-     'DRN-D-22: layers=(1, 1, 2, 2) needs 8 entries, one per level'),
-    (['model.decode_head.in_channels=256'],
-     "model.decode_head.in_channels=256 but DRN(arch='D-22', out_indices=(7,)) (the backbone) "
+    (['model.backbone.arch=E-99'], "DRN: arch='E-99' is not a DRN preset; valid: ('A-18', 'A-34'"),
+    (['model.backbone.out_indices=[9]'
+      ], 'DRN-D-22: out_indices=(9,) has 9, out of range for its 8 levels; valid: 0..7 or -8..-1'),
+    (['model.backbone.frozen_stages=9'
+      ], 'DRN-D-22: frozen_stages=9 is out of range; valid: -1 (nothing), 0 (stem) .. 8'),
+    (['model.backbone.layers=[1,1,2,2]'
+      ], 'DRN-D-22: layers=(1, 1, 2, 2) needs 8 entries, one per level'),
+    (['model.decode_head.in_channels=256'
+      ], "model.decode_head.in_channels=256 but DRN(arch='D-22', out_indices=(7,)) (the backbone) "
      'gives 16 channels at in_index=-1 (level 8); valid: model.decode_head.in_channels=16'),
-    (['model.backbone.out_indices=[3,7]', 'model.decode_head.in_index=0'],
-     "model.decode_head.in_channels=16 but DRN(arch='D-22', out_indices=(3, 7)) (the backbone) "
+    (['model.backbone.out_indices=[3,7]', 'model.decode_head.in_index=0'
+      ], "model.decode_head.in_channels=16 but DRN(arch='D-22', out_indices=(3, 7)) (the backbone) "
      'gives 8 channels at in_index=0 (level 4); valid: model.decode_head.in_channels=8'),
-    (['model.decode_head.in_index=2'],
-     "model.decode_head.in_index=2 is out of range: DRN(arch='D-22', out_indices=(7,)) gives 1 "
+    (['model.decode_head.in_index=2'
+      ], "model.decode_head.in_index=2 is out of range: DRN(arch='D-22', out_indices=(7,)) gives 1 "
      'feature(s) ([0] level 8: 16); valid: 0..0 or -1..-1'),
 ])
 def test_bad_model_options_fail_when_train_py_builds_the_model(train_tool, tmp_path, options,
                                                                message):
     with pytest.raises(ValueError) as info:
-        train_tool.main([DEMO_CONFIG, '--work-dir', str(tmp_path), '--cfg-options', *TINY,
-                         *options])
+        train_tool.main(
+            [DEMO_CONFIG, '--work-dir',
+             str(tmp_path), '--cfg-options', *TINY, *options])
     assert message in str(info.value)
     assert not list(tmp_path.glob('*.pth'))
 
 
 def test_head_mismatch_message_on_the_command_line(tmp_path):
-    result = run(tool_command('train.py', DEMO_CONFIG, '--work-dir', tmp_path, '--cfg-options',
-                              *TINY, 'model.decode_head.in_channels=256'), check=False)
+    result = run(
+        tool_command('train.py', DEMO_CONFIG, '--work-dir', tmp_path, '--cfg-options', *TINY,
+                     'model.decode_head.in_channels=256'),
+        check=False)
     assert result.returncode != 0
     assert ('ValueError: class `EncoderDecoder` in mmseg/models/segmentors/encoder_decoder.py: '
             not in result.stderr)  # raised after the build, by DRNRunner: no wrapping
@@ -62,13 +63,17 @@ def test_head_mismatch_message_on_the_command_line(tmp_path):
 # drn_mm.models.checks.check_head_channels on built models
 # ----------------------------------------------------------------------------------------------
 
+
 def _segmentor(**overrides):
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS
     cfg = Config.fromfile(DEMO_CONFIG)
-    cfg.merge_from_dict({'model.backbone.channels': [4, 8, 8, 8, 16, 16, 16, 16],
-                         'model.decode_head.in_channels': 16, **overrides})
+    cfg.merge_from_dict({
+        'model.backbone.channels': [4, 8, 8, 8, 16, 16, 16, 16],
+        'model.decode_head.in_channels': 16,
+        **overrides
+    })
     with DefaultScope.overwrite_default_scope('mmseg'):
         return MODELS.build(cfg.model)
 
@@ -76,42 +81,78 @@ def _segmentor(**overrides):
 def test_auxiliary_heads_and_concatenated_inputs_are_checked():
     from drn_mm.models.checks import check_head_channels
     fcn = dict(type='FCNHead', channels=8, num_convs=1, num_classes=19)
-    good = _segmentor(**{
-        'model.backbone.out_indices': [5, 7],
-        'model.decode_head': dict(_delete_=True, type='FCNHead', in_channels=[16, 16],
-                                  in_index=[0, 1], channels=8, num_convs=1, num_classes=19,
-                                  input_transform='resize_concat'),
-        'model.auxiliary_head': [dict(fcn, in_channels=16, in_index=0),
-                                 dict(fcn, in_channels=16, in_index=1)]})
+    good = _segmentor(
+        **{
+            'model.backbone.out_indices': [5, 7],
+            'model.decode_head':
+            dict(
+                _delete_=True,
+                type='FCNHead',
+                in_channels=[16, 16],
+                in_index=[0, 1],
+                channels=8,
+                num_convs=1,
+                num_classes=19,
+                input_transform='resize_concat'),
+            'model.auxiliary_head':
+            [dict(fcn, in_channels=16, in_index=0),
+             dict(fcn, in_channels=16, in_index=1)]
+        })
     check_head_channels(good)
-    bad = _segmentor(**{'model.backbone.out_indices': [3, 7],
-                        'model.auxiliary_head': [dict(fcn, in_channels=16, in_index=1),
-                                                 dict(fcn, in_channels=16, in_index=0)]})
-    with pytest.raises(ValueError, match=r'model.auxiliary_head\[1\].in_channels=16 but .* gives '
-                                         r'8 channels at in_index=0 \(level 4\); valid: '
-                                         r'model.auxiliary_head\[1\].in_channels=8'):
+    bad = _segmentor(
+        **{
+            'model.backbone.out_indices': [3, 7],
+            'model.auxiliary_head':
+            [dict(fcn, in_channels=16, in_index=1),
+             dict(fcn, in_channels=16, in_index=0)]
+        })
+    with pytest.raises(
+            ValueError,
+            match=r'model.auxiliary_head\[1\].in_channels=16 but .* gives '
+            r'8 channels at in_index=0 \(level 4\); valid: '
+            r'model.auxiliary_head\[1\].in_channels=8'):
         check_head_channels(bad)
-    concat = _segmentor(**{
-        'model.backbone.out_indices': [3, 7],
-        'model.decode_head': dict(_delete_=True, type='FCNHead', in_channels=[8, 8],
-                                  in_index=[0, 1], channels=8, num_convs=1, num_classes=19,
-                                  input_transform='resize_concat')})
-    with pytest.raises(ValueError, match=r'in_channels \(summed\) = 16 but .* gives 24 channels '
-                                         r'at in_index=\[0, 1\] \(level 4, level 8\); '
-                                         r'valid: model.decode_head.in_channels=\[8, 16\]'):
+    concat = _segmentor(
+        **{
+            'model.backbone.out_indices': [3, 7],
+            'model.decode_head':
+            dict(
+                _delete_=True,
+                type='FCNHead',
+                in_channels=[8, 8],
+                in_index=[0, 1],
+                channels=8,
+                num_convs=1,
+                num_classes=19,
+                input_transform='resize_concat')
+        })
+    with pytest.raises(
+            ValueError,
+            match=r'in_channels \(summed\) = 16 but .* gives 24 channels '
+            r'at in_index=\[0, 1\] \(level 4, level 8\); '
+            r'valid: model.decode_head.in_channels=\[8, 16\]'):
         check_head_channels(concat)
 
 
 def test_degridding_neck_is_checked_and_its_output_feeds_the_head():
     from drn_mm.models.checks import check_head_channels
     neck = dict(type='DegriddingNeck', in_channels=16, channels=(12, 12), style='conv')
-    without_78 = {'model.backbone.layers': [1, 1, 2, 2, 2, 2, 0, 0],
-                  'model.backbone.channels': [4, 8, 8, 8, 16, 16, 16, 16]}
-    check_head_channels(_segmentor(**without_78, **{'model.neck': neck,
-                                                    'model.decode_head.in_channels': 12}))
+    without_78 = {
+        'model.backbone.layers': [1, 1, 2, 2, 2, 2, 0, 0],
+        'model.backbone.channels': [4, 8, 8, 8, 16, 16, 16, 16]
+    }
+    check_head_channels(
+        _segmentor(**without_78, **{
+            'model.neck': neck,
+            'model.decode_head.in_channels': 12
+        }))
     with pytest.raises(ValueError, match='model.neck.in_channels=32 but .* has 16 channels'):
-        check_head_channels(_segmentor(**without_78, **{'model.neck': dict(neck, in_channels=32),
-                                                        'model.decode_head.in_channels': 12}))
+        check_head_channels(
+            _segmentor(
+                **without_78, **{
+                    'model.neck': dict(neck, in_channels=32),
+                    'model.decode_head.in_channels': 12
+                }))
     with pytest.raises(ValueError, match=r'in_channels=16 but .* \(the DegriddingNeck\) gives 12'):
         check_head_channels(_segmentor(**without_78, **{'model.neck': neck}))
 

@@ -9,8 +9,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-from drn_mm.benchmark import (add_ratios, count_macs, parse_mode, model_flops, time_calls)
-from drn_mm.apis import build_model, read_config as load_benchmark_config
+from drn_mm.apis import build_model
+from drn_mm.apis import read_config as load_benchmark_config
+from drn_mm.benchmark import add_ratios, count_macs, model_flops, parse_mode, time_calls
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DRN = 'configs/drn/drn_d_22_cityscapes.py'
@@ -19,16 +20,16 @@ BASELINE = 'configs/baselines/fcn_r50-d8_4xb2-40k_cityscapes-512x1024.py'
 
 # ------------------------------------------------------------------------------- FLOPs by hand
 def test_macs_of_tiny_layers_counted_by_hand():
-    conv = nn.Conv2d(3, 8, 3, padding=1)               # 8*10*10 outputs x 3*3*3
+    conv = nn.Conv2d(3, 8, 3, padding=1)  # 8*10*10 outputs x 3*3*3
     grouped = nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=4)  # 8*10*10 x (8/4)*3*3
     deconv = nn.ConvTranspose2d(8, 8, 16, stride=8, padding=4, groups=8, bias=False)
     linear = nn.Linear(8, 5)
     x = torch.zeros(1, 3, 10, 10)
 
     def run():
-        y = deconv(grouped(conv(x)))                   # deconv: 8*10*10 inputs x (8/8)*16*16
+        y = deconv(grouped(conv(x)))  # deconv: 8*10*10 inputs x (8/8)*16*16
         assert y.shape == (1, 8, 80, 80)
-        linear(y.mean((2, 3)))                         # 1*5 outputs x 8
+        linear(y.mean((2, 3)))  # 1*5 outputs x 8
 
     model = nn.ModuleList([conv, grouped, deconv, linear])
     macs = count_macs(model, run)
@@ -53,18 +54,18 @@ def d22_segmentation_macs_by_hand(h=1024, w=2048):
     in channels x kernel area."""
     full, half, quarter, eighth = h * w, h * w // 4, h * w // 16, h * w // 64
     k3 = 9
-    macs = full * 16 * 3 * 49                      # stem: 7x7, 3 -> 16
-    macs += full * 16 * 16 * k3                    # level 1: conv 16 -> 16
-    macs += half * 32 * 16 * k3                    # level 2: conv 16 -> 32, stride 2
+    macs = full * 16 * 3 * 49  # stem: 7x7, 3 -> 16
+    macs += full * 16 * 16 * k3  # level 1: conv 16 -> 16
+    macs += half * 32 * 16 * k3  # level 2: conv 16 -> 32, stride 2
     for planes, inplanes, pixels in ((64, 32, quarter), (128, 64, eighth), (256, 128, eighth),
                                      (512, 256, eighth)):  # levels 3-6: 2 BasicBlocks each
-        macs += pixels * planes * inplanes * k3    # first conv (stride 2 in levels 3-4)
-        macs += pixels * planes * planes * k3      # second conv
-        macs += pixels * planes * inplanes         # 1x1 shortcut projection
+        macs += pixels * planes * inplanes * k3  # first conv (stride 2 in levels 3-4)
+        macs += pixels * planes * planes * k3  # second conv
+        macs += pixels * planes * inplanes  # 1x1 shortcut projection
         macs += 2 * pixels * planes * planes * k3  # second block
-    macs += 2 * eighth * 512 * 512 * k3            # levels 7-8: conv 512 -> 512
-    macs += eighth * 19 * 512                      # 1x1 classifier
-    upsampling = eighth * 19 * 64 * k3             # x8 bilinear: depthwise 3x3 over 19 x 64 phases
+    macs += 2 * eighth * 512 * 512 * k3  # levels 7-8: conv 512 -> 512
+    macs += eighth * 19 * 512  # 1x1 classifier
+    upsampling = eighth * 19 * 64 * k3  # x8 bilinear: depthwise 3x3 over 19 x 64 phases
     return macs + upsampling, upsampling
 
 
@@ -81,8 +82,8 @@ def test_d22_flops_count_the_upsampling_that_runs():
 # -------------------------------------------------------------------------------------- pieces
 def test_parse_mode():
     mode = parse_mode('amp_cl_compile')
-    assert (mode.precision, mode.channels_last, mode.compile, mode.fold_bn) == (
-        'amp', True, True, False)
+    assert (mode.precision, mode.channels_last, mode.compile, mode.fold_bn) == ('amp', True, True,
+                                                                                False)
     assert parse_mode('fp32').dtype('cpu') is None
     assert parse_mode('amp').dtype('cpu') == torch.bfloat16
     assert parse_mode('fp16_fold').fold_bn
@@ -93,8 +94,7 @@ def test_parse_mode():
 
 def test_time_calls_counts_warmup_and_repeats():
     calls = []
-    timing = time_calls(lambda: calls.append(1), torch.device('cpu'), warmup=3, repeats=4,
-                        iters=5)
+    timing = time_calls(lambda: calls.append(1), torch.device('cpu'), warmup=3, repeats=4, iters=5)
     assert len(calls) == 3 + 4 * 5
     ms = timing['ms']
     assert len(ms['samples']) == 4 and ms['min'] <= ms['median'] <= ms['max']
@@ -102,25 +102,49 @@ def test_time_calls_counts_warmup_and_repeats():
 
 
 def fake_results():
+
     def infer(model, mode, ips, batch=1):
-        return dict(model=model, mode=mode, batch=batch, status='ok', throughput_ips=ips,
-                    peak_mem_mb=None)
+        return dict(
+            model=model, mode=mode, batch=batch, status='ok', throughput_ips=ips, peak_mem_mb=None)
 
     def model(name, config, params, gflops):
         return dict(name=name, config=config, params=params, flops=dict(gflops=gflops))
 
     return dict(
-        models=[model('drn', 'configs/drn/drn.py', 10, 100),
-                model('fcn', 'configs/baselines/fcn.py', 40, 400)],
-        inference=[infer('drn', 'fp32', 20), infer('drn', 'amp_cl', 50),
-                   infer('fcn', 'fp32', 10), infer('fcn', 'amp_cl', 20),
-                   dict(model='fcn', mode='amp_cl_compile', batch=1, status='error')],
-        training=[dict(model='drn', mode='fp32', loop='runner', status='ok', throughput_ips=9,
-                       peak_mem_mb=100.0),
-                  dict(model='drn', mode='fp32', loop='bare', status='ok', throughput_ips=10,
-                       peak_mem_mb=90.0),
-                  dict(model='drn', mode='fp32', loop='train_py', status='ok', throughput_ips=8,
-                       peak_mem_mb=100.0)])
+        models=[
+            model('drn', 'configs/drn/drn.py', 10, 100),
+            model('fcn', 'configs/baselines/fcn.py', 40, 400)
+        ],
+        inference=[
+            infer('drn', 'fp32', 20),
+            infer('drn', 'amp_cl', 50),
+            infer('fcn', 'fp32', 10),
+            infer('fcn', 'amp_cl', 20),
+            dict(model='fcn', mode='amp_cl_compile', batch=1, status='error')
+        ],
+        training=[
+            dict(
+                model='drn',
+                mode='fp32',
+                loop='runner',
+                status='ok',
+                throughput_ips=9,
+                peak_mem_mb=100.0),
+            dict(
+                model='drn',
+                mode='fp32',
+                loop='bare',
+                status='ok',
+                throughput_ips=10,
+                peak_mem_mb=90.0),
+            dict(
+                model='drn',
+                mode='fp32',
+                loop='train_py',
+                status='ok',
+                throughput_ips=8,
+                peak_mem_mb=100.0)
+        ])
 
 
 def test_ratios_against_the_baseline():
@@ -147,11 +171,14 @@ def test_ratios_against_the_baseline():
 @pytest.fixture(scope='module')
 def cpu_run(tmp_path_factory):
     out = tmp_path_factory.mktemp('bench')
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'benchmark.py'), DRN, BASELINE,
-           '--device', 'cpu', '--infer-size', '16', '32', '--infer-batch', '1', '2',
-           '--train-size', '16', '32', '--train-batch', '2', '--modes', 'fp32', 'amp_cl_fold',
-           '--train-modes', 'fp32', '--warmup', '1', '--repeats', '2', '--check-accuracy',
-           '--cpu-threads', '1', '--out-dir', str(out)]
+    cmd = [
+        sys.executable,
+        osp.join(REPO, 'tools', 'benchmark.py'), DRN, BASELINE, '--device', 'cpu', '--infer-size',
+        '16', '32', '--infer-batch', '1', '2', '--train-size', '16', '32', '--train-batch', '2',
+        '--modes', 'fp32', 'amp_cl_fold', '--train-modes', 'fp32', '--warmup', '1', '--repeats',
+        '2', '--check-accuracy', '--cpu-threads', '1', '--out-dir',
+        str(out)
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     with open(out / 'benchmark.json') as f:
@@ -174,13 +201,17 @@ def test_cpu_run_writes_json_markdown_and_plot(cpu_run):
         assert name in markdown
     # the issue's targets, from this run's rows: D-22 vs FCN measured, D-38 not in the run
     targets = {t['key']: t for t in results['targets']}
-    d22 = {r['mode']: r for r in results['inference']
-           if r['model'] == 'drn_d_22_cityscapes' and r['batch'] == 1}
-    fcn = {r['mode']: r for r in results['inference']
-           if r['model'] == results['baseline'] and r['batch'] == 1}
+    d22 = {
+        r['mode']: r
+        for r in results['inference'] if r['model'] == 'drn_d_22_cityscapes' and r['batch'] == 1
+    }
+    fcn = {
+        r['mode']: r
+        for r in results['inference'] if r['model'] == results['baseline'] and r['batch'] == 1
+    }
     assert targets['d22_fastest_vs_fcn']['value'] == pytest.approx(
-        max(r['throughput_ips'] for r in d22.values())
-        / max(r['throughput_ips'] for r in fcn.values()))
+        max(r['throughput_ips'] for r in d22.values()) / max(r['throughput_ips']
+                                                             for r in fcn.values()))
     assert targets['d38_fastest_vs_fcn']['met'] is None
     assert '## Targets of the performance issue' in markdown and 'x86_64 (cpu)' in markdown
 
@@ -200,8 +231,8 @@ def test_cpu_run_model_fields(cpu_run):
     for m in (drn, fcn):
         assert m['flops']['size'] == [16, 32] and m['flops']['gflops'] > 0
         assert m['params_vs_baseline'] == pytest.approx(m['params'] / fcn['params'])
-        assert m['gflops_vs_baseline'] == pytest.approx(m['flops']['gflops']
-                                                        / fcn['flops']['gflops'])
+        assert m['gflops_vs_baseline'] == pytest.approx(m['flops']['gflops'] /
+                                                        fcn['flops']['gflops'])
 
 
 def test_cpu_run_inference_rows(cpu_run):
@@ -217,11 +248,10 @@ def test_cpu_run_inference_rows(cpu_run):
         assert r['throughput_ips'] == pytest.approx(r['batch'] / (ms['median'] / 1e3))
         assert r['peak_mem_mb'] is None  # CPU
         b = by_key[base, r['mode'], r['batch']]
-        assert r['throughput_vs_baseline'] == pytest.approx(
-            r['throughput_ips'] / b['throughput_ips'])
+        assert r['throughput_vs_baseline'] == pytest.approx(r['throughput_ips'] /
+                                                            b['throughput_ips'])
         fp32 = by_key[r['model'], 'fp32', r['batch']]
-        assert r['speedup_vs_fp32'] == pytest.approx(r['throughput_ips']
-                                                     / fp32['throughput_ips'])
+        assert r['speedup_vs_fp32'] == pytest.approx(r['throughput_ips'] / fp32['throughput_ips'])
         if r['model'] == base:
             assert r['throughput_vs_baseline'] == pytest.approx(1.0)
         acc = r['accuracy']
@@ -230,14 +260,15 @@ def test_cpu_run_inference_rows(cpu_run):
             assert acc['max_rel_err'] <= 1e-6 and acc['label_agreement'] == 1.0
         else:  # bf16 (and BN folded, channels_last): coarse but close
             assert acc['max_rel_err'] < 0.25 and acc['label_agreement'] > 0.5
-        assert math.isclose(acc['max_rel_err'] * acc['reference_max_abs'], acc['max_abs_err'],
-                            rel_tol=1e-6)
+        assert math.isclose(
+            acc['max_rel_err'] * acc['reference_max_abs'], acc['max_abs_err'], rel_tol=1e-6)
 
 
 def test_cpu_run_training_rows(cpu_run):
     results = cpu_run[0]
     rows = {(r['model'], r['loop']): r for r in results['training']}
-    assert set(rows) == {(m['name'], loop) for m in results['models']
+    assert set(rows) == {(m['name'], loop)
+                         for m in results['models']
                          for loop in ('runner', 'bare', 'train_py')}
     for (model, loop), r in rows.items():
         assert r['status'] == 'ok' and r['mode'] == 'fp32', r
@@ -246,13 +277,13 @@ def test_cpu_run_training_rows(cpu_run):
         assert 0 < ms['min'] <= ms['median'] <= ms['max']
         assert r['throughput_ips'] == pytest.approx(2 / (ms['median'] / 1e3))
         base = rows[results['baseline'], loop]
-        assert r['throughput_vs_baseline'] == pytest.approx(r['throughput_ips']
-                                                            / base['throughput_ips'])
+        assert r['throughput_vs_baseline'] == pytest.approx(r['throughput_ips'] /
+                                                            base['throughput_ips'])
         if loop == 'bare':
             assert 'vs_bare' not in r
         else:
-            assert r['vs_bare'] == pytest.approx(
-                r['throughput_ips'] / rows[model, 'bare']['throughput_ips'])
+            assert r['vs_bare'] == pytest.approx(r['throughput_ips'] /
+                                                 rows[model, 'bare']['throughput_ips'])
         if loop == 'train_py':  # mmengine's IterTimerHook measured the wait for batches
             assert 0 <= r['data_ms'] < ms['median'] and r['first_call_s'] > 0
         else:
@@ -267,11 +298,15 @@ CLS_BASELINE = 'configs/baselines/resnet18_8xb32_in1k.py'
 @pytest.fixture(scope='module')
 def cls_run(tmp_path_factory):
     out = tmp_path_factory.mktemp('bench_cls')
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'benchmark.py'), CLS_DRN, CLS_BASELINE,
-           '--device', 'cpu', '--infer-size', '32', '32', '--infer-batch', '2',
-           '--train-size', '32', '32', '--train-batch', '2', '--modes', 'fp32', 'amp_cl',
-           '--train-modes', 'fp32', '--warmup', '1', '--repeats', '2', '--check-accuracy',
-           '--cpu-threads', '1', '--train-workers', '0', '--out-dir', str(out)]
+    cmd = [
+        sys.executable,
+        osp.join(REPO, 'tools',
+                 'benchmark.py'), CLS_DRN, CLS_BASELINE, '--device', 'cpu', '--infer-size', '32',
+        '32', '--infer-batch', '2', '--train-size', '32', '32', '--train-batch', '2', '--modes',
+        'fp32', 'amp_cl', '--train-modes', 'fp32', '--warmup', '1', '--repeats', '2',
+        '--check-accuracy', '--cpu-threads', '1', '--train-workers', '0', '--out-dir',
+        str(out)
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     with open(out / 'benchmark.json') as f:
@@ -300,8 +335,8 @@ def test_cls_run_measures_classifiers_side_by_side(cls_run):
     for (model, loop), r in rows.items():
         assert r['status'] == 'ok' and r['batch'] == 2, r
         if loop != 'bare':
-            assert r['vs_bare'] == pytest.approx(
-                r['throughput_ips'] / rows[model, 'bare']['throughput_ips'])
+            assert r['vs_bare'] == pytest.approx(r['throughput_ips'] /
+                                                 rows[model, 'bare']['throughput_ips'])
     assert results['targets'] == []  # the issue's targets are segmentation ones
     markdown = (out / 'benchmark.md').read_text()
     assert '75.10 top-1 (published)' in markdown and '## Targets' not in markdown
@@ -313,8 +348,10 @@ def test_segmentation_and_classification_configs_cannot_share_a_run():
                                                   osp.join(REPO, 'tools', 'benchmark.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    with pytest.raises(ValueError, match='segmentation and classification configs cannot share '
-                       r"a run .*'cls': \['configs/drn/drn_c_26_8xb32_in1k.py'\]"):
+    with pytest.raises(
+            ValueError,
+            match='segmentation and classification configs cannot share '
+            r"a run .*'cls': \['configs/drn/drn_c_26_8xb32_in1k.py'\]"):
         tool.main([DRN, CLS_DRN, '--device', 'cpu'])
     with pytest.raises(FileNotFoundError, match='config file not found: nope.py'):
         tool.main(['nope.py', '--device', 'cpu'])
@@ -326,6 +363,7 @@ def test_segmentation_and_classification_configs_cannot_share_a_run():
 def test_markdown_table_pads_rows_of_measurements_that_did_not_run():
     from drn_mm.benchmark.markdown import markdown_table
     assert markdown_table(['model', 'ms', 'img/s'], [['drn', '5.1', '196.1'], ['fcn', 'OOM']]) == [
-        '| model | ms | img/s |', '|---|---|---|', '| drn | 5.1 | 196.1 |', '| fcn | OOM |  |']
+        '| model | ms | img/s |', '|---|---|---|', '| drn | 5.1 | 196.1 |', '| fcn | OOM |  |'
+    ]
     with pytest.raises(ValueError, match='a row of 3 cells for 2 columns'):
         markdown_table(['a', 'b'], [['1', '2', '3']])

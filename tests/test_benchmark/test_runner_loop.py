@@ -4,8 +4,8 @@ import os.path as osp
 import pytest
 import torch
 
-from drn_mm.benchmark import BenchmarkSettings, measure_training, parse_mode
 from drn_mm.apis import read_config as load_benchmark_config
+from drn_mm.benchmark import BenchmarkSettings, measure_training, parse_mode
 from drn_mm.benchmark.runner_loop import build_train_py_runner, measure_train_py
 from drn_mm.datasets import InMemorySegDataset
 
@@ -14,8 +14,8 @@ DRN = osp.join(REPO, 'configs/drn/drn_d_22_cityscapes.py')
 
 
 def settings(**kw):
-    values = dict(train_size=(16, 32), train_batch=2, warmup=2, repeats=3, train_iters=2,
-                  train_workers=0)
+    values = dict(
+        train_size=(16, 32), train_batch=2, warmup=2, repeats=3, train_iters=2, train_workers=0)
     values.update(kw)
     return BenchmarkSettings(**values)
 
@@ -38,8 +38,7 @@ def test_in_memory_dataset_packs_like_pack_seg_inputs():
 
 def test_train_py_runner_is_the_runner_tools_train_builds(tmp_path):
     cfg = load_benchmark_config(DRN)
-    runner, timer = build_train_py_runner(cfg, parse_mode('amp_cl'), 2, settings(),
-                                          str(tmp_path))
+    runner, timer = build_train_py_runner(cfg, parse_mode('amp_cl'), 2, settings(), str(tmp_path))
     assert type(runner).__name__ == 'DRNRunner'  # the config's runner_type
     hooks = [type(h).__name__ for h in runner.hooks]
     for hook in ('IterTimerHook', 'LoggerHook', 'ParamSchedulerHook', 'DistSamplerSeedHook',
@@ -69,8 +68,7 @@ def test_train_py_runner_is_the_runner_tools_train_builds(tmp_path):
 
 def test_train_py_compile_and_fp32_modes_set_the_config(tmp_path):
     cfg = load_benchmark_config(DRN)
-    runner, _ = build_train_py_runner(cfg, parse_mode('fp32_compile'), 3, settings(),
-                                      str(tmp_path))
+    runner, _ = build_train_py_runner(cfg, parse_mode('fp32_compile'), 3, settings(), str(tmp_path))
     assert runner.cfg.compile == dict(backend='inductor', mode=None, dynamic=False)
     assert runner.cfg.optim_wrapper.type == 'OptimWrapper'
     assert runner.cfg.train_cfg.max_iters == 2 + 3 * 2

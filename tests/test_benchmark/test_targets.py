@@ -13,13 +13,13 @@ FCN = 'fcn_r50-d8_4xb2-40k_cityscapes-512x1024'
 
 
 def infer(model, mode, ips, batch=1, status='ok'):
-    return dict(model=model, mode=mode, batch=batch, status=status, throughput_ips=ips,
-                peak_mem_mb=None)
+    return dict(
+        model=model, mode=mode, batch=batch, status=status, throughput_ips=ips, peak_mem_mb=None)
 
 
 def train(model, mode, loop, ips, status='ok'):
-    return dict(model=model, mode=mode, loop=loop, status=status, throughput_ips=ips,
-                peak_mem_mb=None)
+    return dict(
+        model=model, mode=mode, loop=loop, status=status, throughput_ips=ips, peak_mem_mb=None)
 
 
 def results(inference, training=()):
@@ -33,14 +33,25 @@ def by_key(targets):
 
 def test_all_targets_from_rows():
     res = results(
-        [infer(D22, 'fp32', 80), infer(D22, 'amp_cl', 190), infer(D22, 'amp_cl_compile', 210),
-         infer(D22, 'amp_cl_compile', 400, batch=4),  # batched rows do not count
-         infer(D22, 'amp_cl_fold', 999, status='error'),  # nor failed ones
-         infer(D38, 'fp32', 60), infer(D38, 'amp_cl_compile', 140),
-         infer(FCN, 'fp32', 43), infer(FCN, 'amp_cl_compile', 120)],
-        [train(D22, 'fp32', 'runner', 100), train(D22, 'amp_cl', 'runner', 240),
-         train(D22, 'fp32', 'train_py', 98), train(D22, 'amp_cl', 'train_py', 230),
-         train(D22, 'amp_cl', 'bare', 260), train(D22, 'fp32', 'bare', 105)])
+        [
+            infer(D22, 'fp32', 80),
+            infer(D22, 'amp_cl', 190),
+            infer(D22, 'amp_cl_compile', 210),
+            infer(D22, 'amp_cl_compile', 400, batch=4),  # batched rows do not count
+            infer(D22, 'amp_cl_fold', 999, status='error'),  # nor failed ones
+            infer(D38, 'fp32', 60),
+            infer(D38, 'amp_cl_compile', 140),
+            infer(FCN, 'fp32', 43),
+            infer(FCN, 'amp_cl_compile', 120)
+        ],
+        [
+            train(D22, 'fp32', 'runner', 100),
+            train(D22, 'amp_cl', 'runner', 240),
+            train(D22, 'fp32', 'train_py', 98),
+            train(D22, 'amp_cl', 'train_py', 230),
+            train(D22, 'amp_cl', 'bare', 260),
+            train(D22, 'fp32', 'bare', 105)
+        ])
     t = by_key(check_targets(res, SPEC))
     assert t['d22_fastest_vs_fp32']['value'] == pytest.approx(210 / 80)
     assert t['d22_fastest_vs_fp32']['met'] is True and t['d22_fastest_vs_fp32']['threshold'] == 2.5
@@ -60,8 +71,10 @@ def test_all_targets_from_rows():
 
 
 def test_missing_rows_are_not_measured():
-    t = by_key(check_targets(results([infer(D22, 'fp32', 80), infer(D22, 'amp_cl', 210)],
-                                     [train(D22, 'fp32', 'runner', 100)]), SPEC))
+    t = by_key(
+        check_targets(
+            results([infer(D22, 'fp32', 80), infer(D22, 'amp_cl', 210)],
+                    [train(D22, 'fp32', 'runner', 100)]), SPEC))
     assert t['d22_fastest_vs_fp32']['met'] is True
     for key in ('d22_fastest_vs_fcn', 'd38_fastest_vs_fcn', 'd22_runner_vs_bare',
                 'd22_runner_amp_vs_fp32'):
@@ -73,10 +86,10 @@ def test_missing_rows_are_not_measured():
 
 def test_add_ratios_adds_the_targets():
     res = results([infer(D22, 'fp32', 80), infer(FCN, 'fp32', 40)])
-    res['models'] = [dict(name=D22, config=f'configs/drn/{D22}.py', params=1,
-                          flops=dict(gflops=1.0)),
-                     dict(name=FCN, config=f'configs/baselines/{FCN}.py', params=3,
-                          flops=dict(gflops=3.0))]
+    res['models'] = [
+        dict(name=D22, config=f'configs/drn/{D22}.py', params=1, flops=dict(gflops=1.0)),
+        dict(name=FCN, config=f'configs/baselines/{FCN}.py', params=3, flops=dict(gflops=3.0))
+    ]
     add_ratios(res, targets=SPEC)
     assert by_key(res['targets'])['d22_fastest_vs_fcn']['value'] == pytest.approx(2.0)
 

@@ -5,17 +5,22 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from mmpretrain.registry import MODELS  # noqa: E402
 
 import drn_mm  # noqa: F401
 
-from mmpretrain.registry import MODELS  # noqa: E402
-
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # reference parameter counts, 1000-way fc included (drn_reference.md section 3)
-PUBLISHED = {'a_50': ('A-50', 25_557_032), 'c_26': ('C-26', 21_126_584),
-             'c_42': ('C-42', 31_234_744), 'c_58': ('C-58', 41_591_608),
-             'd_22': ('D-22', 16_393_752), 'd_38': ('D-38', 26_501_912),
-             'd_54': ('D-54', 35_809_176), 'd_105': ('D-105', 54_801_304)}
+PUBLISHED = {
+    'a_50': ('A-50', 25_557_032),
+    'c_26': ('C-26', 21_126_584),
+    'c_42': ('C-42', 31_234_744),
+    'c_58': ('C-58', 41_591_608),
+    'd_22': ('D-22', 16_393_752),
+    'd_38': ('D-38', 26_501_912),
+    'd_54': ('D-54', 35_809_176),
+    'd_105': ('D-105', 54_801_304)
+}
 
 
 def load(rel):
@@ -28,8 +33,7 @@ def test_imagenet_config_recipe_and_parameters(name):
     cfg = load(f'configs/drn/drn_{name}_8xb32_in1k.py')
     assert cfg.default_scope == 'mmpretrain' and cfg.runner_type == 'DRNRunner'
     assert cfg.custom_imports.imports == ['drn_mm']
-    assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.1, momentum=0.9,
-                                               weight_decay=1e-4)
+    assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)
     assert cfg.param_scheduler.milestones == [30, 60, 90] and cfg.param_scheduler.gamma == 0.1
     assert cfg.train_cfg.max_epochs == 120
     assert cfg.train_dataloader.batch_size * 8 == 256 == cfg.auto_scale_lr.base_batch_size
@@ -59,8 +63,10 @@ def without_scope(value):
 def test_resnet_baselines_are_mmpretrain_configs(depth):
     import mmpretrain
     cfg = load(f'configs/baselines/resnet{depth}_8xb32_in1k.py')
-    upstream = Config.fromfile(osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'configs',
-                                        'resnet', f'resnet{depth}_8xb32_in1k.py'))
+    upstream = Config.fromfile(
+        osp.join(
+            osp.dirname(mmpretrain.__file__), '.mim', 'configs', 'resnet',
+            f'resnet{depth}_8xb32_in1k.py'))
     assert cfg.model.backbone.depth == depth
     for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg', 'train_dataloader',
                 'test_dataloader', 'test_evaluator'):
@@ -71,7 +77,8 @@ def test_resnet_baselines_are_mmpretrain_configs(depth):
 
 @pytest.mark.parametrize('rel', [
     'configs/drn/drn_c_26_in1k_localization.py', 'configs/drn/drn_a_50_in1k_localization.py',
-    'configs/drn/drn_c_26_cub_localization.py', 'configs/drn/drn_a_50_cub_localization.py'])
+    'configs/drn/drn_c_26_cub_localization.py', 'configs/drn/drn_a_50_cub_localization.py'
+])
 def test_localization_configs(rel):
     cfg = load(rel)
     assert cfg.model.head.with_cam is True

@@ -14,11 +14,12 @@ import torch
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 from PIL import Image
+from tool_runs import DEMO_CONFIG, load_state, run, tool_command, train_options
 
-from tool_runs import (DEMO_CONFIG, load_state, run, tool_command, train_options)
-
-TINY_MODEL = {'model.backbone.channels': [4, 8, 8, 8, 16, 16, 16, 16],
-              'model.decode_head.in_channels': 16}
+TINY_MODEL = {
+    'model.backbone.channels': [4, 8, 8, 8, 16, 16, 16, 16],
+    'model.decode_head.in_channels': 16
+}
 
 
 def rng():
@@ -30,18 +31,28 @@ def load_image(path, **kwargs):
     return LoadCheckedImageFromFile(**kwargs)(dict(img_path=str(path)))
 
 
-def load_label(path, image_shape, num_classes=19, reduce_zero_label=False, label_map=None,
+def load_label(path,
+               image_shape,
+               num_classes=19,
+               reduce_zero_label=False,
+               label_map=None,
                **kwargs):
     from drn_mm.datasets import LoadCheckedAnnotations
-    results = dict(seg_map_path=str(path), img_path='image.png', ori_shape=image_shape,
-                   img=np.zeros(image_shape + (3, ), np.uint8), seg_fields=[],
-                   reduce_zero_label=reduce_zero_label, label_map=label_map)
+    results = dict(
+        seg_map_path=str(path),
+        img_path='image.png',
+        ori_shape=image_shape,
+        img=np.zeros(image_shape + (3, ), np.uint8),
+        seg_fields=[],
+        reduce_zero_label=reduce_zero_label,
+        label_map=label_map)
     return LoadCheckedAnnotations(num_classes=num_classes, **kwargs)(results)['gt_seg_map']
 
 
 # ----------------------------------------------------------------------------------------------
 # Images
 # ----------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize('ext', ['png', 'jpg'])
 def test_normal_image_reads_exactly_as_mmcv(tmp_path, ext):
@@ -66,8 +77,10 @@ def test_image_conversions_to_8bit_three_channels(tmp_path):
     Image.fromarray(rgb).convert('P').save(tmp_path / 'palette.png')
     cv2.imwrite(str(tmp_path / 'gray16.png'), gray16)
     cv2.imwrite(str(tmp_path / 'bgr16.png'), bgr16)
-    out = {name: load_image(tmp_path / f'{name}.png')['img']
-           for name in ('gray', 'rgba', 'la', 'palette', 'gray16', 'bgr16')}
+    out = {
+        name: load_image(tmp_path / f'{name}.png')['img']
+        for name in ('gray', 'rgba', 'la', 'palette', 'gray16', 'bgr16')
+    }
     for name, img in out.items():
         assert img.shape == (20, 30, 3) and img.dtype == np.uint8, name
     assert np.array_equal(out['gray'], np.repeat(rgb[..., :1], 3, axis=2))
@@ -86,14 +99,18 @@ def _good_png_and_jpg(tmp_path):
     return (tmp_path / 'good.png').read_bytes(), (tmp_path / 'good.jpg').read_bytes()
 
 
-@pytest.mark.parametrize('case', ['truncated_png', 'truncated_jpg', 'garbage', 'empty',
-                                  'text_named_png'])
+@pytest.mark.parametrize('case',
+                         ['truncated_png', 'truncated_jpg', 'garbage', 'empty', 'text_named_png'])
 def test_broken_image_is_an_error_naming_the_file(tmp_path, case):
     from drn_mm.datasets import DataError
     png, jpg = _good_png_and_jpg(tmp_path)
-    data = {'truncated_png': png[:len(png) * 3 // 4], 'truncated_jpg': jpg[:len(jpg) * 3 // 4],
-            'garbage': bytes(range(256)) * 8, 'empty': b'',
-            'text_named_png': b'<html>404 not found</html>'}[case]
+    data = {
+        'truncated_png': png[:len(png) * 3 // 4],
+        'truncated_jpg': jpg[:len(jpg) * 3 // 4],
+        'garbage': bytes(range(256)) * 8,
+        'empty': b'',
+        'text_named_png': b'<html>404 not found</html>'
+    }[case]
     path = tmp_path / f'{case}.png'
     path.write_bytes(data)
     with pytest.raises(DataError, match=f'image {path} is corrupt or truncated'):
@@ -123,6 +140,7 @@ def test_missing_image_is_an_error_naming_the_file(tmp_path):
 # Label maps
 # ----------------------------------------------------------------------------------------------
 
+
 def test_label_maps_read_as_mmseg_reads_them(tmp_path):
     from mmseg.datasets.transforms import LoadAnnotations
     label = rng().integers(0, 19, (20, 30), dtype=np.uint8)
@@ -132,8 +150,10 @@ def test_label_maps_read_as_mmseg_reads_them(tmp_path):
         num_classes = 18 if reduce_zero_label else 19
         ours = load_label(tmp_path / 'l.png', (20, 30), num_classes, reduce_zero_label, label_map)
         theirs = LoadAnnotations(reduce_zero_label=reduce_zero_label)(dict(
-            seg_map_path=str(tmp_path / 'l.png'), seg_fields=[],
-            reduce_zero_label=reduce_zero_label, label_map=label_map))['gt_seg_map']
+            seg_map_path=str(tmp_path / 'l.png'),
+            seg_fields=[],
+            reduce_zero_label=reduce_zero_label,
+            label_map=label_map))['gt_seg_map']
         assert ours.dtype == theirs.dtype == np.uint8
         assert np.array_equal(ours, theirs), (reduce_zero_label, label_map)
 
@@ -179,6 +199,7 @@ def test_ignore_index_and_16bit_labels_in_range_are_fine(tmp_path):
 # Splits: checked when the data set is built (DRNRunner.build_dataloader)
 # ----------------------------------------------------------------------------------------------
 
+
 def _copy_data(src, tmp_path):
     dst = tmp_path / 'cityscapes'
     shutil.copytree(src, dst)
@@ -188,9 +209,14 @@ def _copy_data(src, tmp_path):
 def _build_train_loader(data_root, work_dir):
     from drn_mm.apis import load_config
     from drn_mm.engine import DRNRunner
-    cfg = load_config(DEMO_CONFIG, work_dir=str(work_dir), cfg_options={
-        'train_dataloader.dataset.data_root': data_root, 'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False})
+    cfg = load_config(
+        DEMO_CONFIG,
+        work_dir=str(work_dir),
+        cfg_options={
+            'train_dataloader.dataset.data_root': data_root,
+            'train_dataloader.num_workers': 0,
+            'train_dataloader.persistent_workers': False
+        })
     with DefaultScope.overwrite_default_scope('mmseg'):
         return DRNRunner.build_dataloader(copy.deepcopy(cfg.train_dataloader))
 
@@ -222,8 +248,8 @@ def test_good_split_builds(demo_cityscapes_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_corrupt_image_mid_training_names_it_and_keeps_the_last_checkpoint(demo_cityscapes_data,
-                                                                           tmp_path):
+def test_corrupt_image_mid_training_names_it_and_keeps_the_last_checkpoint(
+        demo_cityscapes_data, tmp_path):
     """Batch 2, no shuffle: iterations 1-2 read images 0-3 and save checkpoints, iteration 3
     meets the corrupt image 4."""
     root = _copy_data(demo_cityscapes_data, tmp_path)
@@ -232,9 +258,10 @@ def test_corrupt_image_mid_training_names_it_and_keeps_the_last_checkpoint(demo_
     with open(images[4], 'wb') as f:
         f.write(data[:len(data) // 2])
     work = tmp_path / 'work'
-    result = run(tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--cfg-options',
-                              *train_options(root, batch_size=2, max_iters=6, interval=1)),
-                 check=False)
+    result = run(
+        tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--cfg-options',
+                     *train_options(root, batch_size=2, max_iters=6, interval=1)),
+        check=False)
     assert result.returncode != 0
     assert f'DataError: image {images[4]} is corrupt or truncated' in result.stderr
     assert 'Iter(train) [2/6]' in result.stdout + result.stderr
@@ -247,6 +274,7 @@ def test_corrupt_image_mid_training_names_it_and_keeps_the_last_checkpoint(demo_
 # ----------------------------------------------------------------------------------------------
 # Sizes: smaller than the crop, sides not multiples of 8, 2048x4096
 # ----------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope='module')
 def tiny_segmentor():
@@ -262,21 +290,26 @@ def _write_pair(directory, name, height, width):
     label = rng().integers(0, 19, (height, width), dtype=np.uint8)
     Image.fromarray(image).save(directory / f'{name}.png')
     Image.fromarray(label).save(directory / f'{name}_label.png')
-    return dict(img_path=str(directory / f'{name}.png'),
-                seg_map_path=str(directory / f'{name}_label.png'), seg_fields=[],
-                reduce_zero_label=False, label_map=None)
+    return dict(
+        img_path=str(directory / f'{name}.png'),
+        seg_map_path=str(directory / f'{name}_label.png'),
+        seg_fields=[],
+        reduce_zero_label=False,
+        label_map=None)
 
 
 def test_images_smaller_than_the_crop_and_odd_sides_train(tiny_segmentor, tmp_path):
     """The Cityscapes recipe's RandomCrop(896) keeps a smaller image whole; SegDataPreProcessor
     pads the batch to its largest image and a multiple of 8 (labels with 255, ignored)."""
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(osp.dirname(DEMO_CONFIG), '..', '_base_', 'datasets',
-                                   'cityscapes_drn-896x896.py'))
+    cfg = Config.fromfile(
+        osp.join(osp.dirname(DEMO_CONFIG), '..', '_base_', 'datasets', 'cityscapes_drn-896x896.py'))
     with DefaultScope.overwrite_default_scope('mmseg'):
         pipeline = Compose(cfg.train_pipeline)
-    samples = [pipeline(_write_pair(tmp_path, 'a', 13, 21)),
-               pipeline(_write_pair(tmp_path, 'b', 37, 9))]
+    samples = [
+        pipeline(_write_pair(tmp_path, 'a', 13, 21)),
+        pipeline(_write_pair(tmp_path, 'b', 37, 9))
+    ]
     assert [tuple(s['inputs'].shape[1:]) for s in samples] == [(13, 21), (37, 9)]
     model = tiny_segmentor.train()
     data = model.data_preprocessor(pseudo_collate(samples), training=True)
@@ -315,10 +348,13 @@ def test_huge_image_in_slide_mode_stays_within_memory(tmp_path):
 
     from drn_mm.apis import init_segmentor
     num_classes = 4
-    model = init_segmentor(DEMO_CONFIG, cfg_options=dict(
-        TINY_MODEL, **{'model.decode_head.num_classes': num_classes,
-                       'model.test_cfg': dict(mode='slide', crop_size=(1024, 1024),
-                                              stride=(1024, 1024))}))
+    model = init_segmentor(
+        DEMO_CONFIG,
+        cfg_options=dict(
+            TINY_MODEL, **{
+                'model.decode_head.num_classes': num_classes,
+                'model.test_cfg': dict(mode='slide', crop_size=(1024, 1024), stride=(1024, 1024))
+            }))
     path = tmp_path / 'huge.png'
     cv2.imwrite(str(path), rng().integers(0, 256, (2048, 4096, 3), dtype=np.uint8))
     try:

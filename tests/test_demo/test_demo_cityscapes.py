@@ -1,16 +1,16 @@
 """The demo Cityscapes generator: layout, determinism, label content, mmseg can read it."""
 import glob
+import importlib.util
 import json
 import os
-import importlib.util
 import os.path as osp
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from drn_mm.demo.cityscapes import generate_demo_cityscapes
 from drn_mm.demo import cityscapes as dc
+from drn_mm.demo.cityscapes import generate_demo_cityscapes
 
 NUM_TRAIN, NUM_VAL, SIZE, SEED = 8, 3, (128, 256), 0
 IMG_SUFFIX, SEG_SUFFIX = '_leftImg8bit.png', '_gtFine_labelTrainIds.png'
@@ -20,14 +20,15 @@ TRAIN_IDS = {CLS: i for i, CLS in enumerate(dc.CLASSES)}
 @pytest.fixture(scope='module')
 def demo(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('demo') / 'cityscapes')
-    summary = generate_demo_cityscapes(root, num_train=NUM_TRAIN, num_val=NUM_VAL, size=SIZE,
-                                       seed=SEED)
+    summary = generate_demo_cityscapes(
+        root, num_train=NUM_TRAIN, num_val=NUM_VAL, size=SIZE, seed=SEED)
     return root, summary
 
 
 def relative_files(root):
-    return sorted(osp.relpath(p, root) for p in glob.glob(osp.join(root, '**', '*'),
-                                                          recursive=True) if osp.isfile(p))
+    return sorted(
+        osp.relpath(p, root) for p in glob.glob(osp.join(root, '**', '*'), recursive=True)
+        if osp.isfile(p))
 
 
 def read(path):
@@ -54,8 +55,7 @@ def test_layout_matches_cityscapes(demo):
     expected = []
     for split, num in (('train', NUM_TRAIN), ('val', NUM_VAL)):
         stems = []
-        assert sorted(os.listdir(osp.join(root, 'leftImg8bit', split))) == sorted(
-            dc.CITIES[split])
+        assert sorted(os.listdir(osp.join(root, 'leftImg8bit', split))) == sorted(dc.CITIES[split])
         for city in dc.CITIES[split]:
             for name in sorted(os.listdir(osp.join(root, 'leftImg8bit', split, city))):
                 assert name.endswith(IMG_SUFFIX), name
@@ -69,8 +69,10 @@ def test_layout_matches_cityscapes(demo):
         for entry in stems:
             city, stem = entry.split('/')
             expected.append(f'leftImg8bit/{split}/{city}/{stem}{IMG_SUFFIX}')
-            expected += [f'gtFine/{split}/{city}/{stem}_gtFine_{s}' for s in
-                         ('polygons.json', 'labelIds.png', 'labelTrainIds.png')]
+            expected += [
+                f'gtFine/{split}/{city}/{stem}_gtFine_{s}'
+                for s in ('polygons.json', 'labelIds.png', 'labelTrainIds.png')
+            ]
     extra = ['demo_cityscapes.json', 'test.txt', 'train.txt', 'val.txt']
     assert relative_files(root) == sorted(expected + extra)
 
@@ -139,8 +141,8 @@ def test_label_maps_agree_and_cover_the_classes(demo):
         counts += split_counts
     present = [name for name in dc.CLASSES if counts[TRAIN_IDS[name]] > 0]
     assert len(present) >= 14, present
-    for name in ('road', 'sidewalk', 'building', 'vegetation', 'sky', 'car', 'pole',
-                 'traffic sign', 'traffic light', 'person'):
+    for name in ('road', 'sidewalk', 'building', 'vegetation', 'sky', 'car', 'pole', 'traffic sign',
+                 'traffic light', 'person'):
         assert name in present
     assert 0 < counts[255] / counts.sum() < 0.1  # the ignore index appears, a little
 
@@ -154,9 +156,8 @@ def test_thin_and_small_objects(demo):
         pole_widths.append(runs(train_ids == TRAIN_IDS['pole'], axis=1))
         sign_widths.append(runs(train_ids == TRAIN_IDS['traffic sign'], axis=1))
         person_heights.append(runs(train_ids == TRAIN_IDS['person'], axis=0))
-    pole_widths, sign_widths, person_heights = (np.concatenate(r) for r in (pole_widths,
-                                                                           sign_widths,
-                                                                           person_heights))
+    pole_widths, sign_widths, person_heights = (
+        np.concatenate(r) for r in (pole_widths, sign_widths, person_heights))
     assert len(pole_widths) > 100 and len(sign_widths) > 10 and len(person_heights) > 10
     assert np.median(pole_widths) <= 3 and np.mean(pole_widths <= 3) > 0.8
     assert (pole_widths == 1).any()
@@ -198,8 +199,8 @@ def test_deterministic(demo, tmp_path):
             assert a.read() == b.read(), rel
 
     other = str(tmp_path / 'other')
-    generate_demo_cityscapes(other, num_train=NUM_TRAIN, num_val=NUM_VAL, size=SIZE,
-                             seed=SEED + 1, convert=False)
+    generate_demo_cityscapes(
+        other, num_train=NUM_TRAIN, num_val=NUM_VAL, size=SIZE, seed=SEED + 1, convert=False)
     for rel in files:
         if rel.endswith((IMG_SUFFIX, '_polygons.json')):
             with open(osp.join(root, rel), 'rb') as a, open(osp.join(other, rel), 'rb') as b:
@@ -211,8 +212,7 @@ def test_deterministic(demo, tmp_path):
 def test_regenerate_replaces_own_output_and_protects_foreign_data(tmp_path):
     root = str(tmp_path / 'cs')
     generate_demo_cityscapes(root, num_train=4, num_val=2, size=(48, 96), convert=False)
-    summary = generate_demo_cityscapes(root, num_train=2, num_val=1, size=(48, 96),
-                                       convert=False)
+    summary = generate_demo_cityscapes(root, num_train=2, num_val=1, size=(48, 96), convert=False)
     assert len(glob.glob(osp.join(root, 'leftImg8bit', 'train', '*', '*.png'))) == 2
     assert len(glob.glob(osp.join(root, 'gtFine', 'val', '*', '*_polygons.json'))) == 1
     assert summary['num_images'] == {'train': 2, 'val': 1}
@@ -243,8 +243,8 @@ def test_converter_is_the_one_in_the_mmseg_wheel(monkeypatch, tmp_path):
     import mmseg
     path = dc.find_mmseg_cityscapes_converter()
     assert osp.isfile(path)
-    assert path == osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'dataset_converters',
-                            'cityscapes.py')
+    assert path == osp.join(
+        osp.dirname(mmseg.__file__), '.mim', 'tools', 'dataset_converters', 'cityscapes.py')
 
     class Spec:
         submodule_search_locations = [str(tmp_path)]
@@ -259,8 +259,10 @@ def test_converter_is_the_one_in_the_mmseg_wheel(monkeypatch, tmp_path):
 
 def test_command_line(tmp_path, capsys):
     out = str(tmp_path / 'cli')
-    summary = dc.main(['--out', out, '--num-train', '3', '--num-val', '1', '--size', '64', '128',
-                       '--seed', '5', '--no-convert'])
+    summary = dc.main([
+        '--out', out, '--num-train', '3', '--num-val', '1', '--size', '64', '128', '--seed', '5',
+        '--no-convert'
+    ])
     printed = capsys.readouterr().out
     assert 'traffic sign' in printed and 'ignore (255)' in printed and out in printed
     assert summary['size'] == [64, 128] and summary['seed'] == 5

@@ -4,20 +4,19 @@ import filecmp
 import os
 import os.path as osp
 
+import mmpretrain  # noqa: F401,E402
 import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
+from mmpretrain.registry import DATASETS  # noqa: E402
 from PIL import Image
 
 import drn_mm  # noqa: F401
-from drn_mm.demo.shapes import (CLASSES, box_from_object_mask,
-                                         generate_demo_shapes_cub, main, render_sample)
+from drn_mm.demo.shapes import (CLASSES, box_from_object_mask, generate_demo_shapes_cub, main,
+                                render_sample)
 
-import mmpretrain  # noqa: F401,E402
-from mmpretrain.registry import DATASETS  # noqa: E402
-
-CUB_FILES = ('images.txt', 'image_class_labels.txt', 'train_test_split.txt',
-             'bounding_boxes.txt', 'classes.txt')
+CUB_FILES = ('images.txt', 'image_class_labels.txt', 'train_test_split.txt', 'bounding_boxes.txt',
+             'classes.txt')
 SIZE = (64, 80)  # (H, W): non-square, so that x / y mix-ups show
 
 
@@ -32,8 +31,8 @@ def read_table(path):
 
 def build(root, split):
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        return DATASETS.build(dict(type='CUBLocalization', data_root=root, split=split,
-                                   pipeline=[]))
+        return DATASETS.build(
+            dict(type='CUBLocalization', data_root=root, split=split, pipeline=[]))
 
 
 @pytest.fixture(scope='module')
@@ -56,8 +55,8 @@ def test_layout_and_determinism(shapes, tmp_path):
         assert filecmp.cmp(osp.join(root, name), osp.join(again, name), shallow=False), name
     other = str(tmp_path / 'other')
     generate_demo_shapes_cub(other, 3, 2, size=SIZE, seed=8)
-    assert not filecmp.cmp(osp.join(root, 'bounding_boxes.txt'),
-                           osp.join(other, 'bounding_boxes.txt'), shallow=False)
+    assert not filecmp.cmp(
+        osp.join(root, 'bounding_boxes.txt'), osp.join(other, 'bounding_boxes.txt'), shallow=False)
 
 
 def test_cub_localization_reads_it(shapes):
@@ -65,8 +64,8 @@ def test_cub_localization_reads_it(shapes):
     images = read_table(osp.join(root, 'images.txt'))
     boxes = read_table(osp.join(root, 'bounding_boxes.txt'))
     classes = read_table(osp.join(root, 'classes.txt'))
-    assert [classes[c + 1][0] for c in range(len(CLASSES))] == [
-        f'{c + 1:03d}.{name}' for c, name in enumerate(CLASSES)]
+    assert [classes[c + 1][0] for c in range(len(CLASSES))
+            ] == [f'{c + 1:03d}.{name}' for c, name in enumerate(CLASSES)]
     seen = []
     for split, per_class in (('train', 3), ('test', 2)):
         dataset = build(root, split)
@@ -103,8 +102,10 @@ def test_boxes_are_the_drawn_object(shapes):
         saved = np.asarray(Image.open(osp.join(root, 'images', rel)).convert('RGB'))
         assert saved.shape == rendered.shape
         assert np.abs(saved.astype(np.float32) - rendered).mean() < 5
-        blocks = [a.reshape(SIZE[0] // 4, 4, SIZE[1] // 4, 4, 3).mean(axis=(1, 3))
-                  for a in (saved.astype(np.float32), rendered.astype(np.float32))]
+        blocks = [
+            a.reshape(SIZE[0] // 4, 4, SIZE[1] // 4, 4, 3).mean(axis=(1, 3))
+            for a in (saved.astype(np.float32), rendered.astype(np.float32))
+        ]
         assert np.abs(blocks[0] - blocks[1]).mean() < 1
         x, y, w, h = (int(float(v)) for v in boxes[image_id])
         assert box_from_object_mask(mask) == (x, y, w, h)

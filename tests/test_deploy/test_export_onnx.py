@@ -4,11 +4,10 @@ import os.path as osp
 import subprocess
 import sys
 
-import pytest
-import torch
-
 import onnx  # noqa: E402  (in setup.py's tests extra)
 import onnxruntime  # noqa: F401,E402
+import pytest
+import torch
 
 from drn_mm.apis import build_model  # noqa: E402
 from drn_mm.apis import read_config as load_benchmark_config  # noqa: E402
@@ -17,14 +16,19 @@ from drn_mm.deploy.onnx import export_onnx, onnx_parity  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOL = 1e-4  # max abs error / max |PyTorch logits|
-TINY_DRN = {'model.backbone.channels': (4, 8, 8, 8, 16, 16, 16, 16),
-            'model.decode_head.in_channels': 16}
+TINY_DRN = {
+    'model.backbone.channels': (4, 8, 8, 8, 16, 16, 16, 16),
+    'model.decode_head.in_channels': 16
+}
 CONFIGS = {
     'drn_seg': ('configs/drn/drn_d_22_cityscapes.py', TINY_DRN),
     'fcn_drn': ('configs/drn/fcn_drn-d-22-d8_4xb2-40k_cityscapes-512x1024.py',
-                dict(TINY_DRN, **{'model.decode_head.channels': 8,
-                                  'model.auxiliary_head.in_channels': 16,
-                                  'model.auxiliary_head.channels': 8})),
+                dict(
+                    TINY_DRN, **{
+                        'model.decode_head.channels': 8,
+                        'model.auxiliary_head.in_channels': 16,
+                        'model.auxiliary_head.channels': 8
+                    })),
 }
 
 
@@ -55,11 +59,16 @@ def test_onnx_matches_pytorch_with_dynamic_batch_and_size(name, fold_bn, tmp_pat
 def test_export_tool_writes_and_checks_a_folded_model(tmp_path):
     out = tmp_path / 'drn.onnx'
     options = [f'{k}={list(v) if isinstance(v, tuple) else v}' for k, v in TINY_DRN.items()]
-    result = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'export_onnx.py'),
-         osp.join(REPO, CONFIGS['drn_seg'][0]), str(out), '--size', '64', '96', '--fold-bn',
-         '--cfg-options', *[o.replace(' ', '') for o in options]],
-        capture_output=True, text=True, cwd=REPO)
+    result = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'export_onnx.py'),
+        osp.join(REPO, CONFIGS['drn_seg'][0]),
+        str(out), '--size', '64', '96', '--fold-bn', '--cfg-options',
+        *[o.replace(' ', '') for o in options]
+    ],
+                            capture_output=True,
+                            text=True,
+                            cwd=REPO)
     assert result.returncode == 0, result.stderr[-3000:]
     assert out.exists()
     parity = json.loads(result.stdout.strip().splitlines()[-1])

@@ -7,7 +7,7 @@ import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from drn_mm.deploy.fold_bn import (fold_batchnorm, fold_conv_bn, fold_segmentor_checkpoint,
-                         load_folded_checkpoint, unfolded_batchnorms)
+                                   load_folded_checkpoint, unfolded_batchnorms)
 from drn_mm.models import DRN
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -49,8 +49,7 @@ def check_fold(model, run, inputs):
 SMALL = {'A': dict(channels=(8, 8, 16, 16, 16)), 'B': dict(channels=(4, 8, 8, 8, 16, 16, 16, 16))}
 
 
-@pytest.mark.parametrize('arch', ['A-18', 'A-50', 'B-26', 'C-26', 'C-58', 'D-22', 'D-54',
-                                  'D-24'])
+@pytest.mark.parametrize('arch', ['A-18', 'A-50', 'B-26', 'C-26', 'C-58', 'D-22', 'D-54', 'D-24'])
 def test_fold_is_exact_on_every_drn_style(arch):
     small = SMALL['A' if arch.startswith('A') else 'B']
     model = DRN(arch=arch, out_indices=tuple(range(4 if arch.startswith('A') else 8)), **small)
@@ -60,8 +59,9 @@ def test_fold_is_exact_on_every_drn_style(arch):
     folded = check_fold(model, lambda m, x: m(x), inputs)
     # every BN of a DRN follows a conv: none is left, and each left a bias on its conv
     assert unfolded_batchnorms(folded) == []
-    convs_with_bias = [m for m in folded.modules() if isinstance(m, nn.Conv2d)
-                       and m.bias is not None]
+    convs_with_bias = [
+        m for m in folded.modules() if isinstance(m, nn.Conv2d) and m.bias is not None
+    ]
     assert len(convs_with_bias) == n_bn
 
 
@@ -76,28 +76,40 @@ def test_fold_keeps_discarded_projection_out_of_the_compute():
 
 
 def build_segmentor(config, options):
-    from drn_mm.apis import build_model as build, read_config as load_benchmark_config
+    from drn_mm.apis import build_model as build
+    from drn_mm.apis import read_config as load_benchmark_config
     return build(load_benchmark_config(osp.join(REPO, config), options))
 
 
 TINY_DRN = {'model.backbone.channels': (4, 8, 8, 8, 16, 16, 16, 16)}
 SEGMENTORS = {
-    'drn_seg': ('configs/drn/drn_d_22_cityscapes.py',
-                dict(TINY_DRN, **{'model.decode_head.in_channels': 16})),
+    'drn_seg':
+    ('configs/drn/drn_d_22_cityscapes.py', dict(TINY_DRN, **{'model.decode_head.in_channels': 16})),
     'fcn_drn': ('configs/drn/fcn_drn-d-38-d8_4xb2-40k_cityscapes-512x1024.py',
-                dict(TINY_DRN, **{'model.decode_head.in_channels': 16,
-                                  'model.decode_head.channels': 8,
-                                  'model.auxiliary_head.in_channels': 16,
-                                  'model.auxiliary_head.channels': 8})),
-    'fcn_r18v1c': ('configs/baselines/fcn_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-                   {'model.backbone.depth': 18, 'model.backbone.stem_channels': 8,
-                    'model.backbone.base_channels': 4, 'model.decode_head.in_channels': 32,
-                    'model.decode_head.channels': 8, 'model.auxiliary_head.in_channels': 16,
-                    'model.auxiliary_head.channels': 8}),
-    'fcn_r50v1c': ('configs/baselines/fcn_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-                   {'model.backbone.stem_channels': 8, 'model.backbone.base_channels': 2,
-                    'model.decode_head.in_channels': 64, 'model.decode_head.channels': 8,
-                    'model.auxiliary_head.in_channels': 32, 'model.auxiliary_head.channels': 8}),
+                dict(
+                    TINY_DRN, **{
+                        'model.decode_head.in_channels': 16,
+                        'model.decode_head.channels': 8,
+                        'model.auxiliary_head.in_channels': 16,
+                        'model.auxiliary_head.channels': 8
+                    })),
+    'fcn_r18v1c': ('configs/baselines/fcn_r50-d8_4xb2-40k_cityscapes-512x1024.py', {
+        'model.backbone.depth': 18,
+        'model.backbone.stem_channels': 8,
+        'model.backbone.base_channels': 4,
+        'model.decode_head.in_channels': 32,
+        'model.decode_head.channels': 8,
+        'model.auxiliary_head.in_channels': 16,
+        'model.auxiliary_head.channels': 8
+    }),
+    'fcn_r50v1c': ('configs/baselines/fcn_r50-d8_4xb2-40k_cityscapes-512x1024.py', {
+        'model.backbone.stem_channels': 8,
+        'model.backbone.base_channels': 2,
+        'model.decode_head.in_channels': 64,
+        'model.decode_head.channels': 8,
+        'model.auxiliary_head.in_channels': 32,
+        'model.auxiliary_head.channels': 8
+    }),
 }
 
 
@@ -145,8 +157,8 @@ def test_folded_checkpoint_round_trip(tmp_path):
     checkpoint = str(tmp_path / 'model.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
     out = str(tmp_path / 'folded.pth')
-    report = fold_segmentor_checkpoint(osp.join(REPO, config), checkpoint, out,
-                                       cfg_options=options, verify_size=(32, 64))
+    report = fold_segmentor_checkpoint(
+        osp.join(REPO, config), checkpoint, out, cfg_options=options, verify_size=(32, 64))
     assert report['unfolded'] == [] and report['folded'] > 20
     assert report['max_rel_err'] <= TOL
     fresh = load_folded_checkpoint(build_segmentor(config, options), out)

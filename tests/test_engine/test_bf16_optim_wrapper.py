@@ -11,6 +11,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 class Tiny(nn.Module):
+
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3)
@@ -25,8 +26,8 @@ class Tiny(nn.Module):
 def test_trains_in_bf16_without_scaler():
     torch.manual_seed(0)
     model = Tiny()
-    wrapper = build_optim_wrapper(model, dict(type='BF16OptimWrapper',
-                                              optimizer=dict(type='SGD', lr=0.1)))
+    wrapper = build_optim_wrapper(model,
+                                  dict(type='BF16OptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
     assert isinstance(wrapper, BF16OptimWrapper) and not hasattr(wrapper, 'loss_scaler')
     before = model.conv.weight.detach().clone()
     with wrapper.optim_context(model):

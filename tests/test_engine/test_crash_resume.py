@@ -10,9 +10,8 @@ import time
 
 import pytest
 import torch
-
-from tool_runs import (DEMO_CONFIG, MAX_ITERS, compare_weights, load_state, run,
-                               tool_command, train_options)
+from tool_runs import (DEMO_CONFIG, MAX_ITERS, compare_weights, load_state, run, tool_command,
+                       train_options)
 
 #: a kill in the middle of a checkpoint write: the first save of the process writes half of the
 #: checkpoint's bytes to the file it saves to (DRNRunner's temporary name), then SIGKILLs itself
@@ -35,8 +34,8 @@ runpy.run_path(sys.argv[0], run_name='__main__')
 
 
 def steps(work):
-    return sorted(int(n[5:-4]) for n in os.listdir(work)
-                  if n.startswith('iter_') and n.endswith('.pth'))
+    return sorted(
+        int(n[5:-4]) for n in os.listdir(work) if n.startswith('iter_') and n.endswith('.pth'))
 
 
 def pointer(work):
@@ -55,7 +54,9 @@ def crash_chain(tmp_path_factory, demo_cityscapes_data):
     with open(osp.join(work, 'run1.out'), 'w') as out:
         proc = subprocess.Popen(
             tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--cfg-options', *options),
-            stdout=out, stderr=subprocess.STDOUT, cwd=osp.dirname(osp.dirname(DEMO_CONFIG)))
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=osp.dirname(osp.dirname(DEMO_CONFIG)))
         deadline = time.time() + 300
         while proc.poll() is None and not steps(work) and time.time() < deadline:
             time.sleep(0.01)
@@ -66,12 +67,19 @@ def crash_chain(tmp_path_factory, demo_cityscapes_data):
     script = osp.join(work, 'die_while_saving.py')
     with open(script, 'w') as f:
         f.write(DIE_WHILE_SAVING)
-    run2 = run([sys.executable, script, *tool_command('train.py', DEMO_CONFIG)[1:], '--work-dir',
-                work, '--resume', '--cfg-options', *options], check=False)
-    chain.update(run2=run2, run2_steps=steps(work), run2_pointer=pointer(work),
-                 run2_files=sorted(os.listdir(work)))
-    chain['run3'] = run(tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--resume',
-                                     '--cfg-options', *options))
+    run2 = run([
+        sys.executable, script, *tool_command('train.py', DEMO_CONFIG)[1:], '--work-dir', work,
+        '--resume', '--cfg-options', *options
+    ],
+               check=False)
+    chain.update(
+        run2=run2,
+        run2_steps=steps(work),
+        run2_pointer=pointer(work),
+        run2_files=sorted(os.listdir(work)))
+    chain['run3'] = run(
+        tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--resume', '--cfg-options',
+                     *options))
     chain['work'] = work
     return chain
 
@@ -88,8 +96,8 @@ def test_sigkill_mid_run_then_resume_equals_an_uninterrupted_run(crash_chain, re
     assert f'Iter(train) [1/{MAX_ITERS}]' not in text
     final = f'iter_{MAX_ITERS}.pth'
     # equal up to float rounding: |w - w_uninterrupted| <= 1e-7 + 1e-6 |w_uninterrupted|
-    ratio, key, max_abs = compare_weights(load_state(osp.join(reference_run, final)),
-                                          load_state(osp.join(work, final)), 1e-6, 1e-7)
+    ratio, key, max_abs = compare_weights(
+        load_state(osp.join(reference_run, final)), load_state(osp.join(work, final)), 1e-6, 1e-7)
     print(f'killed twice and resumed vs uninterrupted: weights max |diff| {max_abs:.1e}')
     assert ratio <= 1, (ratio, key, max_abs)
 
@@ -101,8 +109,9 @@ def test_kill_while_writing_a_checkpoint_keeps_the_last_good_one(crash_chain):
     last_good = crash_chain['run1_steps'][-1]
     # the cut file is under its temporary name; the last good checkpoint was neither replaced
     # nor deleted (max_keep_ckpts=1) and last_checkpoint still names it
-    partial = [n for n in crash_chain['run2_files']
-               if n.startswith(f'.iter_{last_good + 2}.pth.tmp')]
+    partial = [
+        n for n in crash_chain['run2_files'] if n.startswith(f'.iter_{last_good + 2}.pth.tmp')
+    ]
     assert len(partial) == 1, crash_chain['run2_files']
     assert crash_chain['run2_steps'] == [last_good]
     assert crash_chain['run2_pointer'] == osp.join(work, f'iter_{last_good}.pth')
@@ -117,19 +126,22 @@ def test_kill_while_writing_a_checkpoint_keeps_the_last_good_one(crash_chain):
 # --resume's choice of checkpoint (drn_mm.engine.find_resumable_checkpoint)
 # ----------------------------------------------------------------------------------------------
 
+
 def _checkpoints(work, *names):
     for name in names:
         (work / name).write_bytes(b'x')
 
 
-@pytest.mark.parametrize('content,expected', [
-    ('iter_4.pth', 'iter_4.pth'),  # intact pointer
-    ('', 'iter_4.pth'),  # cut to nothing while written
-    ('/some/where/it', 'iter_4.pth'),  # cut mid-path
-    ('iter_6.pth', 'iter_4.pth'),  # names a file that was deleted
-    ('iter_2.pth', 'iter_4.pth'),  # stale: a newer complete checkpoint exists
-    (None, 'iter_4.pth'),  # killed before the first pointer was written
-])
+@pytest.mark.parametrize(
+    'content,expected',
+    [
+        ('iter_4.pth', 'iter_4.pth'),  # intact pointer
+        ('', 'iter_4.pth'),  # cut to nothing while written
+        ('/some/where/it', 'iter_4.pth'),  # cut mid-path
+        ('iter_6.pth', 'iter_4.pth'),  # names a file that was deleted
+        ('iter_2.pth', 'iter_4.pth'),  # stale: a newer complete checkpoint exists
+        (None, 'iter_4.pth'),  # killed before the first pointer was written
+    ])
 def test_resume_finds_the_newest_complete_checkpoint(tmp_path, content, expected):
     from drn_mm.engine.checkpoint_hook import find_resumable_checkpoint
     _checkpoints(tmp_path, 'iter_2.pth', 'iter_4.pth', '.iter_6.pth.tmp123', 'iter_x.pth')
@@ -145,10 +157,11 @@ def test_partial_files_are_recognised(tmp_path):
     _checkpoints(tmp_path, 'iter_2.pth', '.iter_4.pth.tmp12', '.last_checkpoint.tmp12',
                  '.best_mIoU_iter_4.pth.tmp7', '.notes.tmp3', 'last_checkpoint')
     removed = remove_partial_checkpoints(str(tmp_path))
-    assert sorted(removed) == sorted(str(tmp_path / n) for n in (
-        '.iter_4.pth.tmp12', '.last_checkpoint.tmp12', '.best_mIoU_iter_4.pth.tmp7'))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['.notes.tmp3', 'iter_2.pth',
-                                                          'last_checkpoint']
+    assert sorted(removed) == sorted(
+        str(tmp_path / n)
+        for n in ('.iter_4.pth.tmp12', '.last_checkpoint.tmp12', '.best_mIoU_iter_4.pth.tmp7'))
+    assert sorted(p.name
+                  for p in tmp_path.iterdir()) == ['.notes.tmp3', 'iter_2.pth', 'last_checkpoint']
 
 
 def test_resume_without_checkpoints_finds_none(tmp_path):
@@ -188,6 +201,7 @@ def test_save_checkpoint_never_exposes_a_partial_file(tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------------------------
 # Unusable checkpoints: clear errors naming the file, through --resume and tools/test.py's path
 # ----------------------------------------------------------------------------------------------
+
 
 def _tool_runner(work, data_root, resume=True, extra=()):
     """The runner tools/train.py builds (same argument parsing), without training."""

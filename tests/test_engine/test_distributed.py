@@ -10,41 +10,45 @@ import sys
 import pytest
 import torch
 import torch.nn as nn
-
 from helpers import free_port, run_two_ranks
-from tool_runs import (DEMO_CONFIG, GLOBAL_BATCH, LOSS_RTOL, MAX_ITERS, REPO,
-                               WEIGHT_ATOL, WEIGHT_RTOL, compare_weights, load_state, run,
-                               train_losses, train_options, val_metrics)
+from tool_runs import (DEMO_CONFIG, GLOBAL_BATCH, LOSS_RTOL, MAX_ITERS, REPO, WEIGHT_ATOL,
+                       WEIGHT_RTOL, compare_weights, load_state, run, train_losses, train_options,
+                       val_metrics)
 
 NPROC = 2
 
 
 def dist_command(script, *args):
-    return ['bash', osp.join(REPO, 'tools', script), '--master-addr', '127.0.0.1',
-            '--master-port', str(free_port()), *map(str, args)]
+    return [
+        'bash',
+        osp.join(REPO, 'tools', script), '--master-addr', '127.0.0.1', '--master-port',
+        str(free_port()), *map(str, args)
+    ]
 
 
 @pytest.fixture(scope='module')
 def two_process_run(tmp_path_factory, demo_cityscapes_data):
     work = tmp_path_factory.mktemp('dist')
-    result = run(dist_command('dist_train.sh', DEMO_CONFIG, NPROC, '--work-dir', work,
-                              '--cfg-options',
-                              *train_options(demo_cityscapes_data, GLOBAL_BATCH // NPROC)),
-                 env=dict(PYTHON=sys.executable))
+    result = run(
+        dist_command('dist_train.sh', DEMO_CONFIG, NPROC, '--work-dir', work, '--cfg-options',
+                     *train_options(demo_cityscapes_data, GLOBAL_BATCH // NPROC)),
+        env=dict(PYTHON=sys.executable))
     return str(work), result
 
 
 @pytest.mark.slow
 def test_two_processes_train_validate_and_only_rank0_writes(two_process_run):
     work, result = two_process_run
-    files = sorted(osp.relpath(p, work) for p in glob.glob(osp.join(work, '**'), recursive=True)
-                   if osp.isfile(p))
+    files = sorted(
+        osp.relpath(p, work) for p in glob.glob(osp.join(work, '**'), recursive=True)
+        if osp.isfile(p))
     timestamp = files[0].split(os.sep)[0]
     assert files == [
         f'{timestamp}/{timestamp}.log', f'{timestamp}/vis_data/{timestamp}.json',
         f'{timestamp}/vis_data/config.py', f'{timestamp}/vis_data/scalars.json',
-        'drn_d_22_demo_cityscapes-128x256.py', f'iter_{MAX_ITERS - 2}.pth',
-        f'iter_{MAX_ITERS}.pth', 'last_checkpoint'], files  # no per-rank logs, no temp files
+        'drn_d_22_demo_cityscapes-128x256.py', f'iter_{MAX_ITERS - 2}.pth', f'iter_{MAX_ITERS}.pth',
+        'last_checkpoint'
+    ], files  # no per-rank logs, no temp files
     log = open(osp.join(work, timestamp, f'{timestamp}.log')).read()
     assert 'Distributed launcher: pytorch' in log and 'Distributed training: True' in log
     assert f'Iter(train) [{MAX_ITERS}/{MAX_ITERS}]' in log and 'mIoU' in log
@@ -53,8 +57,7 @@ def test_two_processes_train_validate_and_only_rank0_writes(two_process_run):
 
 
 @pytest.mark.slow
-def test_two_processes_match_one_process_with_the_same_global_batch(two_process_run,
-                                                                    reference_run):
+def test_two_processes_match_one_process_with_the_same_global_batch(two_process_run, reference_run):
     work, _ = two_process_run
     one, two = train_losses(reference_run), train_losses(work)
     assert sorted(one) == sorted(two) == list(range(1, MAX_ITERS + 1))
@@ -62,29 +65,33 @@ def test_two_processes_match_one_process_with_the_same_global_batch(two_process_
         assert abs(one[step] - two[step]) <= LOSS_RTOL * abs(one[step]), (step, one, two)
     assert one[MAX_ITERS] < one[1]  # it learned something: the comparison is not of idle weights
     final = f'iter_{MAX_ITERS}.pth'
-    ratio, key, max_abs = compare_weights(load_state(osp.join(reference_run, final)),
-                                          load_state(osp.join(work, final)), WEIGHT_RTOL,
-                                          WEIGHT_ATOL)
+    ratio, key, max_abs = compare_weights(
+        load_state(osp.join(reference_run, final)), load_state(osp.join(work, final)), WEIGHT_RTOL,
+        WEIGHT_ATOL)
     print(f'1 vs 2 processes: weights max |diff| {max_abs:.1e}, {ratio:.3f} of the tolerance '
           f'({key}); losses max relative diff '
           f'{max(abs(one[s] - two[s]) / one[s] for s in one):.1e}')
     assert ratio <= 1, (ratio, key, max_abs)
     # and the last two iterations alone moved the weights far beyond that tolerance
     start = load_state(osp.join(reference_run, f'iter_{MAX_ITERS - 2}.pth'))
-    moved, _, _ = compare_weights(start, load_state(osp.join(reference_run, final)),
-                                  WEIGHT_RTOL, WEIGHT_ATOL, equal_integers=False)
+    moved, _, _ = compare_weights(
+        start,
+        load_state(osp.join(reference_run, final)),
+        WEIGHT_RTOL,
+        WEIGHT_ATOL,
+        equal_integers=False)
     assert moved > 100
 
 
 @pytest.mark.slow
 def test_dist_test_evaluates_with_two_processes(two_process_run, demo_cityscapes_data, tmp_path):
     work, _ = two_process_run
-    result = run(dist_command('dist_test.sh', DEMO_CONFIG, osp.join(work, f'iter_{MAX_ITERS}.pth'),
-                              NPROC, '--work-dir', tmp_path, '--cfg-options',
-                              *train_options(demo_cityscapes_data, GLOBAL_BATCH // NPROC)),
-                 env=dict(PYTHON=sys.executable))
-    metrics = json.loads([line for line in result.stdout.splitlines()
-                          if line.startswith('{')][-1])
+    result = run(
+        dist_command('dist_test.sh', DEMO_CONFIG, osp.join(work, f'iter_{MAX_ITERS}.pth'), NPROC,
+                     '--work-dir', tmp_path, '--cfg-options',
+                     *train_options(demo_cityscapes_data, GLOBAL_BATCH // NPROC)),
+        env=dict(PYTHON=sys.executable))
+    metrics = json.loads([line for line in result.stdout.splitlines() if line.startswith('{')][-1])
     assert metrics['mIoU'] == pytest.approx(val_metrics(work)['mIoU'], abs=1e-6)
     assert len(glob.glob(str(tmp_path / '*' / '*.log'))) == 1
 
@@ -114,15 +121,13 @@ def _sync_bn_worker(rank, port, x, queue):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     CPUSyncBatchNorm = module.CPUSyncBatchNorm
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
-                            world_size=2)
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
     bn = CPUSyncBatchNorm(3)
     bn.weight.data = torch.tensor([1.0, 2.0, 0.5])
     local = x[rank * 2:(rank + 1) * 2].clone().requires_grad_()
     out = bn(local)
     (out * torch.arange(out.numel()).view_as(out).float()).sum().backward()
-    queue.put((rank, out.detach(), local.grad, bn.running_mean, bn.running_var,
-               bn.weight.grad))
+    queue.put((rank, out.detach(), local.grad, bn.running_mean, bn.running_var, bn.weight.grad))
     dist.destroy_process_group()
 
 
@@ -150,10 +155,11 @@ def test_slurm_train_script_runs_train_py_with_the_slurm_launcher(tmp_path):
     fake.write_text('#!/usr/bin/env bash\necho "srun $*"\n')
     fake.chmod(0o755)
     result = subprocess.run(
-        ['bash', osp.join(REPO, 'tools', 'slurm_train.sh'), 'gpu', 'job', DEMO_CONFIG,
-         '--resume'], capture_output=True, text=True,
-        env=dict(os.environ, PATH=f'{tmp_path}:{os.environ["PATH"]}', GPUS='16',
-                 PYTHON='mypython'))
+        ['bash',
+         osp.join(REPO, 'tools', 'slurm_train.sh'), 'gpu', 'job', DEMO_CONFIG, '--resume'],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PATH=f'{tmp_path}:{os.environ["PATH"]}', GPUS='16', PYTHON='mypython'))
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip()
     assert line.startswith('srun -p gpu --job-name=job --gres=gpu:8 --ntasks=16')
@@ -163,6 +169,7 @@ def test_slurm_train_script_runs_train_py_with_the_slurm_launcher(tmp_path):
 
 def test_cpu_process_group_from_slurm_environment(monkeypatch):
     import torch.distributed as dist
+
     from drn_mm.engine.distributed import init_cpu_process_group
     for key in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK'):
         monkeypatch.delenv(key, raising=False)
@@ -187,7 +194,9 @@ def test_launch_scripts_pass_arguments_in_order_and_reject_missing_ones(tmp_path
 
     def launch(script, *args):
         return subprocess.run(['bash', osp.join(REPO, 'tools', script), *args],
-                              capture_output=True, text=True, env=env)
+                              capture_output=True,
+                              text=True,
+                              env=env)
 
     result = launch('slurm_test.sh', 'gpu', 'job', 'cfg.py', 'ckpt.pth', '--tta')
     assert result.returncode == 0, result.stderr
@@ -201,11 +210,12 @@ def test_launch_scripts_pass_arguments_in_order_and_reject_missing_ones(tmp_path
     result = launch('dist_train.sh', 'cfg.py', '2', '--amp')
     assert result.stdout.strip().endswith(f'{REPO}/tools/train.py cfg.py --launcher pytorch --amp')
     for script, args, message in [
-            ('dist_test.sh', ['cfg.py', 'ckpt.pth'], 'dist_test.sh: expected 2 argument(s) for '
-             'test.py, then GPUS_PER_NODE'),
-            ('dist_train.sh', ['--nodes', '2', 'cfg.py', '2'], 'dist_train.sh: unknown option '
-             '--nodes'),
-            ('slurm_train.sh', ['gpu', 'job'], 'slurm_train.sh: expected PARTITION JOB_NAME and 1 '
-             'argument(s) for train.py')]:
+        ('dist_test.sh', ['cfg.py', 'ckpt.pth'], 'dist_test.sh: expected 2 argument(s) for '
+         'test.py, then GPUS_PER_NODE'),
+        ('dist_train.sh', ['--nodes', '2', 'cfg.py', '2'], 'dist_train.sh: unknown option '
+         '--nodes'),
+        ('slurm_train.sh', ['gpu', 'job'], 'slurm_train.sh: expected PARTITION JOB_NAME and 1 '
+         'argument(s) for train.py')
+    ]:
         result = launch(script, *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr

@@ -8,11 +8,14 @@ from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-AMP_CONFIGS = ['configs/drn/drn_d_22_cityscapes_amp.py',
-               'configs/drn/drn_d_22_cityscapes_amp_compile.py',
-               'configs/drn/fcn_drn-d-22-d8_4xb2-amp-40k_cityscapes-512x1024.py']
-TINY_MODEL = {'model.backbone.channels': (4, 8, 8, 8, 16, 16, 16, 16),
-              'model.decode_head.in_channels': 16}
+AMP_CONFIGS = [
+    'configs/drn/drn_d_22_cityscapes_amp.py', 'configs/drn/drn_d_22_cityscapes_amp_compile.py',
+    'configs/drn/fcn_drn-d-22-d8_4xb2-amp-40k_cityscapes-512x1024.py'
+]
+TINY_MODEL = {
+    'model.backbone.channels': (4, 8, 8, 8, 16, 16, 16, 16),
+    'model.decode_head.in_channels': 16
+}
 
 
 def tiny_runner_cfg(config, data_root, work_dir, max_iters=2):

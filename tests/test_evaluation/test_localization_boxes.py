@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from drn_mm.evaluation.localization import (ImageGeometry, box_from_cam, box_from_mask, box_iou,
-                                 box_to_original, boxes_from_class_map_paper,
-                                 geometry_from_metainfo, largest_component, localize,
-                                 upsample_cam)
+                                            box_to_original, boxes_from_class_map_paper,
+                                            geometry_from_metainfo, largest_component, localize,
+                                            upsample_cam)
 
 EMPTY = [0.0, 0.0, 0.0, 0.0]
 
@@ -61,11 +61,11 @@ def test_paper_empty_maps():
 def test_paper_clips_to_the_input_and_ignores_padding_cells():
     cm = paper_map()
     # input 30 x 37 -> ceil: 4 x 5 cells; the last row / column are partly outside
-    assert boxes_from_class_map_paper(cm, 1, 0.0, 8, input_size=(30, 37)).tolist() == [
-        [0, 0, 37, 30]]
+    assert boxes_from_class_map_paper(
+        cm, 1, 0.0, 8, input_size=(30, 37)).tolist() == [[0, 0, 37, 30]]
     # input 24 x 24 of a padded batch: only 3 x 3 cells count, (3,4) is padding
-    assert boxes_from_class_map_paper(cm, 1, 0.0, 8, input_size=(24, 24)).tolist() == [
-        [0, 0, 24, 24]]
+    assert boxes_from_class_map_paper(
+        cm, 1, 0.0, 8, input_size=(24, 24)).tolist() == [[0, 0, 24, 24]]
     with pytest.raises(ValueError, match='cannot cover an input of 40x41'):
         boxes_from_class_map_paper(cm, 1, 0.0, 8, input_size=(40, 41))
     with pytest.raises(ValueError, match=r'classes \[3\] out of range'):
@@ -94,17 +94,17 @@ def test_cam_keeps_the_largest_component_above_a_fraction_of_the_max():
 
 def test_cam_component_ties_go_to_the_higher_peak_then_raster_order():
     cam = torch.zeros(5, 9)
-    cam[1, 1:3] = 2.0          # left blob: 2 pixels, peak 2
-    cam[3, 6:8] = 2.0          # right blob: 2 pixels, peak 2
+    cam[1, 1:3] = 2.0  # left blob: 2 pixels, peak 2
+    cam[3, 6:8] = 2.0  # right blob: 2 pixels, peak 2
     # equal area and peak: the first in raster order (top-most) wins
     assert box_from_cam(cam, 0.5, stride=1).tolist() == [1, 1, 3, 2]
-    cam[3, 7] = 2.5            # right blob now has the higher peak (both still >= 1.25)
+    cam[3, 7] = 2.5  # right blob now has the higher peak (both still >= 1.25)
     assert box_from_cam(cam, 0.5, stride=1).tolist() == [6, 3, 8, 4]
 
 
 def test_cam_connectivity():
     cam = torch.zeros(4, 4)
-    cam[0, 0] = cam[1, 1] = cam[2, 2] = 1.0   # a diagonal: one 8-connected component
+    cam[0, 0] = cam[1, 1] = cam[2, 2] = 1.0  # a diagonal: one 8-connected component
     cam[3, 0] = 1.0
     assert box_from_cam(cam, 0.5, stride=1, connectivity=8).tolist() == [0, 0, 3, 3]
     # 4-connectivity: four single pixels; the first in raster order wins
@@ -113,11 +113,11 @@ def test_cam_connectivity():
 
 def test_cam_empty_and_minmax():
     assert box_from_cam(torch.zeros(3, 3), 0.2, stride=1).tolist() == EMPTY
-    assert box_from_cam(-torch.ones(3, 3), 0.2, stride=1).tolist() == EMPTY   # max <= 0
+    assert box_from_cam(-torch.ones(3, 3), 0.2, stride=1).tolist() == EMPTY  # max <= 0
     assert box_from_cam(torch.ones(3, 3), 0.2, stride=1, normalize='minmax').tolist() == EMPTY
     negative = torch.full((3, 4), -5.0)
     negative[1, 2] = -1.0
-    negative[2, 3] = -2.0      # (x + 5) / 4: 0.75 at (2,3), 1 at (1,2): 8-connected
+    negative[2, 3] = -2.0  # (x + 5) / 4: 0.75 at (2,3), 1 at (1,2): 8-connected
     assert box_from_cam(negative, 0.5, stride=1, normalize='minmax').tolist() == [2, 1, 4, 3]
     assert box_from_cam(negative, 0.9, stride=1, normalize='minmax').tolist() == [2, 1, 3, 2]
     with pytest.raises(ValueError, match=r'in \[0, 1\]'):
@@ -135,7 +135,7 @@ def test_cam_upsampling_at_stride_8_by_hand():
     w = lambda x: max(0.0, 1 - abs((x + 0.5) / 8 - 0.5 - 1))  # noqa: E731
     assert up.shape == (32, 32)
     assert up[11, 12].item() == pytest.approx(w(11) * w(12))
-    assert up.max().item() == pytest.approx(0.9375 ** 2)
+    assert up.max().item() == pytest.approx(0.9375**2)
     # t = 0.5: keep w(x) w(y) >= 0.4394; on the best row w(y) = 0.9375 so w(x) >= 0.46875:
     # x = 8..15 (w(7) = 0.4375 fails): the box is the cell itself
     assert box_from_cam(cam, 0.5, stride=8).tolist() == [8, 8, 16, 16]
@@ -147,8 +147,8 @@ def test_cam_upsampling_at_stride_8_by_hand():
 
 def test_localize_dispatches_both_protocols():
     cm = paper_map()
-    assert torch.equal(localize(cm, [1, 2], 'paper', 1.0),
-                       boxes_from_class_map_paper(cm, [1, 2], 1.0))
+    assert torch.equal(
+        localize(cm, [1, 2], 'paper', 1.0), boxes_from_class_map_paper(cm, [1, 2], 1.0))
     cam_boxes = localize(cm, [1], 'cam', 0.9, normalize='max')
     assert torch.equal(cam_boxes[0], box_from_cam(cm[1], 0.9))
     with pytest.raises(ValueError, match='valid protocols'):
@@ -156,8 +156,9 @@ def test_localize_dispatches_both_protocols():
 
 
 def test_box_iou_and_box_from_mask():
-    iou = box_iou(torch.tensor([[0, 0, 10, 10], [0, 0, 0, 0]]),
-                  torch.tensor([[5, 5, 15, 15], [0, 0, 10, 10], [0, 0, 0, 0]]))
+    iou = box_iou(
+        torch.tensor([[0, 0, 10, 10], [0, 0, 0, 0]]),
+        torch.tensor([[5, 5, 15, 15], [0, 0, 10, 10], [0, 0, 0, 0]]))
     # 25 / (100 + 100 - 25) = 1/7; identical = 1; empty boxes: 0, even against each other
     assert iou.flatten().tolist() == pytest.approx([1 / 7, 1.0, 0.0, 0.0, 0.0, 0.0])
     assert box_iou(torch.tensor([0, 0, 4, 2]), torch.tensor([2, 0, 6, 2])).item() == \
@@ -170,11 +171,11 @@ def test_box_iou_and_box_from_mask():
 
 
 def run_pipeline(steps, height, width, tmp_path):
+    from loc_data import write_image
     from mmengine.dataset import Compose
     from mmengine.registry import DefaultScope
 
     import drn_mm  # noqa: F401
-    from loc_data import write_image
     path = str(tmp_path / 'img.png')
     write_image(path, height, width)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
@@ -187,21 +188,26 @@ META_KEYS = ('ori_shape', 'img_shape', 'scale_factor', 'flip', 'crop_offset', 'p
 
 
 def test_geometry_of_a_resize(tmp_path):
-    meta = run_pipeline([dict(type='LoadImageFromFile'), dict(type='Resize', scale=(50, 50)),
-                         dict(type='PackInputs', meta_keys=META_KEYS)], 100, 200, tmp_path)
+    meta = run_pipeline([
+        dict(type='LoadImageFromFile'),
+        dict(type='Resize', scale=(50, 50)),
+        dict(type='PackInputs', meta_keys=META_KEYS)
+    ], 100, 200, tmp_path)
     geometry = geometry_from_metainfo(meta)
     # x: 200 -> 50 (x 1/4), y: 100 -> 50 (x 1/2)
     assert geometry == ImageGeometry((100, 200), (0.25, 0.5), (0.0, 0.0))
-    assert box_to_original(torch.tensor([10., 10., 20., 20.]), geometry).tolist() == [
-        40, 20, 80, 40]
+    assert box_to_original(torch.tensor([10., 10., 20., 20.]),
+                           geometry).tolist() == [40, 20, 80, 40]
     assert box_to_original(torch.zeros(4), geometry).tolist() == EMPTY
 
 
 def test_geometry_of_resize_edge_and_recorded_center_crop(tmp_path):
-    meta = run_pipeline([dict(type='LoadImageFromFile'),
-                         dict(type='ResizeEdge', scale=64, edge='short'),
-                         dict(type='CenterCropWithOffset', crop_size=64),
-                         dict(type='PackInputs', meta_keys=META_KEYS)], 100, 200, tmp_path)
+    meta = run_pipeline([
+        dict(type='LoadImageFromFile'),
+        dict(type='ResizeEdge', scale=64, edge='short'),
+        dict(type='CenterCropWithOffset', crop_size=64),
+        dict(type='PackInputs', meta_keys=META_KEYS)
+    ], 100, 200, tmp_path)
     # 100 x 200 -> 64 x 128 -> crop 64 x 64 at x = 32
     assert tuple(meta['crop_offset']) == (32, 0) and tuple(meta['img_shape']) == (64, 64)
     geometry = geometry_from_metainfo(meta)
@@ -211,10 +217,12 @@ def test_geometry_of_resize_edge_and_recorded_center_crop(tmp_path):
 
 
 def test_geometry_refuses_an_unrecorded_crop(tmp_path):
-    meta = run_pipeline([dict(type='LoadImageFromFile'),
-                         dict(type='ResizeEdge', scale=64, edge='short'),
-                         dict(type='CenterCrop', crop_size=64),
-                         dict(type='PackInputs', meta_keys=META_KEYS)], 100, 200, tmp_path)
+    meta = run_pipeline([
+        dict(type='LoadImageFromFile'),
+        dict(type='ResizeEdge', scale=64, edge='short'),
+        dict(type='CenterCrop', crop_size=64),
+        dict(type='PackInputs', meta_keys=META_KEYS)
+    ], 100, 200, tmp_path)
     with pytest.raises(ValueError, match='CenterCropWithOffset'):
         geometry_from_metainfo(meta)
     with pytest.raises(ValueError, match='flipped'):

@@ -3,22 +3,24 @@ layout with bounding_boxes.txt) through the real datasets and test pipeline, wit
 scores chosen so that every error can be computed by hand."""
 import os.path as osp
 
+import mmpretrain  # noqa: F401,E402  (required: drn_mm's tests need both libraries)
 import pytest
 import torch
-from mmengine.registry import DefaultScope
-
-import drn_mm  # noqa: F401
 from helpers import run_two_ranks
 from loc_data import make_cub, make_imagenet_val
-
-import mmpretrain  # noqa: F401,E402  (required: drn_mm's tests need both libraries)
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS, METRICS  # noqa: E402
+
+import drn_mm  # noqa: F401
 
 META_KEYS = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
              'flip_direction', 'ori_bboxes', 'ori_bbox_labels', 'crop_offset', 'pre_crop_shape')
 # every image resized whole to 32 x 32: a DRN class map of 4 x 4 cells at stride 8
-PIPELINE = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(32, 32)),
-            dict(type='PackInputs', meta_keys=META_KEYS)]
+PIPELINE = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(32, 32)),
+    dict(type='PackInputs', meta_keys=META_KEYS)
+]
 WNIDS = [f'n{i:08d}' for i in range(6)]
 
 
@@ -93,8 +95,13 @@ def imagenet_case(tmp_path):
 
 def test_imagenet_val_layout_dataset_reads_the_xml_boxes(tmp_path):
     root, images, _, _ = imagenet_case(tmp_path)
-    dataset = build(dict(type='ImageNetLocalization', data_root=root, split='val',
-                         wnid_file='meta/wnids.txt', pipeline=[]))
+    dataset = build(
+        dict(
+            type='ImageNetLocalization',
+            data_root=root,
+            split='val',
+            wnid_file='meta/wnids.txt',
+            pipeline=[]))
     assert len(dataset) == 5
     for i, image in enumerate(images):
         info = dataset.get_data_info(i)
@@ -105,17 +112,18 @@ def test_imagenet_val_layout_dataset_reads_the_xml_boxes(tmp_path):
     with open(osp.join(root, 'meta', 'wnids.txt'), 'w') as f:
         f.write('\n'.join(WNIDS[:3]) + '\n')
     # (image 3 is the first whose class, 4, is beyond the 3 wnids left)
-    with pytest.raises(ValueError,
-                       match=r"ILSVRC2012_val_00000003\.xml: \['n00000004'\] not in wnid_file"):
+    with pytest.raises(
+            ValueError, match=r"ILSVRC2012_val_00000003\.xml: \['n00000004'\] not in wnid_file"):
         build(dict(type='ImageNetLocalization', data_root=root, wnid_file='meta/wnids.txt'))
 
 
 def test_metric_on_imagenet_val_layout_paper_protocol(tmp_path):
     root, images, cams, scores = imagenet_case(tmp_path)
-    dataset = build(dict(type='ImageNetLocalization', data_root=root, split='val',
-                         pipeline=PIPELINE))
-    metrics, ious = run_metric(dict(type='LocalizationMetric', protocol='paper', threshold=0.0,
-                                    topk=(1, 5)), dataset, cams, scores)
+    dataset = build(
+        dict(type='ImageNetLocalization', data_root=root, split='val', pipeline=PIPELINE))
+    metrics, ious = run_metric(
+        dict(type='LocalizationMetric', protocol='paper', threshold=0.0, topk=(1, 5)), dataset,
+        cams, scores)
     assert ious == pytest.approx([1.0, 1 / 3, 0.5, 1.0, 0.0])
     # by hand, per image:        0      1      2      3      4
     localized = [True, False, True, True, False]  # IoU >= 0.5
@@ -169,8 +177,10 @@ def cub_case(tmp_path):
     rects = [(0, 1, 0, 1), (0, 3, 1, 2), (2, 3, 0, 3), (1, 2, 1, 2)]
     extra = [(3, 3), None, None, None]
     ranks = [1, 2, 1, 7]
-    cams = [class_map(200, im['label'], rect, cell, hot=1.0, cold=0.0)
-            for im, rect, cell in zip(test_images, rects, extra)]
+    cams = [
+        class_map(200, im['label'], rect, cell, hot=1.0, cold=0.0)
+        for im, rect, cell in zip(test_images, rects, extra)
+    ]
     scores = [scores_with_rank(200, im['label'], rank) for im, rank in zip(test_images, ranks)]
     return root, test_images, cams, scores
 
@@ -190,10 +200,10 @@ def test_cub_layout_dataset_reads_bounding_boxes(tmp_path):
 
 def test_metric_on_cub_layout_cam_protocol(tmp_path):
     root, _, cams, scores = cub_case(tmp_path)
-    dataset = build(dict(type='CUBLocalization', data_root=root, split='test',
-                         pipeline=PIPELINE))
-    metrics, ious = run_metric(dict(type='LocalizationMetric', protocol='cam', threshold=0.5,
-                                    topk=(1, 5)), dataset, cams, scores)
+    dataset = build(dict(type='CUBLocalization', data_root=root, split='test', pipeline=PIPELINE))
+    metrics, ious = run_metric(
+        dict(type='LocalizationMetric', protocol='cam', threshold=0.5, topk=(1, 5)), dataset, cams,
+        scores)
     assert ious == pytest.approx([1.0, 0.5, 0.0, 1.0])
     # by hand: localized c0, c1, c3; ranks 1, 2, 1, 7
     # top-1 cls wrong: c1, c3; top-5 cls wrong: c3; not localized: c2;
@@ -208,8 +218,8 @@ def test_metric_on_cub_layout_cam_protocol(tmp_path):
     }
     # the paper protocol on the same maps: the lone cell of c0 is a winning cell too, so c0's
     # box grows to (0,0,64,64): IoU 1024/4096 = 0.25 -> c0 no longer localizes
-    metrics, ious = run_metric(dict(type='LocalizationMetric', protocol='paper', threshold=0.5),
-                               dataset, cams, scores)
+    metrics, ious = run_metric(
+        dict(type='LocalizationMetric', protocol='paper', threshold=0.5), dataset, cams, scores)
     assert ious == pytest.approx([0.25, 0.5, 0.0, 1.0])
     assert metrics['localization/gt_known_loc_err'] == 100 * 2 / 4
     assert metrics['localization/top1_loc_err'] == 100.0
@@ -220,8 +230,7 @@ def test_metric_says_what_is_missing(tmp_path):
     root, _, cams, scores = cub_case(tmp_path)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         metric = METRICS.build(dict(type='LocalizationMetric'))
-    dataset = build(dict(type='CUBLocalization', data_root=root, split='test',
-                         pipeline=PIPELINE))
+    dataset = build(dict(type='CUBLocalization', data_root=root, split='test', pipeline=PIPELINE))
     sample = dataset[0]['data_samples']
     sample.set_pred_score(scores[0])
     with pytest.raises(KeyError, match='with_cam=True'):
@@ -240,14 +249,13 @@ def test_metric_says_what_is_missing(tmp_path):
 def _metric_worker(rank, port, root, cams, scores, queue):
     import torch.distributed as dist
     from mmengine.dataset import DefaultSampler
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
-                            world_size=2)
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
     try:
-        dataset = build(dict(type='ImageNetLocalization', data_root=root, split='val',
-                             pipeline=PIPELINE))
+        dataset = build(
+            dict(type='ImageNetLocalization', data_root=root, split='val', pipeline=PIPELINE))
         with DefaultScope.overwrite_default_scope('mmpretrain'):
-            metric = METRICS.build(dict(type='LocalizationMetric', protocol='paper',
-                                        threshold=0.0, topk=(1, 5)))
+            metric = METRICS.build(
+                dict(type='LocalizationMetric', protocol='paper', threshold=0.0, topk=(1, 5)))
         # the images this rank sees in a distributed test (5 images: rank 1 gets a padded one)
         indices = list(DefaultSampler(dataset, shuffle=False))
         for i in indices:
@@ -264,10 +272,11 @@ def test_metric_over_two_ranks_equals_one_process(tmp_path):
     """mmengine gathers the per-image results of both ranks (gloo, CPU) and drops the sampler's
     padding: the errors are those of one process over the 5 images."""
     root, _, cams, scores = imagenet_case(tmp_path)
-    dataset = build(dict(type='ImageNetLocalization', data_root=root, split='val',
-                         pipeline=PIPELINE))
-    expected, _ = run_metric(dict(type='LocalizationMetric', protocol='paper', threshold=0.0,
-                                  topk=(1, 5)), dataset, cams, scores)
+    dataset = build(
+        dict(type='ImageNetLocalization', data_root=root, split='val', pipeline=PIPELINE))
+    expected, _ = run_metric(
+        dict(type='LocalizationMetric', protocol='paper', threshold=0.0, topk=(1, 5)), dataset,
+        cams, scores)
     results = run_two_ranks(_metric_worker, root, cams, scores)
     assert results[0][0] == [0, 2, 4] and results[1][0] == [1, 3, 0]  # padded with image 0
     for rank in (0, 1):

@@ -46,18 +46,26 @@ def backbone_options(draw):
         layers = [draw(st.integers(1, 2)) for _ in range(6)]
         layers += [draw(st.integers(0, 1)), draw(st.integers(0, 1))] if style != 'B' else [1, 1]
     num_levels = len(expected_levels(arch, channels, layers))
-    chosen = draw(st.lists(st.integers(0, num_levels - 1), min_size=1, max_size=num_levels,
-                           unique=True).map(sorted))
+    chosen = draw(
+        st.lists(st.integers(0, num_levels - 1), min_size=1, max_size=num_levels,
+                 unique=True).map(sorted))
     # the same levels, each named by its index or by its negative index
     out_indices = [i - num_levels if draw(st.booleans()) else i for i in chosen]
     frozen_stages = draw(st.integers(-1, num_levels))
-    return dict(arch=arch, channels=channels, layers=layers, out_indices=out_indices,
-                frozen_stages=frozen_stages)
+    return dict(
+        arch=arch,
+        channels=channels,
+        layers=layers,
+        out_indices=out_indices,
+        frozen_stages=frozen_stages)
 
 
 @settings(max_examples=25, deadline=None, phases=PHASES)
-@given(options=backbone_options(), height=st.integers(1, 48), width=st.integers(1, 48),
-       batch=st.integers(1, 2))
+@given(
+    options=backbone_options(),
+    height=st.integers(1, 48),
+    width=st.integers(1, 48),
+    batch=st.integers(1, 2))
 def test_drn_forward_gives_the_documented_shapes(options, height, width, batch):
     torch.manual_seed(0)
     model = DRN(**options)
@@ -91,8 +99,8 @@ def test_unsorted_out_indices_outputs_follow_out_channels(out_indices):
     model = DRN('D-22', channels=[4, 8, 8, 8, 16, 16, 16, 12], out_indices=out_indices).eval()
     with torch.no_grad():
         outs = model(torch.zeros(1, 3, 16, 16))
-        every = DRN('D-22', channels=[4, 8, 8, 8, 16, 16, 16, 12],
-                    out_indices=tuple(range(8))).eval()
+        every = DRN(
+            'D-22', channels=[4, 8, 8, 8, 16, 16, 16, 12], out_indices=tuple(range(8))).eval()
         every.load_state_dict(model.state_dict())
         levels = every(torch.zeros(1, 3, 16, 16))
     assert tuple(o.shape[1] for o in outs) == model.out_channels
@@ -102,12 +110,18 @@ def test_unsorted_out_indices_outputs_follow_out_channels(out_indices):
 
 @pytest.fixture(scope='module', params=['deconv', 'bilinear'])
 def segmentor(request):
-    from drn_mm.apis import init_segmentor
     from tool_runs import DEMO_CONFIG
+
+    from drn_mm.apis import init_segmentor
     torch.manual_seed(0)
-    model = init_segmentor(DEMO_CONFIG, cfg_options={
-        'model.backbone.channels': [4, 4, 4, 4, 8, 8, 8, 8], 'model.decode_head.in_channels': 8,
-        'model.decode_head.num_classes': 5, 'model.decode_head.upsample': request.param})
+    model = init_segmentor(
+        DEMO_CONFIG,
+        cfg_options={
+            'model.backbone.channels': [4, 4, 4, 4, 8, 8, 8, 8],
+            'model.decode_head.in_channels': 8,
+            'model.decode_head.num_classes': 5,
+            'model.decode_head.upsample': request.param
+        })
     model.init_weights()
     return model.eval()
 
@@ -116,8 +130,8 @@ def segmentor(request):
 @given(height=st.integers(1, 70), width=st.integers(1, 70), seed=st.integers(0, 2**16))
 def test_segmentor_predicts_a_label_for_every_pixel(segmentor, height, width, seed):
     from mmseg.structures import SegDataSample
-    image = torch.from_numpy(np.random.default_rng(seed).integers(
-        0, 256, (3, height, width), dtype=np.uint8))
+    image = torch.from_numpy(
+        np.random.default_rng(seed).integers(0, 256, (3, height, width), dtype=np.uint8))
     sample = SegDataSample(metainfo=dict(ori_shape=(height, width), img_shape=(height, width)))
     with torch.no_grad():
         result = segmentor.test_step(dict(inputs=[image], data_samples=[sample]))[0]

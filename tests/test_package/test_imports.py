@@ -54,8 +54,10 @@ def imports_of(module: str, path: str, modules):
             else:
                 prefix = node.module or ''
             # ``from X import name``: name may be a submodule of X
-            targets = [f'{prefix}.{alias.name}' if f'{prefix}.{alias.name}' in modules else prefix
-                       for alias in node.names]
+            targets = [
+                f'{prefix}.{alias.name}' if f'{prefix}.{alias.name}' in modules else prefix
+                for alias in node.names
+            ]
         for target in targets:
             if target == 'drn_mm' or target.startswith('drn_mm.'):
                 found.append((_resolve(target, modules), node.lineno))
@@ -100,7 +102,10 @@ def test_the_walker_sees_function_level_and_relative_imports():
     targets = {t for t, _ in graph['drn_mm.apis.model']}
     assert 'drn_mm.models' in targets and 'drn_mm.apis.checkpoint' in targets
     # imports inside functions count
-    assert 'drn_mm.models.utils.checkpoint' in {t for t, _ in graph['drn_mm.models.backbones.drn_checkpoint']}
+    assert 'drn_mm.models.utils.checkpoint' in {
+        t
+        for t, _ in graph['drn_mm.models.backbones.drn_checkpoint']
+    }
     assert find_cycle({'a': [('b', 1)], 'b': [('c', 1)], 'c': [('a', 1)]}) == ['a', 'b', 'c', 'a']
     assert find_cycle({'a': [('b', 1)], 'b': []}) is None
 
@@ -111,14 +116,15 @@ def test_no_import_cycles():
 
 
 def test_nothing_outside_the_benchmark_imports_it():
-    bad = [f'{m} line {line} imports {t}' for m, targets in import_graph().items()
-           if not (m == 'drn_mm.benchmark' or m.startswith('drn_mm.benchmark.'))
-           for t, line in targets if t == 'drn_mm.benchmark' or t.startswith('drn_mm.benchmark.')]
+    bad = [
+        f'{m} line {line} imports {t}' for m, targets in import_graph().items()
+        if not (m == 'drn_mm.benchmark' or m.startswith('drn_mm.benchmark.')) for t, line in targets
+        if t == 'drn_mm.benchmark' or t.startswith('drn_mm.benchmark.')
+    ]
     assert not bad, bad
 
 
 @pytest.mark.parametrize('limit', [450])
 def test_no_module_over_the_line_limit(limit):
-    long = {m: n for m, path in module_files().items()
-            if (n := sum(1 for _ in open(path))) > limit}
+    long = {m: n for m, path in module_files().items() if (n := sum(1 for _ in open(path))) > limit}
     assert not long, f'modules over {limit} lines: {long}'

@@ -1,4 +1,4 @@
-"""tools/inference.py, tools/show_predictions.py and mmseg's own tools/train.py on drn_mm configs."""
+"""tools/inference.py, tools/show_predictions.py and mmseg's own train.py on drn_mm configs."""
 import glob
 import importlib.util
 import os.path as osp
@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-
 from tool_runs import DEMO_CONFIG, REPO, run_tool, tiny_options
 
 
@@ -19,9 +18,13 @@ def tiny_checkpoint(tmp_path_factory, demo_cityscapes_data):
     work = tmp_path_factory.mktemp('mmseg_train')
     mmseg_dir = importlib.util.find_spec('mmseg').submodule_search_locations[0]
     mmseg_train = osp.join(mmseg_dir, '.mim', 'tools', 'train.py')
-    result = subprocess.run(
-        [sys.executable, mmseg_train, DEMO_CONFIG, '--work-dir', str(work), '--cfg-options',
-         *tiny_options(demo_cityscapes_data, max_iters=2)], capture_output=True, text=True, cwd=REPO)
+    result = subprocess.run([
+        sys.executable, mmseg_train, DEMO_CONFIG, '--work-dir',
+        str(work), '--cfg-options', *tiny_options(demo_cityscapes_data, max_iters=2)
+    ],
+                            capture_output=True,
+                            text=True,
+                            cwd=REPO)
     assert result.returncode == 0, result.stderr[-4000:]
     assert 'Iter(train) [2/2]' in result.stdout + result.stderr
     return str(work / 'iter_2.pth'), demo_cityscapes_data
@@ -38,8 +41,8 @@ def test_inference_writes_coloured_mask(tiny_checkpoint, tmp_path):
     image = sorted(glob.glob(osp.join(data_root, 'leftImg8bit', 'val', '*', '*.png')))[0]
     out = tmp_path / 'mask.png'
     options = ['model.backbone.channels=[4,8,8,8,16,16,16,16]', 'model.decode_head.in_channels=16']
-    result = run_tool('inference.py', DEMO_CONFIG, checkpoint, image, '--out', out,
-                      '--opacity', '0.5', '--cfg-options', *options)
+    result = run_tool('inference.py', DEMO_CONFIG, checkpoint, image, '--out', out, '--opacity',
+                      '0.5', '--cfg-options', *options)
     assert f'wrote {out}' in result.stdout
     mask, source = np.asarray(Image.open(out)), np.asarray(Image.open(image).convert('RGB'))
     assert mask.shape == source.shape and mask.dtype == np.uint8

@@ -3,12 +3,11 @@ import os.path as osp
 
 import pytest
 import torch
+from helpers import reference_checkpoint_from_key_table
 from mmengine.registry import DefaultScope
+from tool_runs import REPO
 
 from drn_mm.apis import load_config
-from helpers import reference_checkpoint_from_key_table
-
-from tool_runs import REPO
 
 
 def test_pretrained_sets_backbone_init_and_loads_authors_file(tmp_path, official_keys):
@@ -16,8 +15,8 @@ def test_pretrained_sets_backbone_init_and_loads_authors_file(tmp_path, official
     state = reference_checkpoint_from_key_table(official_keys['drn_c_42'])
     path = tmp_path / 'drn_c_42-9d336e8c.pth'
     torch.save(state, path)
-    cfg = load_config(osp.join(REPO, 'configs', 'drn', 'drn_c_42_cityscapes.py'),
-                      pretrained=str(path))
+    cfg = load_config(
+        osp.join(REPO, 'configs', 'drn', 'drn_c_42_cityscapes.py'), pretrained=str(path))
     assert cfg.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=str(path))
     assert cfg.runner_type == 'DRNRunner'
     cfg.model.backbone.norm_cfg = dict(type='BN')
@@ -30,5 +29,6 @@ def test_pretrained_sets_backbone_init_and_loads_authors_file(tmp_path, official
 
 def test_missing_pretrained_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='--pretrained checkpoint not found: .*nope.pth'):
-        load_config(osp.join(REPO, 'configs', 'drn', 'drn_c_42_cityscapes.py'),
-                    pretrained=str(tmp_path / 'nope.pth'))
+        load_config(
+            osp.join(REPO, 'configs', 'drn', 'drn_c_42_cityscapes.py'),
+            pretrained=str(tmp_path / 'nope.pth'))

@@ -6,7 +6,6 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-
 from tool_runs import REPO, run_tool, tiny_options
 
 
@@ -32,13 +31,13 @@ def to_reference_seg_layout(state_dict, style):
 
 
 @pytest.mark.parametrize('config, style, options', [
-    ('drn_d_22_cityscapes.py', 'D', ['model.backbone.channels=[4,8,8,8,16,16,16,16]',
-                                     'model.decode_head.in_channels=16']),
-    ('drn_c_26_cityscapes.py', 'C', ['model.backbone.channels=[4,8,8,8,16,16,16,16]',
-                                     'model.decode_head.in_channels=16']),
+    ('drn_d_22_cityscapes.py', 'D',
+     ['model.backbone.channels=[4,8,8,8,16,16,16,16]', 'model.decode_head.in_channels=16']),
+    ('drn_c_26_cityscapes.py', 'C',
+     ['model.backbone.channels=[4,8,8,8,16,16,16,16]', 'model.decode_head.in_channels=16']),
 ])
-def test_reference_layout_gives_same_miou_as_drn_mm_layout(tmp_path, demo_cityscapes_data, config, style,
-                                                          options):
+def test_reference_layout_gives_same_miou_as_drn_mm_layout(tmp_path, demo_cityscapes_data, config,
+                                                           style, options):
     from mmseg.registry import MODELS
     path = osp.join(REPO, 'configs', 'drn', config)
     cfg = Config.fromfile(path)
@@ -55,7 +54,10 @@ def test_reference_layout_gives_same_miou_as_drn_mm_layout(tmp_path, demo_citysc
     ours, theirs = tmp_path / 'drn_mm.pth', tmp_path / f'drn_{style.lower()}_cityscapes.pth'
     torch.save({'state_dict': state}, ours)
     torch.save(to_reference_seg_layout(state, style), theirs)
-    opts = [o for o in tiny_options(demo_cityscapes_data) if not o.startswith(('model.', 'param_scheduler'))]
+    opts = [
+        o for o in tiny_options(demo_cityscapes_data)
+        if not o.startswith(('model.', 'param_scheduler'))
+    ]
     opts += options + ['model.backbone.norm_cfg.type=BN']
     metrics = []
     for checkpoint in (ours, theirs):

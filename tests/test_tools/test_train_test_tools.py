@@ -5,7 +5,6 @@ import os.path as osp
 
 import pytest
 import torch
-
 from tool_runs import DEMO_CONFIG, run_tool, tiny_options
 
 
@@ -23,14 +22,16 @@ def trained(tmp_path_factory, demo_cityscapes_data):
 
 def test_train_writes_checkpoints_logs_and_validates(trained):
     assert sorted(osp.basename(p) for p in glob.glob(osp.join(trained, 'iter_*.pth'))) == [
-        'iter_2.pth', 'iter_4.pth']
+        'iter_2.pth', 'iter_4.pth'
+    ]
     with open(osp.join(trained, 'last_checkpoint')) as f:
         assert f.read().strip().endswith('iter_4.pth')
     logs = glob.glob(osp.join(trained, '*', '*.log'))
     text = open(logs[0]).read()
     assert 'Iter(train) [4/4]' in text and 'mIoU' in text
-    checkpoint = torch.load(osp.join(trained, 'iter_4.pth'), map_location='cpu',
-                            weights_only=True)  # drn_mm allow-lists mmengine's types
+    checkpoint = torch.load(
+        osp.join(trained, 'iter_4.pth'), map_location='cpu',
+        weights_only=True)  # drn_mm allow-lists mmengine's types
     assert checkpoint['meta']['iter'] == 4
     assert 'backbone.stem.0.weight' in checkpoint['state_dict']
 
@@ -63,8 +64,8 @@ def test_tta_multiscale(trained, demo_cityscapes_data, tmp_path):
 def test_resume_continues_from_last_checkpoint(demo_cityscapes_data, tmp_path):
     run_tool('train.py', DEMO_CONFIG, '--work-dir', tmp_path, '--cfg-options',
              *tiny_options(demo_cityscapes_data, max_iters=2))
-    result = run_tool('train.py', DEMO_CONFIG, '--work-dir', tmp_path, '--resume',
-                      '--cfg-options', *tiny_options(demo_cityscapes_data, max_iters=4))
+    result = run_tool('train.py', DEMO_CONFIG, '--work-dir', tmp_path, '--resume', '--cfg-options',
+                      *tiny_options(demo_cityscapes_data, max_iters=4))
     text = result.stdout + result.stderr
     assert 'resumed' in text.lower() and 'iter_2.pth' in text
     assert 'Iter(train) [3/4]' in text and 'Iter(train) [1/4]' not in text
@@ -74,7 +75,14 @@ def test_resume_continues_from_last_checkpoint(demo_cityscapes_data, tmp_path):
 def test_wrong_checkpoint_is_a_clear_error(demo_cityscapes_data, tmp_path):
     bad = tmp_path / 'other.pth'
     torch.save({'state_dict': {'backbone.stem.0.weight': torch.zeros(3, 3, 7, 7)}}, bad)
-    result = run_tool('test.py', DEMO_CONFIG, bad, '--work-dir', tmp_path, '--cfg-options',
-                      *tiny_options(demo_cityscapes_data), check=False)
+    result = run_tool(
+        'test.py',
+        DEMO_CONFIG,
+        bad,
+        '--work-dir',
+        tmp_path,
+        '--cfg-options',
+        *tiny_options(demo_cityscapes_data),
+        check=False)
     assert result.returncode != 0
     assert 'other.pth does not fit EncoderDecoder' in result.stderr

@@ -7,18 +7,21 @@ import sys
 
 import numpy as np
 import torch
+from loc_data import voc_xml, write_image
 from PIL import Image
 
 import drn_mm  # noqa: F401
-from loc_data import voc_xml, write_image
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PYTHON = osp.join(REPO, '.venv', 'bin', 'python')
 if not osp.exists(PYTHON):
     PYTHON = sys.executable
 CONFIG = osp.join(REPO, 'configs/drn/drn_c_26_in1k_localization.py')
-TINY = {'model.backbone.channels': (4, 8, 8, 8, 16, 16, 16, 16), 'model.head.in_channels': 16,
-        'test_dataloader.dataset.pipeline.1.scale': (64, 64)}
+TINY = {
+    'model.backbone.channels': (4, 8, 8, 8, 16, 16, 16, 16),
+    'model.head.in_channels': 16,
+    'test_dataloader.dataset.pipeline.1.scale': (64, 64)
+}
 GREEN, RED = [0, 255, 0], [255, 0, 0]
 
 
@@ -35,9 +38,15 @@ def test_vis_cam_tool_writes_png(tmp_path):
     (xml_dir / 'b.xml').write_text(voc_xml('b', 70, 50, [('n01440764', (5, 9, 31, 41))]))
     options = [f'{k}={v}'.replace(' ', '') for k, v in TINY.items()]
     proc = subprocess.run(
-        [PYTHON, 'tools/vis_cam.py', CONFIG, checkpoint] + images +
-        ['--out-dir', str(tmp_path / 'vis'), '--gt-xml-dir', str(xml_dir), '--protocol', 'cam',
-         '--cfg-options'] + options, cwd=REPO, capture_output=True, text=True, timeout=300)
+        [PYTHON, 'tools/vis_cam.py', CONFIG, checkpoint] + images + [
+            '--out-dir',
+            str(tmp_path / 'vis'), '--gt-xml-dir',
+            str(xml_dir), '--protocol', 'cam', '--cfg-options'
+        ] + options,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [line for line in proc.stdout.splitlines() if ' -> ' in line]
     assert len(lines) == 2, proc.stdout
@@ -70,11 +79,16 @@ def test_visualize_cam_draws_the_known_answer(tmp_path):
         model.head.fc.bias[7] = 2.0
     image = str(tmp_path / 'c.jpg')
     write_image(image, 60, 90)
-    result = visualize_cam(model, image, str(tmp_path / 'c.png'), protocol='paper',
-                           threshold=0.0, gt_boxes=[(10, 20, 40, 50)])
+    result = visualize_cam(
+        model,
+        image,
+        str(tmp_path / 'c.png'),
+        protocol='paper',
+        threshold=0.0,
+        gt_boxes=[(10, 20, 40, 50)])
     assert result['label'] == 7 and result['box'] == [0, 0, 90, 60]
     assert result['class_name'].startswith('cock')  # ImageNet class 7
     picture = np.asarray(Image.open(str(tmp_path / 'c.png')))
     assert picture.shape == (60, 90, 3)
     assert picture[30, 89].tolist() == GREEN and picture[59, 45].tolist() == GREEN
-    assert picture[35, 10].tolist() == RED       # GT left edge
+    assert picture[35, 10].tolist() == RED  # GT left edge

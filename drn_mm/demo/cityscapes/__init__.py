@@ -40,5 +40,7 @@ from .cli import format_summary, main, parse_args
 from .files import find_mmseg_cityscapes_converter, generate_demo_cityscapes
 from .labels import CITIES, CLASSES, LABELS
 
-__all__ = ['generate_demo_cityscapes', 'find_mmseg_cityscapes_converter', 'format_summary', 'main',
-           'parse_args', 'CLASSES', 'CITIES', 'LABELS']
+__all__ = [
+    'generate_demo_cityscapes', 'find_mmseg_cityscapes_converter', 'format_summary', 'main',
+    'parse_args', 'CLASSES', 'CITIES', 'LABELS'
+]

@@ -12,10 +12,10 @@ from typing import Dict, List, Tuple
 import numpy as np
 from PIL import Image
 
-from .labels import CITIES, CLASSES, LABELS, _CONVERTER, _FRAME, _MARKER, _SPLIT_CODE
 from .geometry import _Scene
-from .scene import _build_scene
+from .labels import _CONVERTER, _FRAME, _MARKER, _SPLIT_CODE, CITIES, CLASSES, LABELS
 from .render import _rasterize, _render
+from .scene import _build_scene
 
 
 def find_mmseg_cityscapes_converter() -> str:
@@ -64,8 +64,10 @@ def _write_png(array: np.ndarray, path: str):
 
 
 def _write_polygons(scene: _Scene, path: str):
-    annotation = dict(imgHeight=scene.h, imgWidth=scene.w,
-                      objects=[dict(label=o.label, polygon=o.polygon) for o in scene.objects])
+    annotation = dict(
+        imgHeight=scene.h,
+        imgWidth=scene.w,
+        objects=[dict(label=o.label, polygon=o.polygon) for o in scene.objects])
     with open(path, 'w') as f:
         json.dump(annotation, f, indent=4)
         f.write('\n')
@@ -76,8 +78,10 @@ def _prepare_root(root: str):
 
     Refuses to touch a folder holding other Cityscapes data (no ``demo_cityscapes.json`` marker).
     """
-    data_dirs = [osp.join(root, top, split) for top in ('leftImg8bit', 'gtFine')
-                 for split in ('train', 'val', 'test')]
+    data_dirs = [
+        osp.join(root, top, split) for top in ('leftImg8bit', 'gtFine')
+        for split in ('train', 'val', 'test')
+    ]
     if any(osp.isdir(d) and os.listdir(d) for d in data_dirs):
         if not osp.isfile(osp.join(root, _MARKER)):
             raise FileExistsError(f'{root} already holds Cityscapes data not written by '
@@ -116,8 +120,11 @@ def _check_int(name, value, low):
     return int(value)
 
 
-def generate_demo_cityscapes(root: str, num_train: int = 60, num_val: int = 20,
-                             size: Tuple[int, int] = (128, 256), seed: int = 0,
+def generate_demo_cityscapes(root: str,
+                             num_train: int = 60,
+                             num_val: int = 20,
+                             size: Tuple[int, int] = (128, 256),
+                             seed: int = 0,
                              convert: bool = True) -> Dict:
     """Write a small deterministic street-scene data set in the Cityscapes layout.
 
@@ -148,9 +155,8 @@ def generate_demo_cityscapes(root: str, num_train: int = 60, num_val: int = 20,
     num_train = _check_int('num_train', num_train, 0)
     num_val = _check_int('num_val', num_val, 0)
     seed = _check_int('seed', seed, 0)
-    if (not isinstance(size, (tuple, list)) or len(size) != 2
-            or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 32
-                   for s in size)):
+    if (not isinstance(size, (tuple, list)) or len(size) != 2 or any(
+            isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 32 for s in size)):
         raise ValueError(f'size must be (height, width), two integers >= 32, got {size!r}')
     h, w = int(size[0]), int(size[1])
     if num_train + num_val == 0:
@@ -162,8 +168,17 @@ def generate_demo_cityscapes(root: str, num_train: int = 60, num_val: int = 20,
     root = osp.abspath(root)
     _prepare_root(root)
 
-    summary = dict(root=root, size=[h, w], seed=seed, converted=bool(convert), num_images={},
-                   cities={}, num_polygons={}, class_freq={}, ignore_freq={}, absent_classes={})
+    summary = dict(
+        root=root,
+        size=[h, w],
+        seed=seed,
+        converted=bool(convert),
+        num_images={},
+        cities={},
+        num_polygons={},
+        class_freq={},
+        ignore_freq={},
+        absent_classes={})
     expected = {}  # labelTrainIds path -> trainId map from our own rasterisation
     for top in ('leftImg8bit', 'gtFine'):  # the converter lists train, val and test
         for split in ('train', 'val', 'test'):
@@ -197,10 +212,13 @@ def generate_demo_cityscapes(root: str, num_train: int = 60, num_val: int = 20,
         summary['cities'][split] = sorted({city for city, _ in _split_names(split, num)})
         summary['num_polygons'][split] = polygons
         summary['class_freq'][split] = {
-            name: round(float(counts[i]) / total, 6) for i, name in enumerate(CLASSES)}
+            name: round(float(counts[i]) / total, 6)
+            for i, name in enumerate(CLASSES)
+        }
         summary['ignore_freq'][split] = round(float(counts[255]) / total, 6)
-        summary['absent_classes'][split] = [name for i, name in enumerate(CLASSES)
-                                            if num and counts[i] == 0]
+        summary['absent_classes'][split] = [
+            name for i, name in enumerate(CLASSES) if num and counts[i] == 0
+        ]
 
     if convert:
         _run_converter(root)

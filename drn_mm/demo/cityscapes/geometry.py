@@ -118,16 +118,16 @@ def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
 
 
 def _color(rng: np.random.Generator, base: Sequence[float], jitter: float) -> Tuple[float, ...]:
-    return tuple(float(c) for c in np.clip(np.asarray(base) + rng.uniform(-jitter, jitter, 3), 0,
-                                           255))
+    return tuple(
+        float(c) for c in np.clip(np.asarray(base) + rng.uniform(-jitter, jitter, 3), 0, 255))
 
 
 # Silhouette templates: (u, v) with u in [-0.5, 0.5] of the width, v in [0, 1] of the height above
 # the ground (v = 0 at the feet / wheels).
 _PERSON = ((-0.32, 0.0), (-0.08, 0.0), (0.0, 0.4), (0.08, 0.0), (0.32, 0.0), (0.3, 0.5),
-           (0.5, 0.56), (0.44, 0.8), (0.2, 0.84), (0.16, 0.88), (0.16, 0.96), (0.08, 1.0),
-           (-0.08, 1.0), (-0.16, 0.96), (-0.16, 0.88), (-0.2, 0.84), (-0.44, 0.8), (-0.5, 0.56),
-           (-0.3, 0.5))
+           (0.5, 0.56), (0.44, 0.8), (0.2, 0.84), (0.16, 0.88), (0.16, 0.96), (0.08, 1.0), (-0.08,
+                                                                                            1.0),
+           (-0.16, 0.96), (-0.16, 0.88), (-0.2, 0.84), (-0.44, 0.8), (-0.5, 0.56), (-0.3, 0.5))
 _RIDER = ((-0.3, 0.0), (-0.12, 0.0), (-0.1, 0.3), (0.3, 0.35), (0.5, 0.62), (0.36, 0.7),
           (0.14, 0.78), (0.12, 0.9), (0.06, 1.0), (-0.1, 1.0), (-0.16, 0.9), (-0.18, 0.78),
           (-0.36, 0.6), (-0.34, 0.35))
@@ -135,12 +135,18 @@ _BICYCLE = ((-0.5, 0.0), (-0.22, 0.0), (-0.1, 0.32), (0.1, 0.32), (0.22, 0.0), (
             (0.5, 0.45), (0.36, 0.62), (0.3, 1.0), (0.16, 1.0), (0.02, 0.58), (-0.22, 0.86),
             (-0.36, 0.86), (-0.3, 0.62), (-0.5, 0.45))
 _MOTORCYCLE = ((-0.5, 0.0), (-0.2, 0.0), (-0.1, 0.2), (0.1, 0.2), (0.2, 0.0), (0.5, 0.0),
-               (0.5, 0.5), (0.34, 0.7), (0.3, 1.0), (0.18, 1.0), (0.1, 0.75), (-0.3, 0.72),
-               (-0.5, 0.5))
+               (0.5, 0.5), (0.34, 0.7), (0.3, 1.0), (0.18, 1.0), (0.1, 0.75), (-0.3, 0.72), (-0.5,
+                                                                                             0.5))
 
 
-def _template(cam: _Camera, tpl, X: float, Z: float, width: float, height: float,
-              base: float = 0.0, mirror: bool = False):
+def _template(cam: _Camera,
+              tpl,
+              X: float,
+              Z: float,
+              width: float,
+              height: float,
+              base: float = 0.0,
+              mirror: bool = False):
     """Image points of a silhouette template standing at (X, base, Z), size in metres."""
     xc, yb = cam.project(X, base, Z)
     pw, ph = cam.scale(width, Z), cam.scale(height, Z)

@@ -6,9 +6,9 @@ import numpy as np
 __all__ = ['CLASSES', 'LABELS', 'CITIES']
 
 #: The 19 Cityscapes train classes, index = trainId (mmseg ``CityscapesDataset.METAINFO``).
-CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light',
-           'traffic sign', 'vegetation', 'terrain', 'sky', 'person', 'rider', 'car', 'truck', 'bus',
-           'train', 'motorcycle', 'bicycle')
+CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light', 'traffic sign',
+           'vegetation', 'terrain', 'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train',
+           'motorcycle', 'bicycle')
 
 #: label name -> (id, trainId) of every Cityscapes label this generator draws (Cityscapes'
 #: published label definitions); 255 is the ignore index.

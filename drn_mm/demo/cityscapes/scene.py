@@ -2,23 +2,25 @@
 
 import numpy as np
 
+from .geometry import (_BICYCLE, _MOTORCYCLE, _PERSON, _RIDER, _box, _Camera, _color, _log_uniform,
+                       _regular_polygon, _Scene, _template)
 from .labels import _MAX_OBJECTS
-from .geometry import _BICYCLE, _Camera, _MOTORCYCLE, _PERSON, _RIDER, _Scene, _box, _color, _log_uniform, _regular_polygon, _template
-
 
 _BUILDING_COLORS = ((150, 130, 112), (122, 117, 112), (168, 150, 122), (112, 102, 96),
                     (138, 138, 146), (160, 120, 100))
 _CAR_COLORS = ((90, 90, 95), (150, 20, 25), (20, 40, 110), (200, 200, 205), (30, 30, 32),
                (120, 125, 130), (40, 90, 60), (170, 150, 40))
-_CLOTHES = ((40, 40, 60), (120, 30, 30), (30, 70, 120), (60, 60, 60), (150, 140, 110),
-            (20, 20, 20), (90, 110, 60))
+_CLOTHES = ((40, 40, 60), (120, 30, 30), (30, 70, 120), (60, 60, 60), (150, 140, 110), (20, 20, 20),
+            (90, 110, 60))
 _JACKETS = ((220, 90, 20), (230, 210, 30), (30, 150, 200), (200, 30, 120))
 
 
 def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
     """Draw the polygons of one street scene (all randomness from ``rng``, in a fixed order)."""
-    cam = _Camera(f=w * rng.uniform(0.62, 0.8), xv=w * rng.uniform(0.42, 0.58),
-                  yh=h * rng.uniform(0.36, 0.47))
+    cam = _Camera(
+        f=w * rng.uniform(0.62, 0.8),
+        xv=w * rng.uniform(0.42, 0.58),
+        yh=h * rng.uniform(0.36, 0.47))
     scene = _Scene(h, w, cam)
     z_near = 0.25  # far enough behind the image border for every ground polygon
     z_end = rng.uniform(70.0, 180.0)
@@ -33,11 +35,12 @@ def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
 
     # Sky and the base ground (terrain shows wherever nothing else covers the ground).
     overcast = rng.random() < 0.4
-    scene.attrs['sky'] = ((150, 155, 165) if overcast else (70, 125, 200),
-                          (200, 202, 205) if overcast else (175, 200, 225))
+    scene.attrs['sky'] = ((150, 155, 165) if overcast else
+                          (70, 125, 200), (200, 202, 205) if overcast else (175, 200, 225))
     scene.add('sky', [(0, 0), (w - 1, 0), (w - 1, cam.yh + 1), (0, cam.yh + 1)])
-    scene.add('terrain', [(0, cam.yh), (w - 1, cam.yh), (w - 1, h - 1), (0, h - 1)],
-              color=_color(rng, (76, 96, 50), 10))
+    scene.add(
+        'terrain', [(0, cam.yh), (w - 1, cam.yh), (w - 1, h - 1), (0, h - 1)],
+        color=_color(rng, (76, 96, 50), 10))
 
     # The far end of the street: a building or a tree line across it.
     far_h = rng.uniform(8.0, 25.0)
@@ -46,8 +49,8 @@ def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
                                      (face_r + 30, far_h, z_end), (face_r + 30, 0, z_end)],
                         **_building_attrs(rng))
     else:
-        _add_tree_line(scene, rng, -face_l - 30, face_r + 30, z_end, z_end, far_h * 0.5,
-                       across=True)
+        _add_tree_line(
+            scene, rng, -face_l - 30, face_r + 30, z_end, z_end, far_h * 0.5, across=True)
 
     # Facades on both sides, far to near so that nearer ones overlap further ones.
     for side, face in ((-1, face_l), (1, face_r)):
@@ -71,14 +74,19 @@ def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
 
     # Ground: road and sidewalks from under the camera to the far end; a cross street on top.
     scene.attrs['road'] = _road_attrs(rng, road_l, road_r)
-    scene.add_world('road', [(-road_l, 0, z_near), (road_r, 0, z_near), (road_r, 0, z_end),
-                             (-road_l, 0, z_end)], color=_color(rng, (86, 86, 90), 8))
+    scene.add_world(
+        'road', [(-road_l, 0, z_near), (road_r, 0, z_near), (road_r, 0, z_end),
+                 (-road_l, 0, z_end)],
+        color=_color(rng, (86, 86, 90), 8))
     for x0, x1 in ((-walk_l, -road_l), (road_r, walk_r)):
-        scene.add_world('sidewalk', [(x0, 0, z_near), (x1, 0, z_near), (x1, 0, z_end),
-                                     (x0, 0, z_end)], color=_color(rng, (104, 100, 100), 8))
+        scene.add_world(
+            'sidewalk', [(x0, 0, z_near), (x1, 0, z_near), (x1, 0, z_end), (x0, 0, z_end)],
+            color=_color(rng, (104, 100, 100), 8))
     if cross is not None:
-        scene.add_world('road', [(-200, 0, cross[0]), (200, 0, cross[0]), (200, 0, cross[1]),
-                                 (-200, 0, cross[1])], color=_color(rng, (86, 86, 90), 8))
+        scene.add_world(
+            'road', [(-200, 0, cross[0]), (200, 0, cross[0]), (200, 0, cross[1]),
+                     (-200, 0, cross[1])],
+            color=_color(rng, (86, 86, 90), 8))
 
     # Walls and fences along the outer edge of a sidewalk.
     for side, walk in ((-1, walk_l), (1, walk_r)):
@@ -88,9 +96,10 @@ def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
             is_wall = rng.random() < 0.5
             height = rng.uniform(0.8, 2.6) if is_wall else rng.uniform(0.9, 2.0)
             X = side * walk
-            scene.add_world('wall' if is_wall else 'fence',
-                            [(X, 0, z0), (X, height, z0), (X, height, z1), (X, 0, z1)],
-                            color=_color(rng, (136, 126, 116) if is_wall else (128, 118, 104), 12))
+            scene.add_world(
+                'wall' if is_wall else 'fence', [(X, 0, z0), (X, height, z0), (X, height, z1),
+                                                 (X, 0, z1)],
+                color=_color(rng, (136, 126, 116) if is_wall else (128, 118, 104), 12))
 
     # Standing objects, drawn far to near: (Z, callable that adds the polygons).
     items = []
@@ -100,50 +109,61 @@ def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
 
     for side, road, walk in ((-1, road_l, walk_l), (1, road_r, walk_r)):
         for _ in range(int(rng.integers(2, 6))):  # poles at the kerb
-            later(_log_uniform(rng, 4.5, 70.0), _add_pole, side * (road + rng.uniform(0.3, 0.7)),
-                  side, rng.uniform(3.5, 7.5), _pole_attachments(rng))
+            later(
+                _log_uniform(rng, 4.5, 70.0), _add_pole, side * (road + rng.uniform(0.3, 0.7)),
+                side, rng.uniform(3.5, 7.5), _pole_attachments(rng))
         for _ in range(int(rng.integers(0, 4))):  # trees on the sidewalk
-            later(_log_uniform(rng, 5.0, 80.0), _add_tree, side * (walk - rng.uniform(0.4, 1.0)),
-                  rng.uniform(2.5, 5.0), rng.uniform(1.2, 2.8), rng.uniform(0.75, 1.2, 14))
+            later(
+                _log_uniform(rng, 5.0, 80.0), _add_tree, side * (walk - rng.uniform(0.4, 1.0)),
+                rng.uniform(2.5, 5.0), rng.uniform(1.2, 2.8), rng.uniform(0.75, 1.2, 14))
         for _ in range(int(rng.integers(1, 5))):  # pedestrians on the sidewalk
-            later(_log_uniform(rng, 6.0, 70.0), _add_person, side * (road + rng.uniform(
-                0.4, walk - road - 0.3)), rng.uniform(1.55, 1.95), _person_attrs(rng))
+            later(
+                _log_uniform(rng, 6.0, 70.0), _add_person,
+                side * (road + rng.uniform(0.4, walk - road - 0.3)), rng.uniform(1.55, 1.95),
+                _person_attrs(rng))
         for _ in range(int(rng.integers(0, 3))):  # parked bicycles, static clutter
             if rng.random() < 0.6:
-                later(_log_uniform(rng, 5.0, 50.0), _add_two_wheeler, side * (
-                    road + rng.uniform(0.5, 1.5)), 'bicycle', rng.uniform(1.0, 1.7), None,
-                      rng.random() < 0.5)
+                later(
+                    _log_uniform(rng, 5.0, 50.0), _add_two_wheeler,
+                    side * (road + rng.uniform(0.5, 1.5)), 'bicycle', rng.uniform(1.0, 1.7), None,
+                    rng.random() < 0.5)
             else:
-                later(_log_uniform(rng, 5.0, 50.0), _add_static, side * (
-                    walk - rng.uniform(0.3, 1.0)), rng.uniform(0.5, 1.0), rng.uniform(0.6, 1.3),
-                      _color(rng, (105, 82, 60), 25))
+                later(
+                    _log_uniform(rng, 5.0, 50.0), _add_static,
+                    side * (walk - rng.uniform(0.3, 1.0)), rng.uniform(0.5, 1.0),
+                    rng.uniform(0.6, 1.3), _color(rng, (105, 82, 60), 25))
         parked = np.sort(rng.uniform(5.0, 70.0, int(rng.integers(0, 5))))
         last = -np.inf
         for z in parked:  # parked cars along the kerb, at least one car length apart
             if z - last > 5.5:
-                later(float(z), _add_vehicle, side * (road - 1.1), 'car',
-                      _color(rng, _CAR_COLORS[int(rng.integers(len(_CAR_COLORS)))], 15))
+                later(
+                    float(z), _add_vehicle, side * (road - 1.1), 'car',
+                    _color(rng, _CAR_COLORS[int(rng.integers(len(_CAR_COLORS)))], 15))
                 last = z
     if rng.random() < 0.2:  # a pedestrian crossing the road
-        later(_log_uniform(rng, 8.0, 40.0), _add_person, rng.uniform(-road_l + 0.5, road_r - 0.5),
-              rng.uniform(1.55, 1.95), _person_attrs(rng))
+        later(
+            _log_uniform(rng, 8.0, 40.0), _add_person, rng.uniform(-road_l + 0.5, road_r - 0.5),
+            rng.uniform(1.55, 1.95), _person_attrs(rng))
     lane_x = lambda: rng.uniform(-road_l + 2.4, road_r - 2.4)  # noqa: E731
     for _ in range(int(rng.integers(1, 4))):  # moving cars
-        later(_log_uniform(rng, 7.0, 90.0), _add_vehicle, lane_x(), 'car',
-              _color(rng, _CAR_COLORS[int(rng.integers(len(_CAR_COLORS)))], 15))
+        later(
+            _log_uniform(rng, 7.0, 90.0), _add_vehicle, lane_x(), 'car',
+            _color(rng, _CAR_COLORS[int(rng.integers(len(_CAR_COLORS)))], 15))
     if rng.random() < 0.35:
-        later(_log_uniform(rng, 12.0, 70.0), _add_vehicle, lane_x(), 'truck',
-              _color(rng, ((210, 210, 210), (160, 40, 30), (40, 70, 140))[int(rng.integers(3))],
-                     15))
+        later(
+            _log_uniform(rng, 12.0, 70.0), _add_vehicle, lane_x(), 'truck',
+            _color(rng, ((210, 210, 210), (160, 40, 30), (40, 70, 140))[int(rng.integers(3))], 15))
     if rng.random() < 0.25:
-        later(_log_uniform(rng, 15.0, 70.0), _add_vehicle, lane_x(), 'bus',
-              _color(rng, ((220, 190, 40), (190, 40, 40), (225, 225, 220))[int(rng.integers(3))],
-                     12))
+        later(
+            _log_uniform(rng, 15.0, 70.0), _add_vehicle, lane_x(), 'bus',
+            _color(rng, ((220, 190, 40), (190, 40, 40), (225, 225, 220))[int(rng.integers(3))], 12))
     for _ in range(int(rng.integers(0, 3))):  # riders on bicycles or motorcycles near a kerb
         side, road = (-1, road_l) if rng.random() < 0.5 else (1, road_r)
-        later(_log_uniform(rng, 7.0, 60.0), _add_two_wheeler, side * (road - rng.uniform(
-            0.6, 1.4)), 'bicycle' if rng.random() < 0.65 else 'motorcycle',
-              rng.uniform(0.9, 1.7), _rider_attrs(rng), rng.random() < 0.5)
+        later(
+            _log_uniform(rng, 7.0, 60.0), _add_two_wheeler, side * (road - rng.uniform(0.6, 1.4)),
+            'bicycle' if rng.random() < 0.65 else 'motorcycle', rng.uniform(0.9, 1.7),
+            _rider_attrs(rng),
+            rng.random() < 0.5)
     for z, _, fn, args in sorted(items, key=lambda it: (-it[0], it[1])):
         fn(scene, z, *args)
 
@@ -164,8 +184,9 @@ def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
 
 
 def _building_attrs(rng):
-    return dict(color=_color(rng, _BUILDING_COLORS[int(rng.integers(len(_BUILDING_COLORS)))], 10),
-                period=(int(rng.integers(4, 8)), int(rng.integers(4, 8))))
+    return dict(
+        color=_color(rng, _BUILDING_COLORS[int(rng.integers(len(_BUILDING_COLORS)))], 10),
+        period=(int(rng.integers(4, 8)), int(rng.integers(4, 8))))
 
 
 def _road_attrs(rng, road_l, road_r):
@@ -190,8 +211,9 @@ def _add_tree_line(scene, rng, x0, x1, z0, z1, height, across=False):
 def _pole_attachments(rng):
     kind = rng.random()
     if kind < 0.45:
-        return ('sign', int(rng.integers(4)), rng.uniform(0.55, 0.9),
-                int(rng.integers(3)), rng.random() < 0.3)
+        return ('sign', int(rng.integers(4)), rng.uniform(0.55,
+                                                          0.9), int(rng.integers(3)), rng.random()
+                < 0.3)
     if kind < 0.8:
         return ('light', int(rng.integers(3)), rng.uniform(1.5, 5.0) if rng.random() < 0.4 else 0.0)
     return ('plain', )
@@ -222,8 +244,10 @@ def _add_pole(scene, Z, X, side, height, attachment):
                                (min(xa, xc), y0 + th - 1)])
         xl, yl = cam.project(lx, height - (0.05 if arm > 0 else 0.3), Z)
         bw, bh = max(cam.scale(0.35, Z), 1.5), max(cam.scale(0.95, Z), 3.0)
-        scene.add('traffic light', [(xl - bw / 2, yl), (xl + bw / 2, yl), (xl + bw / 2, yl + bh),
-                                    (xl - bw / 2, yl + bh)], state=state)
+        scene.add(
+            'traffic light', [(xl - bw / 2, yl), (xl + bw / 2, yl), (xl + bw / 2, yl + bh),
+                              (xl - bw / 2, yl + bh)],
+            state=state)
 
 
 def _add_sign(scene, xc, yc, size, shape, color):
@@ -245,20 +269,25 @@ def _add_tree(scene, Z, X, crown_y, crown_r, jitter):
     xc, yb = cam.project(X, 0, Z)
     _, yc = cam.project(X, crown_y, Z)
     tw = max(cam.scale(0.3, Z), 1.0)
-    scene.add('vegetation', [(xc - tw / 2, yb), (xc - tw / 2, yc), (xc + tw / 2, yc),
-                             (xc + tw / 2, yb)], color=(70, 60, 45))  # the trunk
-    scene.add('vegetation', _regular_polygon(xc, yc, cam.scale(crown_r, Z), len(jitter),
-                                             jitter=jitter), color=(64, 98, 42))
+    scene.add(
+        'vegetation', [(xc - tw / 2, yb), (xc - tw / 2, yc), (xc + tw / 2, yc), (xc + tw / 2, yb)],
+        color=(70, 60, 45))  # the trunk
+    scene.add(
+        'vegetation',
+        _regular_polygon(xc, yc, cam.scale(crown_r, Z), len(jitter), jitter=jitter),
+        color=(64, 98, 42))
 
 
 def _person_attrs(rng):
-    return dict(color=_CLOTHES[int(rng.integers(len(_CLOTHES)))],
-                color2=_CLOTHES[int(rng.integers(len(_CLOTHES)))])
+    return dict(
+        color=_CLOTHES[int(rng.integers(len(_CLOTHES)))],
+        color2=_CLOTHES[int(rng.integers(len(_CLOTHES)))])
 
 
 def _rider_attrs(rng):
-    return dict(color=_JACKETS[int(rng.integers(len(_JACKETS)))],
-                color2=(int(rng.integers(40, 240)), int(rng.integers(40, 240)), 50))
+    return dict(
+        color=_JACKETS[int(rng.integers(len(_JACKETS)))],
+        color2=(int(rng.integers(40, 240)), int(rng.integers(40, 240)), 50))
 
 
 def _add_person(scene, Z, X, height, attrs):
@@ -276,18 +305,18 @@ def _add_two_wheeler(scene, Z, X, label, length, rider, mirror):
 
 
 def _add_static(scene, Z, X, width, height, color):
-    scene.add_hull('static', _box(X - width / 2, X + width / 2, 0, height, Z, Z + width),
-                   color=color)
+    scene.add_hull(
+        'static', _box(X - width / 2, X + width / 2, 0, height, Z, Z + width), color=color)
 
 
 def _add_vehicle(scene, Z, X, label, color):
     """Car, truck or bus: the silhouette of its boxes, rear face at depth Z."""
     if label == 'car':
         pts = _box(X - 0.9, X + 0.9, 0.0, 0.9, Z, Z + 4.4) + _box(X - 0.75, X + 0.75, 0.9, 1.45,
-                                                                Z + 1.1, Z + 3.3)
+                                                                  Z + 1.1, Z + 3.3)
     elif label == 'truck':
         pts = _box(X - 1.25, X + 1.25, 0.4, 3.6, Z, Z + 6.5) + _box(X - 1.2, X + 1.2, 0.0, 2.9,
-                                                                  Z + 6.6, Z + 8.8)
+                                                                    Z + 6.6, Z + 8.8)
     else:
         pts = _box(X - 1.25, X + 1.25, 0.0, 3.1, Z, Z + 12.0)
     scene.add_hull(label, pts, color=color)

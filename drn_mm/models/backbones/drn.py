@@ -26,9 +26,9 @@ from .drn_checkpoint import load_backbone_checkpoint
 
 class DRNArch(NamedTuple):
     """A preset: its style, the block of its trunk and its depth."""
-    style: str                  # 'A', 'B', 'C' or 'D': a row of STYLES
-    block: str                  # block of the trunk (levels 3-6; all levels for DRN-A)
-    layers: Tuple[int, ...]     # blocks (or conv layers) per level
+    style: str  # 'A', 'B', 'C' or 'D': a row of STYLES
+    block: str  # block of the trunk (levels 3-6; all levels for DRN-A)
+    layers: Tuple[int, ...]  # blocks (or conv layers) per level
 
 
 ARCH_SETTINGS: Dict[str, DRNArch] = {
@@ -83,24 +83,51 @@ class DRNStyle(NamedTuple):
 
 
 _BCD_CHANNELS = (16, 32, 64, 128, 256, 512, 512, 512)
-_BCD_GEOMETRY = (Level(1, 1, 1), Level(2, 1, 1), Level(2, 1, 1), Level(2, 1, 1),
-                 Level(1, 2, 2), Level(1, 4, 4), Level(1, 2, 2), Level(1, 1, 1))
+_BCD_GEOMETRY = (Level(1, 1, 1), Level(2, 1, 1), Level(2, 1, 1), Level(2, 1, 1), Level(1, 2, 2),
+                 Level(1, 4, 4), Level(1, 2, 2), Level(1, 1, 1))
 
 #: One row per style.
 STYLES: Dict[str, DRNStyle] = {
-    'A': DRNStyle(stem_stride=2, max_pool=True, early_levels='block', degridding=None,
-                  degridding_residual=False, stem_channels_entry=True,
-                  channels=(64, 64, 128, 256, 512),
-                  geometry=(Level(1, 1, 1), Level(2, 1, 1), Level(1, 2, 1), Level(1, 4, 1))),
-    'B': DRNStyle(stem_stride=1, max_pool=False, early_levels='basic', degridding='block',
-                  degridding_residual=True, stem_channels_entry=False, channels=_BCD_CHANNELS,
-                  geometry=_BCD_GEOMETRY),
-    'C': DRNStyle(stem_stride=1, max_pool=False, early_levels='basic', degridding='block',
-                  degridding_residual=False, stem_channels_entry=False, channels=_BCD_CHANNELS,
-                  geometry=_BCD_GEOMETRY),
-    'D': DRNStyle(stem_stride=1, max_pool=False, early_levels='conv', degridding='conv',
-                  degridding_residual=False, stem_channels_entry=False, channels=_BCD_CHANNELS,
-                  geometry=_BCD_GEOMETRY),
+    'A':
+    DRNStyle(
+        stem_stride=2,
+        max_pool=True,
+        early_levels='block',
+        degridding=None,
+        degridding_residual=False,
+        stem_channels_entry=True,
+        channels=(64, 64, 128, 256, 512),
+        geometry=(Level(1, 1, 1), Level(2, 1, 1), Level(1, 2, 1), Level(1, 4, 1))),
+    'B':
+    DRNStyle(
+        stem_stride=1,
+        max_pool=False,
+        early_levels='basic',
+        degridding='block',
+        degridding_residual=True,
+        stem_channels_entry=False,
+        channels=_BCD_CHANNELS,
+        geometry=_BCD_GEOMETRY),
+    'C':
+    DRNStyle(
+        stem_stride=1,
+        max_pool=False,
+        early_levels='basic',
+        degridding='block',
+        degridding_residual=False,
+        stem_channels_entry=False,
+        channels=_BCD_CHANNELS,
+        geometry=_BCD_GEOMETRY),
+    'D':
+    DRNStyle(
+        stem_stride=1,
+        max_pool=False,
+        early_levels='conv',
+        degridding='conv',
+        degridding_residual=False,
+        stem_channels_entry=False,
+        channels=_BCD_CHANNELS,
+        geometry=_BCD_GEOMETRY),
 }
 
 
@@ -159,8 +186,12 @@ class DRN(BaseModule):
             init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         if init_cfg is None:
             init_cfg = [
-                dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu',
-                     distribution='normal'),
+                dict(
+                    type='Kaiming',
+                    layer='Conv2d',
+                    mode='fan_out',
+                    nonlinearity='relu',
+                    distribution='normal'),
                 dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm']),
             ]
         super().__init__(init_cfg)
@@ -193,8 +224,14 @@ class DRN(BaseModule):
         # stem: 7x7 conv-norm-ReLU (stride 2 and max pooling only in DRN-A)
         stem_width = self.channels[0]
         stem = [
-            build_conv_layer(conv_cfg, in_channels, stem_width, 7, stride=traits.stem_stride,
-                             padding=3, bias=False),
+            build_conv_layer(
+                conv_cfg,
+                in_channels,
+                stem_width,
+                7,
+                stride=traits.stem_stride,
+                padding=3,
+                bias=False),
             build_norm_layer(norm_cfg, stem_width)[1],
             nn.ReLU(inplace=True),
         ]
@@ -213,13 +250,20 @@ class DRN(BaseModule):
             geo, n, planes = traits.geometry[i], self.layers[i], level_widths[i]
             kind = traits.early_levels if i < 2 else 'block'
             if kind == 'conv':
-                level, width = make_conv_level(width, planes, n, geo.stride, geo.dilation,
-                                               conv_cfg, norm_cfg)
+                level, width = make_conv_level(width, planes, n, geo.stride, geo.dilation, conv_cfg,
+                                               norm_cfg)
             else:
                 block = BasicBlock if kind == 'basic' else self.block
-                level, width = make_block_level(block, width, planes, n, geo.stride,
-                                                geo.dilation, geo.first_dilation,
-                                                conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+                level, width = make_block_level(
+                    block,
+                    width,
+                    planes,
+                    n,
+                    geo.stride,
+                    geo.dilation,
+                    geo.first_dilation,
+                    conv_cfg=conv_cfg,
+                    norm_cfg=norm_cfg)
             stride *= geo.stride
             self._add_level(i + 1, level, width, stride)
         # levels 7-8: degridding (B/C/D)
@@ -291,8 +335,8 @@ class DRN(BaseModule):
     def init_weights(self):
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             # Not mmengine's PretrainedInit: that loads non-strictly and knows no foreign layout.
-            load_backbone_checkpoint(self, self.init_cfg['checkpoint'],
-                                     prefix=self.init_cfg.get('prefix'))
+            load_backbone_checkpoint(
+                self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'))
             self._is_init = True
         else:
             super().init_weights()

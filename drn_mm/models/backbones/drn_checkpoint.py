@@ -21,8 +21,7 @@ import torch.nn as nn
 from ..utils.checkpoint import (CheckpointMismatchError, check_state_dict_fits, describe,
                                 extract_state_dict, load_checkpoint_file, strip_module_prefix)
 
-__all__ = ['detect_layout', 'convert_drn_state_dict', 'load_into_model',
-           'load_backbone_checkpoint']
+__all__ = ['detect_layout', 'convert_drn_state_dict', 'load_into_model', 'load_backbone_checkpoint']
 
 #: Parameters the reference DRN keeps per level; drn_mm uses the same names inside levels.
 _LEVEL_KEY = re.compile(r'^layer[1-8]\.')
@@ -71,7 +70,8 @@ def _convert_seg_key(key: str, d_style: bool) -> Optional[str]:
     return f'backbone.stem.{child}.{rest}' if child < 2 else f'backbone.layer{child - 2}.{rest}'
 
 
-def convert_drn_state_dict(state_dict: Mapping[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
+def convert_drn_state_dict(
+        state_dict: Mapping[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
     """Convert a DRN state dict of any known layout to drn_mm's full-model keys.
 
     drn_mm's own layout comes back unchanged (less a ``module.`` prefix). A Linear ``fc`` (the
@@ -104,7 +104,8 @@ def convert_drn_state_dict(state_dict: Mapping[str, torch.Tensor]) -> 'OrderedDi
         converted[new] = value
     if unplaced:
         raise CheckpointMismatchError(
-            f'{len(unplaced)} keys of a {layout} checkpoint have no place in drn_mm: {unplaced[:5]}')
+            f'{len(unplaced)} keys of a {layout} checkpoint have no place in drn_mm: {unplaced[:5]}'
+        )
     return converted
 
 
@@ -118,7 +119,8 @@ def load_into_model(model: nn.Module, checkpoint: Mapping, source: str) -> None:
     model.load_state_dict(state_dict, strict=False)  # fit checked above
 
 
-def load_backbone_checkpoint(backbone: nn.Module, filename: str,
+def load_backbone_checkpoint(backbone: nn.Module,
+                             filename: str,
                              prefix: Optional[str] = None) -> None:
     """Load the backbone part of any known DRN checkpoint into ``backbone``, strictly.
 

@@ -72,8 +72,12 @@ class DRNSegHead(BaseDecodeHead):
             ``channels`` defaults to ``in_channels`` and ``dropout_ratio`` to 0, as in the paper.
     """
 
-    def __init__(self, in_channels: int, num_classes: int, upsample: str = 'deconv',
-                 upsample_factor: int = 8, **kwargs):
+    def __init__(self,
+                 in_channels: int,
+                 num_classes: int,
+                 upsample: str = 'deconv',
+                 upsample_factor: int = 8,
+                 **kwargs):
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f'DRNSegHead: upsample={upsample!r}; valid: {UPSAMPLE_MODES}')
         kwargs.setdefault('channels', in_channels)
@@ -87,16 +91,20 @@ class DRNSegHead(BaseDecodeHead):
         self.upsample_factor = upsample_factor
         if upsample == 'deconv':
             k = 2 * upsample_factor
-            self.up = nn.ConvTranspose2d(self.out_channels, self.out_channels, k,
-                                         stride=upsample_factor, padding=upsample_factor // 2,
-                                         groups=self.out_channels, bias=False)
+            self.up = nn.ConvTranspose2d(
+                self.out_channels,
+                self.out_channels,
+                k,
+                stride=upsample_factor,
+                padding=upsample_factor // 2,
+                groups=self.out_channels,
+                bias=False)
             self.up.weight.requires_grad = False
             self._reset_up()
 
     def _reset_up(self):
         with torch.no_grad():
-            self.up.weight.copy_(bilinear_kernel(self.up.kernel_size[0]).expand_as(
-                self.up.weight))
+            self.up.weight.copy_(bilinear_kernel(self.up.kernel_size[0]).expand_as(self.up.weight))
 
     def init_weights(self):
         super().init_weights()
@@ -127,8 +135,8 @@ class DRNSegHead(BaseDecodeHead):
         if self.upsample == 'deconv':
             seg_logits = seg_logits[..., :size[0], :size[1]]
         if tuple(seg_logits.shape[2:]) != tuple(size):
-            seg_logits = resize(seg_logits, size=size, mode='bilinear',
-                                align_corners=self.align_corners)
+            seg_logits = resize(
+                seg_logits, size=size, mode='bilinear', align_corners=self.align_corners)
         return seg_logits
 
     def loss_by_feat(self, seg_logits, batch_data_samples):
@@ -139,11 +147,11 @@ class DRNSegHead(BaseDecodeHead):
         seg_label = self._stack_batch_gt(batch_data_samples).squeeze(1)
         seg_weight = self.sampler.sample(seg_logits, seg_label) if self.sampler else None
         losses = {}
-        losses_decode = (self.loss_decode if isinstance(self.loss_decode, nn.ModuleList) else
-                         [self.loss_decode])
+        losses_decode = (
+            self.loss_decode if isinstance(self.loss_decode, nn.ModuleList) else [self.loss_decode])
         for loss_decode in losses_decode:
-            value = loss_decode(seg_logits, seg_label, weight=seg_weight,
-                                ignore_index=self.ignore_index)
+            value = loss_decode(
+                seg_logits, seg_label, weight=seg_weight, ignore_index=self.ignore_index)
             name = loss_decode.loss_name
             losses[name] = losses[name] + value if name in losses else value
         with torch.no_grad():

@@ -25,7 +25,10 @@ class CAMHead(ClsHead):
         **kwargs: ClsHead options (``loss``, ``topk``, ``cal_acc``, ``init_cfg``).
     """
 
-    def __init__(self, num_classes: int, in_channels: int, with_cam: bool = False,
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 with_cam: bool = False,
                  init_cfg: Optional[dict] = dict(type='Normal', layer='Conv2d', std=0.01),
                  **kwargs):
         super().__init__(init_cfg=init_cfg, **kwargs)

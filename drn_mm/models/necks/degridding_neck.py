@@ -42,8 +42,12 @@ class DegriddingNeck(BaseModule):
                  conv_cfg: Optional[dict] = None,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  with_cp: bool = False,
-                 init_cfg=dict(type='Kaiming', layer='Conv2d', mode='fan_out',
-                               nonlinearity='relu', distribution='normal')):
+                 init_cfg=dict(
+                     type='Kaiming',
+                     layer='Conv2d',
+                     mode='fan_out',
+                     nonlinearity='relu',
+                     distribution='normal')):
         super().__init__(init_cfg)
         levels = make_degridding_levels(in_channels, channels, num_layers, dilations, style,
                                         residual, conv_cfg, norm_cfg)

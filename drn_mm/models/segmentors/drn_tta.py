@@ -32,8 +32,10 @@ class DRNTTAModel(SegTTAModel):
         for views in data_samples_list:
             score = torch.stack([v.seg_logits.data.log_softmax(dim=0) for v in views]).sum(0)
             merged = views[0].new()
-            merged.set_data({'seg_logits': PixelData(data=score),
-                             'pred_sem_seg': PixelData(data=score.argmax(dim=0, keepdim=True))})
+            merged.set_data({
+                'seg_logits': PixelData(data=score),
+                'pred_sem_seg': PixelData(data=score.argmax(dim=0, keepdim=True))
+            })
             if 'gt_sem_seg' in views[0]:
                 merged.set_data({'gt_sem_seg': views[0].gt_sem_seg})
             merged.set_metainfo({'img_path': views[0].img_path})

@@ -9,8 +9,10 @@ from typing import Dict, Mapping
 import torch
 import torch.nn as nn
 
-__all__ = ['CheckpointError', 'CheckpointMismatchError', 'load_checkpoint_file',
-           'extract_state_dict', 'strip_module_prefix', 'check_state_dict_fits', 'describe']
+__all__ = [
+    'CheckpointError', 'CheckpointMismatchError', 'load_checkpoint_file', 'extract_state_dict',
+    'strip_module_prefix', 'check_state_dict_fits', 'describe'
+]
 
 
 class CheckpointError(RuntimeError):
@@ -26,7 +28,7 @@ def strip_module_prefix(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, tor
 
 
 def load_checkpoint_file(filename: str, map_location='cpu') -> dict:
-    """Read a checkpoint (local path or any URI mmengine knows) with a clear error naming the file."""
+    """Read a checkpoint (local path or any URI mmengine knows); errors name the file."""
     from mmengine.runner import CheckpointLoader
 
     if '://' not in filename and not osp.isfile(filename):
@@ -54,18 +56,21 @@ def _fmt_shape(t) -> str:
     return str(list(t.shape))
 
 
-def check_state_dict_fits(module: nn.Module, state_dict: Mapping[str, torch.Tensor], what: str,
-                          source: str = 'checkpoint', max_items: int = 5):
+def check_state_dict_fits(module: nn.Module,
+                          state_dict: Mapping[str, torch.Tensor],
+                          what: str,
+                          source: str = 'checkpoint',
+                          max_items: int = 5):
     """Raise :class:`CheckpointMismatchError` unless ``state_dict`` fits ``module`` exactly.
 
     BatchNorm ``num_batches_tracked`` may be absent (the authors' 2017 files lack it).
     """
     expected = module.state_dict()
-    missing = [k for k in expected
-               if k not in state_dict and not k.endswith('num_batches_tracked')]
+    missing = [k for k in expected if k not in state_dict and not k.endswith('num_batches_tracked')]
     unexpected = [k for k in state_dict if k not in expected]
-    mismatched = [k for k in state_dict
-                  if k in expected and state_dict[k].shape != expected[k].shape]
+    mismatched = [
+        k for k in state_dict if k in expected and state_dict[k].shape != expected[k].shape
+    ]
     if not (missing or unexpected or mismatched):
         return
     parts = []
@@ -74,11 +79,12 @@ def check_state_dict_fits(module: nn.Module, state_dict: Mapping[str, torch.Tens
             f'{k}: checkpoint {_fmt_shape(state_dict[k])} vs model {_fmt_shape(expected[k])}'
             for k in mismatched[:max_items]) + ')')
     if missing:
-        parts.append(f'{len(missing)} keys missing from the checkpoint (first: ' + ', '.join(
-            f'{k} {_fmt_shape(expected[k])}' for k in missing[:max_items]) + ')')
+        parts.append(f'{len(missing)} keys missing from the checkpoint (first: ' +
+                     ', '.join(f'{k} {_fmt_shape(expected[k])}' for k in missing[:max_items]) + ')')
     if unexpected:
-        parts.append(f'{len(unexpected)} unexpected keys (first: ' + ', '.join(
-            f'{k} {_fmt_shape(state_dict[k])}' for k in unexpected[:max_items]) + ')')
+        parts.append(f'{len(unexpected)} unexpected keys (first: ' +
+                     ', '.join(f'{k} {_fmt_shape(state_dict[k])}'
+                               for k in unexpected[:max_items]) + ')')
     raise CheckpointMismatchError(f'{source} does not fit {what}: ' + '; '.join(parts) +
                                   '. Is it a checkpoint of another arch?')
 

@@ -2,24 +2,47 @@ import math
 
 import pytest
 import torch
+from helpers import assert_close_scaled, build_fixture_backbone, count_params
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from drn_mm.models import ARCH_SETTINGS, DRN
-from helpers import build_fixture_backbone, count_params
-from helpers import assert_close_scaled
 
 # Reference-style parameter counts with a 1000-way classifier (drn_reference.md section 3 and
 # ../shared/fixtures/official_drn_keys.json); DRN-A counts are torchvision's ResNets.
-TORCHVISION_RESNET = {'A-18': 'resnet18', 'A-34': 'resnet34', 'A-50': 'resnet50',
-                      'A-101': 'resnet101'}
-OFFICIAL_NAME = {'A-50': 'drn_a_50', 'C-26': 'drn_c_26', 'C-42': 'drn_c_42', 'C-58': 'drn_c_58',
-                 'D-22': 'drn_d_22', 'D-24': 'drn_d_24', 'D-38': 'drn_d_38', 'D-40': 'drn_d_40',
-                 'D-54': 'drn_d_54', 'D-56': 'drn_d_56', 'D-105': 'drn_d_105',
-                 'D-107': 'drn_d_107'}
-PUBLISHED_PARAMS = {'A-50': 25_557_032, 'C-26': 21_126_584, 'C-42': 31_234_744,
-                    'C-58': 41_591_608, 'D-22': 16_393_752, 'D-24': 21_114_392,
-                    'D-38': 26_501_912, 'D-40': 31_222_552, 'D-54': 35_809_176,
-                    'D-56': 40_529_816, 'D-105': 54_801_304, 'D-107': 59_521_944}
+TORCHVISION_RESNET = {
+    'A-18': 'resnet18',
+    'A-34': 'resnet34',
+    'A-50': 'resnet50',
+    'A-101': 'resnet101'
+}
+OFFICIAL_NAME = {
+    'A-50': 'drn_a_50',
+    'C-26': 'drn_c_26',
+    'C-42': 'drn_c_42',
+    'C-58': 'drn_c_58',
+    'D-22': 'drn_d_22',
+    'D-24': 'drn_d_24',
+    'D-38': 'drn_d_38',
+    'D-40': 'drn_d_40',
+    'D-54': 'drn_d_54',
+    'D-56': 'drn_d_56',
+    'D-105': 'drn_d_105',
+    'D-107': 'drn_d_107'
+}
+PUBLISHED_PARAMS = {
+    'A-50': 25_557_032,
+    'C-26': 21_126_584,
+    'C-42': 31_234_744,
+    'C-58': 41_591_608,
+    'D-22': 16_393_752,
+    'D-24': 21_114_392,
+    'D-38': 26_501_912,
+    'D-40': 31_222_552,
+    'D-54': 35_809_176,
+    'D-56': 40_529_816,
+    'D-105': 54_801_304,
+    'D-107': 59_521_944
+}
 
 
 def fc_params(model):
@@ -54,7 +77,10 @@ def test_parameter_count_matches_reference(arch, official_keys):
 def test_state_dict_layout_matches_official_checkpoint(arch, official_keys):
     """Every official key lands on a drn_mm key of the same shape, and nothing is left over."""
     from drn_mm.models.backbones.drn_checkpoint import convert_drn_state_dict
-    official = {k: torch.empty(s) for k, s in official_keys[OFFICIAL_NAME[arch]]['state_dict'].items()}
+    official = {
+        k: torch.empty(s)
+        for k, s in official_keys[OFFICIAL_NAME[arch]]['state_dict'].items()
+    }
     converted = convert_drn_state_dict(official)
     ours = {f'backbone.{k}': v.shape for k, v in DRN(arch=arch).state_dict().items()}
     fc = {k: v.shape for k, v in converted.items() if k.startswith('head.fc.')}
@@ -75,8 +101,10 @@ def test_any_input_size_gives_ceil_strided_outputs(arch, size):
 
 
 def test_level_widths_and_strides_of_presets():
-    assert DRN(arch='C-26', out_indices=range(8)).out_channels == (16, 32, 64, 128, 256, 512, 512, 512)
-    assert DRN(arch='D-54', out_indices=range(8)).out_channels == (16, 32, 256, 512, 1024, 2048, 512, 512)
+    assert DRN(
+        arch='C-26', out_indices=range(8)).out_channels == (16, 32, 64, 128, 256, 512, 512, 512)
+    assert DRN(
+        arch='D-54', out_indices=range(8)).out_channels == (16, 32, 256, 512, 1024, 2048, 512, 512)
     assert DRN(arch='D-54', out_indices=range(8)).out_strides == (1, 2, 4, 8, 8, 8, 8, 8)
     a50 = DRN(arch='A-50', out_indices=(0, 1, 2, 3))
     assert a50.out_channels == (256, 512, 1024, 2048) and a50.out_strides == (4, 8, 8, 8)
@@ -122,12 +150,16 @@ def test_frozen_stages_and_norm_eval():
     assert torch.equal(stats, model.layer1[0].bn1.running_mean)
 
 
-@pytest.mark.parametrize('norm_cfg', [dict(type='BN'), dict(type='GN', num_groups=4),
-                                      dict(type='SyncBN')])
+@pytest.mark.parametrize(
+    'norm_cfg',
+    [dict(type='BN'), dict(type='GN', num_groups=4),
+     dict(type='SyncBN')])
 def test_norm_cfg(norm_cfg):
     model = DRN(arch='D-22', channels=(8, 8, 8, 8, 8, 8, 8, 8), norm_cfg=norm_cfg)
     kinds = {type(m).__name__ for m in model.modules() if 'Norm' in type(m).__name__}
-    assert kinds == {dict(BN='BatchNorm2d', GN='GroupNorm', SyncBN='SyncBatchNorm')[norm_cfg['type']]}
+    assert kinds == {
+        dict(BN='BatchNorm2d', GN='GroupNorm', SyncBN='SyncBatchNorm')[norm_cfg['type']]
+    }
     if norm_cfg['type'] != 'SyncBN':  # SyncBN runs only in a distributed job
         assert model(torch.rand(2, 3, 16, 16))[0].shape == (2, 8, 2, 2)
 

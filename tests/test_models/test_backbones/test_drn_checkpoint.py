@@ -1,23 +1,35 @@
 """Loading the authors' checkpoints as they are: through init_cfg, through the converter tool."""
+import os.path as osp
 import subprocess
 import sys
-import os.path as osp
 
 import pytest
 import torch
+from helpers import reference_checkpoint_from_key_table
 
+from drn_mm.models import DRN
 from drn_mm.models.backbones.drn_checkpoint import convert_drn_state_dict
 from drn_mm.models.utils import CheckpointError, CheckpointMismatchError, load_checkpoint_file
-from drn_mm.models import DRN
-from helpers import reference_checkpoint_from_key_table
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 SMALL = dict(channels=(4, 8, 16, 16, 32, 32, 32, 32))
 
 
 def _stem_key(arch, suffix):
-    return {'C': {'0': 'conv1', '1': 'bn1'}, 'D': {'0': 'layer0.0', '1': 'layer0.1'},
-            'A': {'0': 'conv1', '1': 'bn1'}}[arch[0]][suffix[0]] + suffix[1:]
+    return {
+        'C': {
+            '0': 'conv1',
+            '1': 'bn1'
+        },
+        'D': {
+            '0': 'layer0.0',
+            '1': 'layer0.1'
+        },
+        'A': {
+            '0': 'conv1',
+            '1': 'bn1'
+        }
+    }[arch[0]][suffix[0]] + suffix[1:]
 
 
 def assert_loaded(model, reference_state):
@@ -31,8 +43,8 @@ def assert_loaded(model, reference_state):
 
 @pytest.mark.parametrize('arch, official', [('C-26', 'drn_c_26'), ('D-22', 'drn_d_22'),
                                             ('C-58', 'drn_c_58'), ('A-50', 'drn_a_50')])
-@pytest.mark.parametrize('variant', ['plain', 'no_num_batches_tracked', 'module_prefix',
-                                     'mmengine_dict'])
+@pytest.mark.parametrize('variant',
+                         ['plain', 'no_num_batches_tracked', 'module_prefix', 'mmengine_dict'])
 def test_init_cfg_loads_reference_checkpoint(tmp_path, official_keys, arch, official, variant):
     state = reference_checkpoint_from_key_table(
         official_keys[official], with_num_batches_tracked=variant != 'no_num_batches_tracked')
@@ -67,8 +79,11 @@ def test_fixture_checkpoint_through_init_cfg_reproduces_reference(tmp_path, tiny
     entry = tiny_reference['models']['D-54']
     path = tmp_path / 'tiny_d54.pth'
     torch.save(entry['state_dict'], path)
-    model = DRN(arch='D-54', channels=entry['channels'], layers=entry['layers'],
-                init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model = DRN(
+        arch='D-54',
+        channels=entry['channels'],
+        layers=entry['layers'],
+        init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     model.init_weights()
     with torch.no_grad():
         out = model.eval()(tiny_reference['input'])[0]
@@ -79,8 +94,14 @@ def test_drn_mm_own_checkpoint_loads(tmp_path):
     source = DRN(arch='D-22', **SMALL)
     source.init_weights()
     path = tmp_path / 'own.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v for k, v in source.state_dict().items()},
-                'meta': {}}, path)
+    torch.save(
+        {
+            'state_dict': {
+                f'backbone.{k}': v
+                for k, v in source.state_dict().items()
+            },
+            'meta': {}
+        }, path)
     model = DRN(arch='D-22', init_cfg=dict(type='Pretrained', checkpoint=str(path)), **SMALL)
     model.init_weights()
     for k, v in source.state_dict().items():
@@ -96,7 +117,8 @@ def test_wrong_arch_is_a_clear_error_never_a_partial_load(tmp_path, official_key
         model.init_weights()
     message = str(info.value)
     assert str(path) in message and "DRN(arch='C-42')" in message
-    assert 'keys missing from the checkpoint (first: layer3.2.conv1.weight [64, 64, 3, 3]' in message
+    assert ('keys missing from the checkpoint (first: layer3.2.conv1.weight [64, 64, 3, 3]'
+            in message)
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), f'{k} was changed by a failed load'
 
@@ -104,10 +126,14 @@ def test_wrong_arch_is_a_clear_error_never_a_partial_load(tmp_path, official_key
 def test_shape_mismatch_is_named(tmp_path, official_keys):
     path = tmp_path / 'drn_d_22.pth'
     torch.save(reference_checkpoint_from_key_table(official_keys['drn_d_22']), path)
-    model = DRN(arch='D-22', channels=(16, 32, 64, 128, 256, 256, 512, 512),
-                init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    with pytest.raises(CheckpointMismatchError, match=r'shape mismatches \(first: layer6\.0\.conv1'
-                       r'\.weight: checkpoint \[512, 256, 3, 3\] vs model \[256, 256, 3, 3\]'):
+    model = DRN(
+        arch='D-22',
+        channels=(16, 32, 64, 128, 256, 256, 512, 512),
+        init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'shape mismatches \(first: layer6\.0\.conv1'
+            r'\.weight: checkpoint \[512, 256, 3, 3\] vs model \[256, 256, 3, 3\]'):
         model.init_weights()
 
 
@@ -128,13 +154,16 @@ def test_unknown_layout_is_rejected():
 
 
 def run_tool(*args):
-    return subprocess.run([sys.executable, osp.join(REPO, 'tools', 'convert_official_drn.py'),
-                           *map(str, args)], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable,
+         osp.join(REPO, 'tools', 'convert_official_drn.py'), *map(str, args)],
+        capture_output=True,
+        text=True)
 
 
 def test_convert_tool_writes_mmengine_checkpoint(tmp_path, official_keys):
-    state = reference_checkpoint_from_key_table(official_keys['drn_d_38'],
-                                                with_num_batches_tracked=False)
+    state = reference_checkpoint_from_key_table(
+        official_keys['drn_d_38'], with_num_batches_tracked=False)
     src, dst = tmp_path / 'drn_d_38-eebb45f0.pth', tmp_path / 'out' / 'drn_d_38_mm.pth'
     torch.save(state, src)
     result = run_tool(src, dst, '--arch', 'D-38')

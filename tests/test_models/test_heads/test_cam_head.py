@@ -1,36 +1,44 @@
 """CAMHead in mmpretrain's ImageClassifier: parity with the reference classifier (fixtures), the
 torchvision Linear fc of DRN-A, any input size, the class map stored at predict time."""
+import mmpretrain  # noqa: F401,E402  (required: drn_mm's tests need both libraries)
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import assert_close_scaled
 from mmengine.registry import DefaultScope
+from mmpretrain.registry import MODELS  # noqa: E402
 
 import drn_mm  # noqa: F401
 from drn_mm.models.backbones.drn_checkpoint import convert_drn_state_dict
 from drn_mm.models.utils import CheckpointMismatchError, check_state_dict_fits, describe
-from helpers import assert_close_scaled
-
-import mmpretrain  # noqa: F401,E402  (required: drn_mm's tests need both libraries)
-from mmpretrain.registry import MODELS  # noqa: E402
 
 FIXTURE_MODELS = ['C-26', 'C-58', 'D-22', 'D-24', 'D-54']
-PRESET = {('C', 'BasicBlock'): 'C-26', ('C', 'Bottleneck'): 'C-58',
-          ('D', 'BasicBlock'): 'D-22', ('D', 'Bottleneck'): 'D-54'}
+PRESET = {
+    ('C', 'BasicBlock'): 'C-26',
+    ('C', 'Bottleneck'): 'C-58',
+    ('D', 'BasicBlock'): 'D-22',
+    ('D', 'Bottleneck'): 'D-54'
+}
 
 
 def build_classifier(backbone: dict, num_classes: int, in_channels: int, **head):
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        return MODELS.build(dict(
-            type='ImageClassifier', backbone=dict(type='DRN', **backbone),
-            head=dict(type='CAMHead', num_classes=num_classes, in_channels=in_channels, **head)))
+        return MODELS.build(
+            dict(
+                type='ImageClassifier',
+                backbone=dict(type='DRN', **backbone),
+                head=dict(type='CAMHead', num_classes=num_classes, in_channels=in_channels,
+                          **head)))
 
 
 def fixture_classifier(entry, **head):
     """ImageClassifier + CAMHead of a fixture model, loaded (strictly) with its reference weights
     converted by drn_mm (fc -> head.fc)."""
     model = build_classifier(
-        dict(arch=PRESET[(entry['arch'], entry['block'])], channels=entry['channels'],
-             layers=entry['layers']), entry['num_classes'], entry['channels'][-1], **head)
+        dict(
+            arch=PRESET[(entry['arch'], entry['block'])],
+            channels=entry['channels'],
+            layers=entry['layers']), entry['num_classes'], entry['channels'][-1], **head)
     state = convert_drn_state_dict(entry['state_dict'])
     assert {'head.fc.weight', 'head.fc.bias'} <= set(state)
     check_state_dict_fits(model, state, describe(model))
@@ -52,8 +60,8 @@ def test_classifier_reproduces_reference_class_map_and_logits(tiny_reference, na
     assert len(predictions) == x.shape[0]
     for i, sample in enumerate(predictions):
         assert_close_scaled(sample.pred_cam, entry['class_map'][i], what=f'{name} pred_cam')
-        assert_close_scaled(sample.pred_score, F.softmax(entry['logits'][i], dim=0),
-                            what=f'{name} pred_score')
+        assert_close_scaled(
+            sample.pred_score, F.softmax(entry['logits'][i], dim=0), what=f'{name} pred_score')
         assert int(sample.pred_label) == int(entry['logits'][i].argmax())
 
 
@@ -113,8 +121,9 @@ def test_drn_a_torchvision_linear_fc_becomes_the_1x1_conv():
 
 def test_checkpoint_of_another_width_is_refused(tiny_reference):
     entry = tiny_reference['models']['C-26']
-    model = build_classifier(dict(arch='C-26', channels=entry['channels'], layers=entry['layers']),
-                             11, entry['channels'][-1])  # 11 classes: fc does not fit
+    model = build_classifier(
+        dict(arch='C-26', channels=entry['channels'], layers=entry['layers']), 11,
+        entry['channels'][-1])  # 11 classes: fc does not fit
     with pytest.raises(CheckpointMismatchError, match='head.fc.weight'):
         check_state_dict_fits(model, convert_drn_state_dict(entry['state_dict']), describe(model))
 
@@ -131,10 +140,14 @@ def test_reference_checkpoint_file_loads_through_drn_mm_loader(tiny_reference, t
     from drn_mm.apis import load_model_checkpoint
     entry = tiny_reference['models']['D-24']
     path = str(tmp_path / 'drn_d_24_reference.pth')
-    torch.save({k: v for k, v in entry['state_dict'].items()
-                if not k.endswith('num_batches_tracked')}, path)
-    model = build_classifier(dict(arch='D-24', channels=entry['channels'],
-                                  layers=entry['layers']), 10, entry['channels'][-1])
+    torch.save(
+        {
+            k: v
+            for k, v in entry['state_dict'].items() if not k.endswith('num_batches_tracked')
+        }, path)
+    model = build_classifier(
+        dict(arch='D-24', channels=entry['channels'], layers=entry['layers']), 10,
+        entry['channels'][-1])
     load_model_checkpoint(model, path)
     with torch.no_grad():
         logits = model.eval()(tiny_reference['input'], mode='tensor')

@@ -18,7 +18,7 @@ def test_kernel_is_the_bilinear_kernel():
     k = bilinear_kernel(16)
     ramp = 1 - (2 * torch.arange(16.) - 15).abs() / 16  # 1/16, 3/16, ..., 15/16, 15/16, ..., 1/16
     torch.testing.assert_close(k, ramp[:, None] * ramp[None, :])
-    assert k.max() == (15 / 16) ** 2
+    assert k.max() == (15 / 16)**2
 
 
 def test_fixed_upsampling_equals_bilinear_interpolation_inside_the_map():

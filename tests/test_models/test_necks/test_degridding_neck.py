@@ -1,27 +1,33 @@
 import pytest
 import torch
+from helpers import assert_close_scaled, build_fixture_backbone
 
 from drn_mm.models import DRN, DegriddingNeck
-from helpers import build_fixture_backbone
-from helpers import assert_close_scaled
 
 
-@pytest.mark.parametrize('name, style, residual', [('C-26', 'block', False),
-                                                   ('C-58', 'block', False),
-                                                   ('D-24', 'conv', False)])
+@pytest.mark.parametrize('name, style, residual',
+                         [('C-26', 'block', False), ('C-58', 'block', False),
+                          ('D-24', 'conv', False)])
 def test_backbone_without_levels_7_8_plus_neck_equals_full_drn(tiny_reference, name, style,
                                                                residual):
     entry = tiny_reference['models'][name]
     full, _ = build_fixture_backbone(entry)
     layers = list(entry['layers'])
     trunk = DRN(arch=full.arch, channels=entry['channels'], layers=layers[:6] + [0, 0]).eval()
-    trunk.load_state_dict({k: v for k, v in full.state_dict().items()
-                           if not k.startswith(('layer7.', 'layer8.'))})
-    neck = DegriddingNeck(in_channels=trunk.out_channels[-1], channels=entry['channels'][6:],
-                          num_layers=layers[6:], style=style, residual=residual).eval()
-    neck.load_state_dict({k.replace('layer7.', 'layers.0.').replace('layer8.', 'layers.1.'): v
-                          for k, v in full.state_dict().items()
-                          if k.startswith(('layer7.', 'layer8.'))})
+    trunk.load_state_dict({
+        k: v
+        for k, v in full.state_dict().items() if not k.startswith(('layer7.', 'layer8.'))
+    })
+    neck = DegriddingNeck(
+        in_channels=trunk.out_channels[-1],
+        channels=entry['channels'][6:],
+        num_layers=layers[6:],
+        style=style,
+        residual=residual).eval()
+    neck.load_state_dict({
+        k.replace('layer7.', 'layers.0.').replace('layer8.', 'layers.1.'): v
+        for k, v in full.state_dict().items() if k.startswith(('layer7.', 'layer8.'))
+    })
     x = tiny_reference['input']
     with torch.no_grad():
         expected = full(x)[-1]
@@ -33,8 +39,13 @@ def test_backbone_without_levels_7_8_plus_neck_equals_full_drn(tiny_reference, n
 
 def test_neck_after_mmseg_resnetv1c_dilated():
     from mmseg.registry import MODELS
-    backbone = MODELS.build(dict(type='ResNetV1c', depth=18, strides=(1, 2, 1, 1),
-                                 dilations=(1, 1, 2, 4), out_indices=(0, 1, 2, 3)))
+    backbone = MODELS.build(
+        dict(
+            type='ResNetV1c',
+            depth=18,
+            strides=(1, 2, 1, 1),
+            dilations=(1, 1, 2, 4),
+            out_indices=(0, 1, 2, 3)))
     neck = MODELS.build(dict(type='DegriddingNeck', in_channels=512, channels=(128, 128)))
     feats = neck(backbone(torch.rand(1, 3, 40, 56)))
     assert len(feats) == 4
@@ -44,10 +55,15 @@ def test_neck_after_mmseg_resnetv1c_dilated():
 
 def test_neck_after_mmpretrain_resnet_dilated():
     from mmpretrain.registry import MODELS
-    backbone = MODELS.build(dict(type='ResNet', depth=18, strides=(1, 2, 1, 1),
-                                 dilations=(1, 1, 2, 4)))
-    neck = MODELS.build(dict(type='DegriddingNeck', in_channels=512, style='conv',
-                             num_layers=(2, 2), channels=(64, 64)))
+    backbone = MODELS.build(
+        dict(type='ResNet', depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)))
+    neck = MODELS.build(
+        dict(
+            type='DegriddingNeck',
+            in_channels=512,
+            style='conv',
+            num_layers=(2, 2),
+            channels=(64, 64)))
     feats = neck(backbone(torch.rand(1, 3, 33, 33)))
     assert feats[-1].shape == (1, 64, 5, 5)
 
