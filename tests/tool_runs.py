@@ -70,8 +70,8 @@ def tool_command(script, *args):
 
 def run(cmd, check=True, env=None, timeout=300):
     full_env = dict(os.environ, **(env or {}))
-    result = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=REPO, env=full_env, timeout=timeout)
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=full_env,
+                            timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f'{cmd[:4]} failed ({result.returncode}):\n'
                              f'{result.stdout[-3000:]}\n{result.stderr[-6000:]}')
@@ -145,10 +145,8 @@ def tiny_options(data_root, max_iters=4, checkpoint_interval=2):
 
 def run_tool(script, *args, check=True):
     result = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', script), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=REPO)
+        [sys.executable, osp.join(REPO, 'tools', script), *map(str, args)], capture_output=True,
+        text=True, cwd=REPO)
     if check and result.returncode != 0:
         raise AssertionError(f'{script} failed ({result.returncode}):\n{result.stdout[-3000:]}\n'
                              f'{result.stderr[-5000:]}')

@@ -37,38 +37,25 @@ def parse_args(argv=None):
     p.add_argument('configs', nargs='+', help='config files (drn_mm and configs/baselines/)')
     p.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
     p.add_argument(
-        '--modes',
-        nargs='*',
-        help='inference modes, e.g. fp32 amp_cl amp_cl_compile '
+        '--modes', nargs='*', help='inference modes, e.g. fp32 amp_cl amp_cl_compile '
         'amp_cl_fold (none: no inference)')
+    p.add_argument('--train-modes', nargs='*', help='training modes, e.g. fp32 amp_cl (none: no '
+                   'training)')
     p.add_argument(
-        '--train-modes', nargs='*', help='training modes, e.g. fp32 amp_cl (none: no '
-        'training)')
-    p.add_argument(
-        '--train-loops',
-        nargs='*',
-        choices=TRAIN_LOOPS,
+        '--train-loops', nargs='*', choices=TRAIN_LOOPS,
         help='runner (model.train_step + optim wrapper), train_py (the whole Runner '
         'of tools/train.py: hooks, train loop, DataLoader over in-memory crops) and/or '
         'bare (plain PyTorch); default: all three')
-    p.add_argument(
-        '--train-workers',
-        type=int,
-        help="DataLoader workers of the train_py loop (default: the config's)")
+    p.add_argument('--train-workers', type=int,
+                   help="DataLoader workers of the train_py loop (default: the config's)")
     p.add_argument('--infer-size', nargs=2, type=int, metavar=('H', 'W'))
     p.add_argument('--infer-batch', nargs='+', type=int, help='inference batch sizes')
     p.add_argument('--train-size', nargs=2, type=int, metavar=('H', 'W'))
     p.add_argument('--train-batch', type=int, help='halved while it does not fit in memory')
+    p.add_argument('--flops-size', nargs=2, type=int, metavar=('H', 'W'),
+                   help='size FLOPs are counted at (default: --infer-size)')
     p.add_argument(
-        '--flops-size',
-        nargs=2,
-        type=int,
-        metavar=('H', 'W'),
-        help='size FLOPs are counted at (default: --infer-size)')
-    p.add_argument(
-        '--infer-path',
-        choices=INFER_PATHS,
-        default='predict',
+        '--infer-path', choices=INFER_PATHS, default='predict',
         help="predict: model.predict (logits resized to the input, argmax), as "
         "mmseg's benchmark; tensor: model(inputs, mode='tensor')")
     p.add_argument('--warmup', type=int, help='warm-up calls before timing (>= 1)')
@@ -76,70 +63,45 @@ def parse_args(argv=None):
     p.add_argument('--iters', type=int, help='inference calls per timed repeat')
     p.add_argument('--train-iters', type=int, help='training steps per timed repeat')
     p.add_argument(
-        '--check-accuracy',
-        action='store_true',
+        '--check-accuracy', action='store_true',
         help='compare every inference mode with fp32 eager (no TF32): max abs/rel '
         'error, label agreement')
-    p.add_argument(
-        '--no-cudnn-benchmark',
-        action='store_true',
-        help='leave torch.backends.cudnn.benchmark off (mmseg\'s benchmark does)')
+    p.add_argument('--no-cudnn-benchmark', action='store_true',
+                   help='leave torch.backends.cudnn.benchmark off (mmseg\'s benchmark does)')
     p.add_argument('--compile-backend', default='inductor')
+    p.add_argument('--compile-mode', default=None,
+                   help='torch.compile mode: default, reduce-overhead, max-autotune')
     p.add_argument(
-        '--compile-mode',
-        default=None,
-        help='torch.compile mode: default, reduce-overhead, max-autotune')
-    p.add_argument(
-        '--baseline',
-        help='model the ratios are against (config name or path); '
+        '--baseline', help='model the ratios are against (config name or path); '
         'default: the first config under baselines/')
     p.add_argument(
-        '--targets',
-        default=DEFAULT_TARGETS,
+        '--targets', default=DEFAULT_TARGETS,
         help='speed targets to check (JSON, see docs/benchmark_targets.json); '
         "'none' for no targets")
     p.add_argument('--out-dir', default='work_dirs/benchmark')
-    p.add_argument(
-        '--cpu-threads',
-        type=int,
-        help='torch.set_num_threads (on a shared CPU, 1 avoids OpenMP contention)')
+    p.add_argument('--cpu-threads', type=int,
+                   help='torch.set_num_threads (on a shared CPU, 1 avoids OpenMP contention)')
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override entries of every config, key=value')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override entries of every config, key=value')
     return p.parse_args(argv)
 
 
 def settings_from_args(args, task: str = 'seg') -> BenchmarkSettings:
     device = resolve_device(args.device).type
     values = default_settings(device, task)
-    given = dict(
-        modes=args.modes,
-        train_modes=args.train_modes,
-        train_loops=args.train_loops,
-        infer_size=args.infer_size,
-        infer_batches=args.infer_batch,
-        train_size=args.train_size,
-        train_batch=args.train_batch,
-        warmup=args.warmup,
-        repeats=args.repeats,
-        infer_iters=args.iters,
-        train_iters=args.train_iters,
-        flops_size=args.flops_size)
+    given = dict(modes=args.modes, train_modes=args.train_modes, train_loops=args.train_loops,
+                 infer_size=args.infer_size, infer_batches=args.infer_batch,
+                 train_size=args.train_size, train_batch=args.train_batch, warmup=args.warmup,
+                 repeats=args.repeats, infer_iters=args.iters, train_iters=args.train_iters,
+                 flops_size=args.flops_size)
     values.update({k: v for k, v in given.items() if v is not None})
-    return BenchmarkSettings(
-        device=device,
-        infer_path=args.infer_path,
-        check_accuracy=args.check_accuracy,
-        cudnn_benchmark=not args.no_cudnn_benchmark,
-        compile_backend=args.compile_backend,
-        compile_mode=args.compile_mode,
-        cpu_threads=args.cpu_threads,
-        train_workers=args.train_workers,
-        seed=args.seed,
-        **values)
+    return BenchmarkSettings(device=device, infer_path=args.infer_path,
+                             check_accuracy=args.check_accuracy,
+                             cudnn_benchmark=not args.no_cudnn_benchmark,
+                             compile_backend=args.compile_backend, compile_mode=args.compile_mode,
+                             cpu_threads=args.cpu_threads, train_workers=args.train_workers,
+                             seed=args.seed, **values)
 
 
 def main(argv=None):
@@ -156,8 +118,8 @@ def main(argv=None):
         with open(partial, 'w') as f:
             json.dump(results, f, indent=1)
 
-    results = run_benchmark(
-        args.configs, settings, cfg_options=args.cfg_options, on_model_done=save_partial)
+    results = run_benchmark(args.configs, settings, cfg_options=args.cfg_options,
+                            on_model_done=save_partial)
     os.remove(partial)
     add_ratios(results, args.baseline, targets)
     paths = write_outputs(results, args.out_dir)

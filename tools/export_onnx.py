@@ -24,20 +24,15 @@ def parse_args(argv=None):
     parser.add_argument('config', help='config file')
     parser.add_argument('out', help='the .onnx file to write')
     parser.add_argument('--checkpoint', help='weights (drn_mm, or the authors\' DRN files)')
-    parser.add_argument(
-        '--size',
-        nargs=2,
-        type=int,
-        default=(512, 1024),
-        metavar=('H', 'W'),
-        help='example input size the graph is traced with')
+    parser.add_argument('--size', nargs=2, type=int, default=(512, 1024), metavar=('H', 'W'),
+                        help='example input size the graph is traced with')
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--fold-bn', action='store_true', help='fold BatchNorm into the convs')
     parser.add_argument('--static', action='store_true', help='fixed input shape')
     parser.add_argument('--opset', type=int, default=17)
     parser.add_argument('--no-check', action='store_true', help='skip the onnxruntime check')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, help='override config entries, key=value')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
     return parser.parse_args(argv)
 
 
@@ -50,14 +45,8 @@ def main(argv=None):
     else:  # random weights: give BN realistic statistics so the check compares sane numbers
         calibrate_batchnorm(model, inputs)
     model.eval()
-    export_onnx(
-        model,
-        args.out,
-        size=args.size,
-        batch=args.batch,
-        fold_bn=args.fold_bn,
-        dynamic=not args.static,
-        opset=args.opset)
+    export_onnx(model, args.out, size=args.size, batch=args.batch, fold_bn=args.fold_bn,
+                dynamic=not args.static, opset=args.opset)
     print(f'wrote {args.out}')
     if not args.no_check:
         try:

@@ -20,26 +20,17 @@ def parse_args(argv=None):
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint (drn_mm, or the authors\' DRN files)')
     parser.add_argument('out', help='where the folded checkpoint goes')
-    parser.add_argument(
-        '--verify-size',
-        nargs=2,
-        type=int,
-        default=(64, 128),
-        metavar=('H', 'W'),
-        help='input size of the check')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, help='override config entries, key=value')
+    parser.add_argument('--verify-size', nargs=2, type=int, default=(64, 128), metavar=('H', 'W'),
+                        help='input size of the check')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    report = fold_segmentor_checkpoint(
-        args.config,
-        args.checkpoint,
-        args.out,
-        cfg_options=args.cfg_options,
-        verify_size=args.verify_size)
+    report = fold_segmentor_checkpoint(args.config, args.checkpoint, args.out,
+                                       cfg_options=args.cfg_options, verify_size=args.verify_size)
     print(json.dumps(report, indent=1))
     print(f'wrote {args.out}')
 

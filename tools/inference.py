@@ -18,16 +18,16 @@ def main(argv=None):
     parser.add_argument('checkpoint')
     parser.add_argument('image')
     parser.add_argument('--out', required=True, help='output PNG')
-    parser.add_argument(
-        '--opacity', type=float, default=1.0, help='mask opacity over the image, 1.0 = mask only')
+    parser.add_argument('--opacity', type=float, default=1.0,
+                        help='mask opacity over the image, 1.0 = mask only')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, help='override config entries, key=value')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
     args = parser.parse_args(argv)
     if not 0.0 <= args.opacity <= 1.0:
         parser.error(f'--opacity={args.opacity} must be within [0, 1]')
-    model = init_segmentor(
-        args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
+    model = init_segmentor(args.config, args.checkpoint, device=args.device,
+                           cfg_options=args.cfg_options)
     label = segment_image(model, args.image)
     mask = colorize(label, model.dataset_meta['palette']).astype(np.float32)
     image = np.asarray(Image.open(args.image).convert('RGB'), dtype=np.float32)

@@ -17,8 +17,8 @@ def main(argv=None):
     parser.add_argument('--num', type=int, default=4)
     parser.add_argument('--split', default='test', choices=['train', 'val', 'test'])
     parser.add_argument('--device', default='cpu')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, help='override config entries, key=value')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
     args = parser.parse_args(argv)
     accuracy = show_dataset_predictions(args.config, args.checkpoint, args.out, args.num,
                                         args.split, args.device, args.cfg_options)

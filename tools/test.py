@@ -10,6 +10,7 @@ import json
 import sys
 
 from drn_mm.apis import add_runner_arguments, load_config, test
+from drn_mm.engine.distributed import finish_distributed
 
 
 def parse_args(argv=None):
@@ -24,14 +25,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = load_config(
-        args.config, work_dir=args.work_dir, cfg_options=args.cfg_options, launcher=args.launcher)
+    cfg = load_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
+                      launcher=args.launcher)
     metrics = test(cfg, args.checkpoint, tta=args.tta, out=args.out)
     metrics = {k: float(v) if hasattr(v, '__float__') else v for k, v in metrics.items()}
     print(json.dumps(metrics))
     if args.metrics_out:
         with open(args.metrics_out, 'w') as f:
             json.dump(metrics, f, indent=1)
+    finish_distributed()
 
 
 if __name__ == '__main__':

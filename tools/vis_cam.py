@@ -18,38 +18,26 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Overlay DRN class activation maps (drn_mm)')
     parser.add_argument('config', help='classification / localization config with CAMHead')
     parser.add_argument(
-        'checkpoint',
-        help='checkpoint (drn_mm, the authors\' ImageNet file, '
+        'checkpoint', help='checkpoint (drn_mm, the authors\' ImageNet file, '
         'torchvision ResNet-50 for DRN-A-50)')
     parser.add_argument('images', nargs='+', help='image files')
     parser.add_argument('--out-dir', required=True, help='where the PNGs go (<image stem>.png)')
+    parser.add_argument('--protocol', choices=['paper', 'cam'], default='paper',
+                        help='box protocol (default: paper)')
     parser.add_argument(
-        '--protocol',
-        choices=['paper', 'cam'],
-        default='paper',
-        help='box protocol (default: paper)')
-    parser.add_argument(
-        '--threshold',
-        type=float,
-        default=None,
+        '--threshold', type=float, default=None,
         help='activation threshold t (paper: raw class-map value, default 0; '
         'cam: fraction of the maximum, default 0.2)')
     parser.add_argument('--stride', type=int, default=8, help='class map stride (8 for DRN)')
+    parser.add_argument('--gt-box', type=float, nargs=4, action='append', default=[],
+                        metavar=('X1', 'Y1', 'X2', 'Y2'),
+                        help='ground-truth box in original pixels (repeatable; all images)')
     parser.add_argument(
-        '--gt-box',
-        type=float,
-        nargs=4,
-        action='append',
-        default=[],
-        metavar=('X1', 'Y1', 'X2', 'Y2'),
-        help='ground-truth box in original pixels (repeatable; all images)')
-    parser.add_argument(
-        '--gt-xml-dir',
-        help='folder of ImageNet-style XML boxes '
+        '--gt-xml-dir', help='folder of ImageNet-style XML boxes '
         '(<image stem>.xml), drawn when present')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, help='override config entries, key=value')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
     return parser.parse_args(argv)
 
 
@@ -60,8 +48,8 @@ def main(argv=None):
     missing = [image for image in args.images if not osp.isfile(image)]
     if missing:
         raise FileNotFoundError(f'image files not found: {missing}')
-    model = init_classifier(
-        args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
+    model = init_classifier(args.config, args.checkpoint, device=args.device,
+                            cfg_options=args.cfg_options)
     os.makedirs(args.out_dir, exist_ok=True)
     for image in args.images:
         gt_boxes = list(args.gt_box)
@@ -71,14 +59,9 @@ def main(argv=None):
             if osp.isfile(xml):
                 from drn_mm.datasets import parse_voc_boxes
                 gt_boxes += [box for _, box in parse_voc_boxes(xml)]
-        result = visualize_cam(
-            model,
-            image,
-            osp.join(args.out_dir, stem + '.png'),
-            protocol=args.protocol,
-            threshold=args.threshold,
-            stride=args.stride,
-            gt_boxes=gt_boxes)
+        result = visualize_cam(model, image, osp.join(args.out_dir,
+                                                      stem + '.png'), protocol=args.protocol,
+                               threshold=args.threshold, stride=args.stride, gt_boxes=gt_boxes)
         box = ', '.join(f'{v:.1f}' for v in result['box'])
         print(f'{image}: {result["class_name"]} (class {result["label"]}, score '
               f'{result["score"]:.3f}), box ({box}) -> {result["out"]}')

@@ -31,39 +31,25 @@ test_pipeline = [
     dict(type='PackInputs', meta_keys={{_base_.loc_meta_keys}}),
 ]
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=1,
-    persistent_workers=True,
+    batch_size=32, num_workers=1, persistent_workers=True,
     dataset=dict(data_root=data_root, metainfo=dict(classes=classes), pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=50,
-    num_workers=1,
-    persistent_workers=True,
+    batch_size=50, num_workers=1, persistent_workers=True,
     dataset=dict(data_root=data_root, metainfo=dict(classes=classes), pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # paper protocol: argmax class map, cells with f(c) > 0, smallest enclosing box, IoU >= 0.5
 # (CAM protocol: --cfg-options test_evaluator.protocol=cam test_evaluator.threshold=0.2)
-val_evaluator = dict(
-    type='LocalizationMetric', protocol='paper', threshold=0.0, topk=(1, ), stride=8)
+val_evaluator = dict(type='LocalizationMetric', protocol='paper', threshold=0.0, topk=(1, ),
+                     stride=8)
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4, nesterov=True))
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.1,
-        by_epoch=True,
-        begin=0,
-        end=1,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - 1,
-        by_epoch=True,
-        begin=1,
-        end=max_epochs,
-        convert_to_iter_based=True),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, by_epoch=True, begin=1, end=max_epochs,
+         convert_to_iter_based=True),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=8)
 auto_scale_lr = dict(enable=False)

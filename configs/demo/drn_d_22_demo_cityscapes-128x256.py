@@ -16,11 +16,8 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=1,
-    persistent_workers=True,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+train_dataloader = dict(batch_size=8, num_workers=1, persistent_workers=True,
+                        dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=0.05))
@@ -31,8 +28,7 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
-    logger=dict(interval=20),
-    checkpoint=dict(interval=100, max_keep_ckpts=2, save_best=None),
+    logger=dict(interval=20), checkpoint=dict(interval=100, max_keep_ckpts=2, save_best=None),
     visualization=dict(type='SegVisualizationHook', draw=False))
 env_cfg = dict(cudnn_benchmark=False)
 randomness = dict(seed=0)

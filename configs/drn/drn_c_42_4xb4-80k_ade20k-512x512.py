@@ -5,7 +5,6 @@ _base_ = [
 ]
 crop_size = (512, 512)
 model = dict(
-    data_preprocessor=dict(
-        size=crop_size, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
-    backbone=dict(arch='C-42'),
+    data_preprocessor=dict(size=crop_size, mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375]), backbone=dict(arch='C-42'),
     decode_head=dict(num_classes=150))

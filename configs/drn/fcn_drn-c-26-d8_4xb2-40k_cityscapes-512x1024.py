@@ -6,6 +6,5 @@ _base_ = [
 ]
 crop_size = (512, 1024)
 model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(arch='C-26'),
+    data_preprocessor=dict(size=crop_size), backbone=dict(arch='C-26'),
     auxiliary_head=dict(in_channels=512))

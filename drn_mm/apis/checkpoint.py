@@ -34,16 +34,9 @@ def convert_checkpoint_file(src: str, dst: str, arch: str) -> Dict[str, object]:
     model = DRN(arch=arch)
     check_state_dict_fits(model, backbone, describe(model), source=src)
     checkpoint = dict(
-        state_dict=state_dict,
-        meta=dict(
-            drn_mm_version=__version__,
-            arch=arch,
-            converted_from=osp.basename(src),
-            source_layout=layout))
+        state_dict=state_dict, meta=dict(drn_mm_version=__version__, arch=arch,
+                                         converted_from=osp.basename(src), source_layout=layout))
     atomic_write(dst, lambda tmp: torch.save(checkpoint, tmp))
-    return dict(
-        arch=arch,
-        layout=layout,
-        num_tensors=len(state_dict),
-        heads=sorted({k.split('.')[0]
-                      for k in state_dict} - {'backbone'}))
+    return dict(arch=arch, layout=layout, num_tensors=len(state_dict),
+                heads=sorted({k.split('.')[0]
+                              for k in state_dict} - {'backbone'}))

@@ -43,12 +43,8 @@ def config_task(cfg: Config, config: str = '') -> str:
                      f'{sorted(TASKS.values())})')
 
 
-def load_config(config: str,
-                work_dir: Optional[str] = None,
-                cfg_options: Optional[dict] = None,
-                amp: bool = False,
-                resume: bool = False,
-                pretrained: Optional[str] = None,
+def load_config(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
+                amp: bool = False, resume: bool = False, pretrained: Optional[str] = None,
                 launcher: str = 'none') -> Config:
     """Read a config and apply the command-line choices the way mmseg's tools do.
 
@@ -83,13 +79,10 @@ def load_config(config: str,
 def add_runner_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options tools/train.py and tools/test.py share (as mmseg's tools name them)."""
     parser.add_argument('--work-dir', help='where logs (and checkpoints) go')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, help='override config entries, key=value')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher (torchrun: pytorch)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher (torchrun: pytorch)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return parser
 

@@ -103,11 +103,8 @@ def _dataset_meta(cfg: Config, library: str) -> dict:
     return dict(getattr(cls, 'METAINFO', {}) or {}) if cls is not None else {}
 
 
-def init_model(config: str,
-               checkpoint: Optional[str] = None,
-               device: str = 'cpu',
-               cfg_options: Optional[dict] = None,
-               cfg: Optional[Config] = None):
+def init_model(config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
+               cfg_options: Optional[dict] = None, cfg: Optional[Config] = None):
     """A model of ``config`` in eval mode on ``device``, for inference.
 
     ``checkpoint`` (drn_mm's, the authors' ImageNet or Cityscapes files, torchvision ResNets for
@@ -147,17 +144,13 @@ def init_model(config: str,
     return model.to(device).eval()
 
 
-def init_segmentor(config: str,
-                   checkpoint: Optional[str] = None,
-                   device: str = 'cpu',
+def init_segmentor(config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
                    cfg_options: Optional[dict] = None):
     """A segmentor ready for :func:`mmseg.apis.inference_model`, loaded with drn_mm's loader."""
     return init_model(config, checkpoint, device, cfg_options)
 
 
-def init_classifier(config: str,
-                    checkpoint: Optional[str] = None,
-                    device: str = 'cpu',
+def init_classifier(config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
                     cfg_options: Optional[dict] = None):
     """An mmpretrain ``ImageClassifier`` with ``CAMHead(with_cam=True)``, loaded with drn_mm's
     loader (drn_mm checkpoints, the authors' ImageNet files and torchvision ResNets for DRN-A).

@@ -109,13 +109,7 @@ def model_flops(model: nn.Module, size, batch: int = 1) -> Dict[str, object]:
         macs = count_macs(model, lambda: model(x, mode='tensor'))
         model.train(was_training)
         counted_on = str(device)
-    return dict(
-        gflops=2 * macs['total'] / 1e9,
-        gmacs=macs['total'] / 1e9,
-        macs_by_type={
-            k: v
-            for k, v in macs.items() if k != 'total'
-        },
-        size=list(size),
-        batch=batch,
-        counted_on=counted_on)
+    return dict(gflops=2 * macs['total'] / 1e9, gmacs=macs['total'] / 1e9, macs_by_type={
+        k: v
+        for k, v in macs.items() if k != 'total'
+    }, size=list(size), batch=batch, counted_on=counted_on)

@@ -65,18 +65,12 @@ def compare_outputs(output: torch.Tensor, reference: torch.Tensor) -> Dict[str, 
     """
     diff = (output - reference).abs()
     scale = reference.abs().max().clamp_min(1e-12)
-    return dict(
-        max_abs_err=diff.max().item(),
-        max_rel_err=(diff.max() / scale).item(),
-        mean_abs_err=diff.mean().item(),
-        reference_max_abs=scale.item(),
-        label_agreement=(output.argmax(1) == reference.argmax(1)).float().mean().item())
+    return dict(max_abs_err=diff.max().item(), max_rel_err=(diff.max() / scale).item(),
+                mean_abs_err=diff.mean().item(), reference_max_abs=scale.item(),
+                label_agreement=(output.argmax(1) == reference.argmax(1)).float().mean().item())
 
 
-def measure_inference(base: nn.Module,
-                      mode: Mode,
-                      batch: int,
-                      device: torch.device,
+def measure_inference(base: nn.Module, mode: Mode, batch: int, device: torch.device,
                       settings: BenchmarkSettings,
                       reference: Optional[torch.Tensor] = None) -> Dict[str, object]:
     """One inference measurement of ``base`` (left untouched) in ``mode`` at ``batch``."""
@@ -97,12 +91,9 @@ def measure_inference(base: nn.Module,
     finally:
         del model
         release(device, mode.compile)
-    return dict(
-        latency_ms=timing['ms'],
-        first_call_s=timing['first_call_s'],
-        peak_mem_mb=timing['peak_mem_mb'],
-        throughput_ips=batch / (timing['ms']['median'] / 1e3),
-        accuracy=accuracy)
+    return dict(latency_ms=timing['ms'], first_call_s=timing['first_call_s'],
+                peak_mem_mb=timing['peak_mem_mb'],
+                throughput_ips=batch / (timing['ms']['median'] / 1e3), accuracy=accuracy)
 
 
 def fp32_reference(base: nn.Module, batch: int, settings: BenchmarkSettings) -> torch.Tensor:

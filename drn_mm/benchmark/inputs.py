@@ -32,9 +32,7 @@ def calibrate_batchnorm(model: nn.Module, inputs: torch.Tensor, steps: int = 2) 
     return model.eval()
 
 
-def predict_batch(model: nn.Module,
-                  batch: int,
-                  size: Sequence[int],
+def predict_batch(model: nn.Module, batch: int, size: Sequence[int],
                   seed: int = 0) -> Tuple[torch.Tensor, list]:
     """Preprocessed ``(inputs, data_samples)`` for ``model.predict`` / ``model(..., 'tensor')``,
     made by the model's own data preprocessor from random images, on the model's device."""

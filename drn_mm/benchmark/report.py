@@ -52,8 +52,7 @@ def _ok(row) -> bool:
     return row.get('status') == 'ok'
 
 
-def add_ratios(results: Dict,
-               baseline: Optional[str] = None,
+def add_ratios(results: Dict, baseline: Optional[str] = None,
                targets: Optional[Dict] = None) -> Dict:
     """Add the ratios described in the module docstring to ``results`` (in place), and the
     ``targets`` (a spec from :func:`~drn_mm.benchmark.targets.load_targets`) when given."""
@@ -222,19 +221,14 @@ def plot(results: Dict, path: str, batch: Optional[int] = None) -> str:
     for i, mode in enumerate(modes):
         pts = [(models[r['model']]['flops']['gflops'], r['throughput_ips'], r['model'])
                for r in rows if r['mode'] == mode]
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts],
-                   marker=markers[i % len(markers)],
-                   label=mode,
-                   s=45)
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker=markers[i % len(markers)],
+                   label=mode, s=45)
     for name, m in models.items():
         ips = [r['throughput_ips'] for r in rows if r['model'] == name]
         if ips:
             label = name + (f'\n{_published(m)}' if m.get('published') is not None else '')
-            ax.annotate(
-                label, (m['flops']['gflops'], max(ips)),
-                fontsize=7,
-                xytext=(4, 4),
-                textcoords='offset points')
+            ax.annotate(label, (m['flops']['gflops'], max(ips)), fontsize=7, xytext=(4, 4),
+                        textcoords='offset points')
     size = 'x'.join(map(str, results['meta']['settings']['infer_size']))
     ax.set_xlabel(f'GFLOPs (2 x MACs) at {size}')
     ax.set_ylabel(f'inference throughput, img/s (batch {batch})')
@@ -252,13 +246,8 @@ def plot(results: Dict, path: str, batch: Optional[int] = None) -> str:
         for x, y, name in pts:
             ax2.annotate(name, (x, y), fontsize=7, xytext=(4, 4), textcoords='offset points')
     else:
-        ax2.text(
-            0.5,
-            0.5,
-            'no config with a published accuracy',
-            ha='center',
-            va='center',
-            transform=ax2.transAxes)
+        ax2.text(0.5, 0.5, 'no config with a published accuracy', ha='center', va='center',
+                 transform=ax2.transAxes)
     ax2.set_xlabel(f'best inference throughput, img/s (batch {batch})')
     metrics = sorted({m['published_metric'] for m in models.values() if m.get('published_metric')})
     label = {'mIoU': 'Cityscapes val mIoU', 'top-1': 'ImageNet-1k val top-1 accuracy, %'}

@@ -27,14 +27,9 @@ def _environment(device: torch.device) -> Dict[str, object]:
     import mmseg
 
     from ..version import __version__
-    env = dict(
-        python=platform.python_version(),
-        torch=torch.__version__,
-        mmengine=mmengine.__version__,
-        mmseg=mmseg.__version__,
-        drn_mm=__version__,
-        device=device.type,
-        cpu_threads=torch.get_num_threads())
+    env = dict(python=platform.python_version(), torch=torch.__version__,
+               mmengine=mmengine.__version__, mmseg=mmseg.__version__, drn_mm=__version__,
+               device=device.type, cpu_threads=torch.get_num_threads())
     for library in ('mmcv', 'mmpretrain'):
         try:
             env[library] = importlib.import_module(library).__version__
@@ -42,10 +37,8 @@ def _environment(device: torch.device) -> Dict[str, object]:
             pass
     if device.type == 'cuda':
         env.update(
-            device_name=torch.cuda.get_device_name(device),
-            cuda=torch.version.cuda,
-            cudnn=torch.backends.cudnn.version(),
-            bf16_supported=torch.cuda.is_bf16_supported(),
+            device_name=torch.cuda.get_device_name(device), cuda=torch.version.cuda,
+            cudnn=torch.backends.cudnn.version(), bf16_supported=torch.cuda.is_bf16_supported(),
             tf32_cudnn_conv=torch.backends.cudnn.allow_tf32,
             tf32_matmul=torch.backends.cuda.matmul.allow_tf32)
     else:
@@ -99,16 +92,11 @@ def _guarded(what: str, fn, log):
 def _model_entry(name: str, config: str, base: nn.Module, flops_size) -> Dict[str, object]:
     aux = getattr(base, 'auxiliary_head', None)
     known = published(name)
-    return dict(
-        name=name,
-        config=config,
-        task=model_task(base),
-        params=count_params(base),
-        params_infer=count_params(base) - (count_params(aux) if aux is not None else 0),
-        flops=model_flops(base, flops_size),
-        published=known.value if known else None,
-        published_metric=known.metric if known else None,
-        published_source=known.source if known else None)
+    return dict(name=name, config=config, task=model_task(base), params=count_params(base),
+                params_infer=count_params(base) - (count_params(aux) if aux is not None else 0),
+                flops=model_flops(base, flops_size), published=known.value if known else None,
+                published_metric=known.metric if known else None,
+                published_source=known.source if known else None)
 
 
 def _inference_rows(name, base, device, settings, log) -> List[Dict[str, object]]:
@@ -117,17 +105,14 @@ def _inference_rows(name, base, device, settings, log) -> List[Dict[str, object]
         reference = fp32_reference(base, batch, settings) if settings.check_accuracy else None
         for mode_name in settings.modes:
             mode = parse_mode(mode_name)
-            row = dict(
-                model=name,
-                mode=mode_name,
-                batch=batch,
-                size=list(settings.infer_size),
-                path=settings.infer_path)
-            row.update(
-                _guarded(
-                    f'{name} infer {mode_name} b{batch}', lambda: dict(
-                        measure_inference(base, mode, batch, device, settings, reference),
-                        status='ok'), log))
+            row = dict(model=name, mode=mode_name, batch=batch, size=list(settings.infer_size),
+                       path=settings.infer_path)
+
+            def measure():
+                result = measure_inference(base, mode, batch, device, settings, reference)
+                return dict(result, status='ok')
+
+            row.update(_guarded(f'{name} infer {mode_name} b{batch}', measure, log))
             rows.append(row)
             if row['status'] == 'ok':
                 log(f'{name} infer {mode_name} b{batch}: {row["latency_ms"]["median"]:.2f} ms, '
@@ -140,12 +125,8 @@ def _training_rows(name, base, cfg, device, settings, log) -> List[Dict[str, obj
     for mode_name in settings.train_modes:
         mode = parse_mode(mode_name)
         for loop in settings.train_loops:
-            row = dict(
-                model=name,
-                mode=mode_name,
-                loop=loop,
-                batch_requested=settings.train_batch,
-                size=list(settings.train_size))
+            row = dict(model=name, mode=mode_name, loop=loop, batch_requested=settings.train_batch,
+                       size=list(settings.train_size))
             row.update(
                 _guarded(f'{name} train {loop} {mode_name}',
                          lambda: measure_training(base, cfg, mode, loop, device, settings), log))
@@ -173,10 +154,8 @@ def common_task(configs: Sequence[str], cfg_options: Optional[dict] = None) -> s
     return next(iter(tasks.values()))
 
 
-def run_benchmark(configs: Sequence[str],
-                  settings: BenchmarkSettings,
-                  cfg_options: Optional[dict] = None,
-                  log=_log,
+def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
+                  cfg_options: Optional[dict] = None, log=_log,
                   on_model_done: Optional[Callable[[Dict], None]] = None) -> Dict[str, object]:
     """Measure every config in every mode; returns the results (see tools/benchmark.py and
     :mod:`drn_mm.benchmark.report` for ratios and output files). ``on_model_done(results)`` is
@@ -192,12 +171,8 @@ def run_benchmark(configs: Sequence[str],
     flops_size = tuple(settings.flops_size or settings.infer_size)
     results = dict(
         meta=dict(
-            created=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
-            environment=_environment(device),
-            settings=asdict(settings),
-            definitions=DEFINITIONS),
-        models=[],
-        inference=[],
+            created=time.strftime('%Y-%m-%dT%H:%M:%S%z'), environment=_environment(device),
+            settings=asdict(settings), definitions=DEFINITIONS), models=[], inference=[],
         training=[])
     start = time.perf_counter()
     for config in configs:

@@ -99,12 +99,9 @@ def build_train_py_runner(cfg, mode, batch: int, settings, work_dir: str):
     num_classes = (cfg.model.decode_head if task == 'seg' else cfg.model.head).num_classes
     cfg.log_processor = dict(cfg.get('log_processor', {}), by_epoch=False)  # iteration-based
     loader = dict(cfg.train_dataloader, batch_size=batch)
-    loader['dataset'] = dict(
-        type=f'InMemory{task.capitalize()}Dataset',
-        size=tuple(settings.train_size),
-        num_classes=num_classes,
-        num_distinct=max(2, batch),
-        seed=settings.seed)
+    loader['dataset'] = dict(type=f'InMemory{task.capitalize()}Dataset',
+                             size=tuple(settings.train_size), num_classes=num_classes,
+                             num_distinct=max(2, batch), seed=settings.seed)
     if settings.train_workers is not None:
         loader['num_workers'] = settings.train_workers
         if settings.train_workers == 0:
@@ -114,8 +111,8 @@ def build_train_py_runner(cfg, mode, batch: int, settings, work_dir: str):
     if mode.channels_last:
         cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [dict(type='ChannelsLastHook')]
     if mode.compile:
-        cfg.compile = dict(
-            backend=settings.compile_backend, mode=settings.compile_mode, dynamic=False)
+        cfg.compile = dict(backend=settings.compile_backend, mode=settings.compile_mode,
+                           dynamic=False)
     runner = build_runner(cfg)
     timer = _WindowTimer(device, settings.warmup, settings.train_iters)
     runner.register_hook(timer)
@@ -133,8 +130,7 @@ def measure_train_py(cfg, mode, device: torch.device, settings) -> Dict[str, obj
     halves the batch while it does not fit in GPU memory."""
     if device.type == 'cpu' and torch.cuda.is_available():
         return dict(
-            status='skipped',
-            reason='the Runner trains on the GPU when there is one: '
+            status='skipped', reason='the Runner trains on the GPU when there is one: '
             'time the train_py loop with --device cuda')
 
     def attempt(batch):
@@ -152,11 +148,5 @@ def measure_train_py(cfg, mode, device: torch.device, settings) -> Dict[str, obj
         raise RuntimeError(f'the Runner ran {timer.count} iterations; expected '
                            f'{settings.warmup + settings.repeats * settings.train_iters}')
     ms = summarize(samples)
-    return dict(
-        status='ok',
-        batch=batch,
-        step_ms=ms,
-        first_call_s=timer.first_call_s,
-        peak_mem_mb=peak,
-        data_ms=data_ms,
-        throughput_ips=batch / (ms['median'] / 1e3))
+    return dict(status='ok', batch=batch, step_ms=ms, first_call_s=timer.first_call_s,
+                peak_mem_mb=peak, data_ms=data_ms, throughput_ips=batch / (ms['median'] / 1e3))

@@ -115,56 +115,37 @@ class BenchmarkSettings:
                 raise ValueError(f'sizes are (height, width), each >= 8; got {tuple(size)}')
 
 
+#: CPU defaults (tiny sizes: a run takes seconds)
+_CPU_DEFAULTS = dict(
+    infer_size=(64, 128), infer_batches=(1, 2), train_size=(64, 128), train_batch=2,
+    modes=('fp32', 'amp_cl'), train_modes=('fp32', ), warmup=2, repeats=3, infer_iters=1,
+    train_iters=1)
+#: what a GPU changes: modes and repeats ...
+_GPU_DEFAULTS = dict(
+    modes=('fp32', 'amp_cl', 'amp_cl_compile'), train_modes=('fp32', 'amp_cl'), warmup=3, repeats=5)
+#: ... and sizes per (device, task): full Cityscapes / ImageNet sizes on a GPU
+_SIZES = {
+    ('cuda', 'seg'):
+    dict(
+        infer_size=(1024, 2048), infer_batches=(1, 4), train_size=(512, 1024), train_batch=8,
+        infer_iters=3, train_iters=2),
+    ('cuda', 'cls'):
+    dict(
+        infer_size=(224, 224), infer_batches=(1, 64), train_size=(224, 224), train_batch=32,
+        infer_iters=5, train_iters=5),
+    ('cpu', 'cls'):
+    dict(infer_size=(64, 64), train_size=(64, 64)),
+}
+
+
 def default_settings(device: str, task: str = 'seg') -> Dict[str, object]:
     """Defaults per device and task: full Cityscapes / ImageNet sizes on a GPU, tiny ones
     (seconds) on a CPU."""
-    if task == 'cls':
-        if device == 'cuda':
-            return dict(
-                infer_size=(224, 224),
-                infer_batches=(1, 64),
-                train_size=(224, 224),
-                train_batch=32,
-                modes=('fp32', 'amp_cl', 'amp_cl_compile'),
-                train_modes=('fp32', 'amp_cl'),
-                warmup=3,
-                repeats=5,
-                infer_iters=5,
-                train_iters=5)
-        return dict(
-            infer_size=(64, 64),
-            infer_batches=(1, 2),
-            train_size=(64, 64),
-            train_batch=2,
-            modes=('fp32', 'amp_cl'),
-            train_modes=('fp32', ),
-            warmup=2,
-            repeats=3,
-            infer_iters=1,
-            train_iters=1)
+    values = dict(_CPU_DEFAULTS)
     if device == 'cuda':
-        return dict(
-            infer_size=(1024, 2048),
-            infer_batches=(1, 4),
-            train_size=(512, 1024),
-            train_batch=8,
-            modes=('fp32', 'amp_cl', 'amp_cl_compile'),
-            train_modes=('fp32', 'amp_cl'),
-            warmup=3,
-            repeats=5,
-            infer_iters=3,
-            train_iters=2)
-    return dict(
-        infer_size=(64, 128),
-        infer_batches=(1, 2),
-        train_size=(64, 128),
-        train_batch=2,
-        modes=('fp32', 'amp_cl'),
-        train_modes=('fp32', ),
-        warmup=2,
-        repeats=3,
-        infer_iters=1,
-        train_iters=1)
+        values.update(_GPU_DEFAULTS)
+    values.update(_SIZES.get((device, task), {}))
+    return values
 
 
 def resolve_device(device: str) -> torch.device:

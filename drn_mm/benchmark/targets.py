@@ -81,9 +81,8 @@ def _describe(row, kind='infer') -> str:
 def _ratio_entry(num, den, kind, missing) -> Dict:
     if num is None or den is None:
         return dict(value=None, detail=f'needs {missing}')
-    return dict(
-        value=num['throughput_ips'] / den['throughput_ips'],
-        detail=f'{_describe(num, kind)} / {_describe(den, kind)}')
+    return dict(value=num['throughput_ips'] / den['throughput_ips'],
+                detail=f'{_describe(num, kind)} / {_describe(den, kind)}')
 
 
 def _entry(results, target, train_modes, runner_loops) -> Dict:
@@ -132,14 +131,9 @@ def check_targets(results: Dict, spec: Dict) -> List[Dict]:
         entry = _entry(results, target, train_modes, runner_loops)
         value, threshold = entry['value'], target['threshold']
         out.append(
-            dict(
-                key=target['key'],
-                description=target['description'],
-                threshold=threshold,
-                value=value,
-                met=None if value is None else value >= threshold,
-                detail=entry['detail'],
-                device=device))
+            dict(key=target['key'], description=target['description'], threshold=threshold,
+                 value=value, met=None if value is None else value >= threshold,
+                 detail=entry['detail'], device=device))
     return out
 
 

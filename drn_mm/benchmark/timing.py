@@ -20,14 +20,8 @@ def _sync(device: torch.device):
 def summarize(samples_s: Sequence[float]) -> Dict[str, object]:
     ms = [s * 1e3 for s in samples_s]
     med = median(ms)
-    return dict(
-        median=med,
-        min=min(ms),
-        max=max(ms),
-        mean=mean(ms),
-        std=pstdev(ms),
-        spread_pct=100.0 * (max(ms) - min(ms)) / med if med > 0 else 0.0,
-        samples=ms)
+    return dict(median=med, min=min(ms), max=max(ms), mean=mean(ms), std=pstdev(ms),
+                spread_pct=100.0 * (max(ms) - min(ms)) / med if med > 0 else 0.0, samples=ms)
 
 
 def time_calls(fn: Callable[[], object], device: torch.device, warmup: int, repeats: int,
@@ -83,8 +77,8 @@ def release(device: torch.device, compiled: bool = False):
 
 def compile_fn(fn, settings):
     """``torch.compile`` with the settings' backend and mode, static shapes."""
-    return torch.compile(
-        fn, backend=settings.compile_backend, mode=settings.compile_mode, dynamic=False)
+    return torch.compile(fn, backend=settings.compile_backend, mode=settings.compile_mode,
+                         dynamic=False)
 
 
 def halve_batch_until_it_fits(batch: int, attempt: Callable[[int], object],

@@ -43,8 +43,8 @@ def _runner_step(model, mode, batch, device, cfg, settings):
     task = model_task(model)
     with DefaultScope.overwrite_default_scope(TASKS[task]):
         optim_wrapper = build_optim_wrapper(model, optim_wrapper_cfg(cfg, mode, device))
-    data = train_batch(
-        batch, settings.train_size, num_classes(model), device, settings.seed, task=task)
+    data = train_batch(batch, settings.train_size, num_classes(model), device, settings.seed,
+                       task=task)
     if mode.compile:  # as mmengine's Runner._maybecompile_fn('train_step')
         model.train_step = compile_fn(model.train_step, settings)
     return lambda: model.train_step(data, optim_wrapper)
@@ -56,8 +56,8 @@ def _bare_step(model, mode, batch, device, cfg, settings):
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = OPTIMIZERS.build(dict(cfg.optim_wrapper.optimizer, params=params))
     task = model_task(model)
-    data = train_batch(
-        batch, settings.train_size, num_classes(model), device, settings.seed, task=task)
+    data = train_batch(batch, settings.train_size, num_classes(model), device, settings.seed,
+                       task=task)
     with torch.no_grad():
         data = model.data_preprocessor(data, True)
     x = data['inputs']  # channels_last with cl: the preprocessor converts (to_channels_last)
@@ -74,13 +74,10 @@ def _bare_step(model, mode, batch, device, cfg, settings):
         for head, weight in heads:
             logits = head(feats)
             if task == 'seg' and logits.shape[-2:] != labels.shape[-2:]:
-                logits = F.interpolate(
-                    logits,
-                    size=labels.shape[-2:],
-                    mode='bilinear',
-                    align_corners=head.align_corners)
-            loss = loss + weight * F.cross_entropy(
-                logits, labels, ignore_index=getattr(head, 'ignore_index', -100))
+                logits = F.interpolate(logits, size=labels.shape[-2:], mode='bilinear',
+                                       align_corners=head.align_corners)
+            loss = loss + weight * F.cross_entropy(logits, labels, ignore_index=getattr(
+                head, 'ignore_index', -100))
         return loss
 
     if mode.compile:
@@ -113,9 +110,8 @@ def measure_training(base: nn.Module, cfg, mode: Mode, loop: str, device: torch.
     :func:`~drn_mm.benchmark.runner_loop.measure_train_py`); halves the batch while it does not fit
     in GPU memory."""
     if loop != 'bare' and mode.dtype(device.type) == torch.float16 and device.type != 'cuda':
-        return dict(
-            status='skipped',
-            reason="fp16 training uses mmengine's AmpOptimWrapper, which needs a GPU")
+        return dict(status='skipped',
+                    reason="fp16 training uses mmengine's AmpOptimWrapper, which needs a GPU")
     if loop == 'train_py':
         return measure_train_py(cfg, mode, device, settings)
 
@@ -128,10 +124,6 @@ def measure_training(base: nn.Module, cfg, mode: Mode, loop: str, device: torch.
 
     batch, timing = halve_batch_until_it_fits(settings.train_batch, attempt,
                                               lambda: release(device, mode.compile))
-    return dict(
-        status='ok',
-        batch=batch,
-        step_ms=timing['ms'],
-        first_call_s=timing['first_call_s'],
-        peak_mem_mb=timing['peak_mem_mb'],
-        throughput_ips=batch / (timing['ms']['median'] / 1e3))
+    return dict(status='ok', batch=batch, step_ms=timing['ms'], first_call_s=timing['first_call_s'],
+                peak_mem_mb=timing['peak_mem_mb'],
+                throughput_ips=batch / (timing['ms']['median'] / 1e3))

@@ -36,10 +36,7 @@ class CUBLocalization(CUB):
         **kwargs: :class:`mmpretrain.datasets.CUB` arguments.
     """
 
-    def __init__(self,
-                 data_root: str,
-                 split: str = 'train',
-                 bbox_file: str = 'bounding_boxes.txt',
+    def __init__(self, data_root: str, split: str = 'train', bbox_file: str = 'bounding_boxes.txt',
                  **kwargs):
         self.bbox_file = bbox_file
         super().__init__(data_root=data_root, split=split, **kwargs)

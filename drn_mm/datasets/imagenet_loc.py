@@ -84,13 +84,8 @@ class ImageNetLocalization(ImageNet):
             ``data_prefix``, ``pipeline``, ...).
     """
 
-    def __init__(self,
-                 data_root: str = '',
-                 split: str = 'val',
-                 box_prefix: str = 'val_boxes',
-                 wnid_file: Optional[str] = None,
-                 skip_missing: bool = False,
-                 **kwargs):
+    def __init__(self, data_root: str = '', split: str = 'val', box_prefix: str = 'val_boxes',
+                 wnid_file: Optional[str] = None, skip_missing: bool = False, **kwargs):
         self.box_prefix = box_prefix
         self.wnid_file = wnid_file
         self.skip_missing = skip_missing

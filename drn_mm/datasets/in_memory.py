@@ -27,12 +27,8 @@ class InMemoryDataset(Dataset):
     """
     task = 'seg'
 
-    def __init__(self,
-                 size: Sequence[int],
-                 num_classes: int,
-                 num_distinct: int = 4,
-                 length: int = 10**6,
-                 seed: int = 0):
+    def __init__(self, size: Sequence[int], num_classes: int, num_distinct: int = 4,
+                 length: int = 10**6, seed: int = 0):
         name = type(self).__name__
         if len(size) != 2 or min(size) < 1:
             raise ValueError(f'{name}: size must be (height, width), got {size}')

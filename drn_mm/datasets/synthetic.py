@@ -13,9 +13,7 @@ def synthetic_images(batch: int, size: Sequence[int], device, seed: int = 0) -> 
     return list(images.to(device).unbind(0))
 
 
-def make_data_samples(task: str,
-                      batch: int,
-                      size: Sequence[int],
+def make_data_samples(task: str, batch: int, size: Sequence[int],
                       labels: Optional[torch.Tensor] = None) -> list:
     """Data samples as the task's ``PackSegInputs`` / ``PackInputs`` make them; ``labels``:
     (N, H, W) label maps (seg) or (N, ) class indices (cls)."""
@@ -39,13 +37,8 @@ def make_data_samples(task: str,
     return samples
 
 
-def train_batch(batch: int,
-                size: Sequence[int],
-                num_classes: int,
-                device,
-                seed: int = 0,
-                ignore_fraction: float = 0.05,
-                task: str = 'seg') -> dict:
+def train_batch(batch: int, size: Sequence[int], num_classes: int, device, seed: int = 0,
+                ignore_fraction: float = 0.05, task: str = 'seg') -> dict:
     """A dataloader-style training batch on ``device``: ``inputs`` (list of uint8 (3, H, W)) and
     ``data_samples``, the input of ``model.train_step``. Segmentation: ``SegDataSample`` with
     ``gt_sem_seg`` (random labels, ``ignore_fraction`` of them 255 = ignore); classification:

@@ -72,8 +72,7 @@ def _background(rng: np.random.Generator, height: int, width: int) -> np.ndarray
     smooth = np.stack([
         np.asarray(Image.fromarray(coarse[..., c]).resize((width, height), Image.BICUBIC))
         for c in range(3)
-    ],
-                      axis=-1)
+    ], axis=-1)
     image = base + smooth + rng.normal(0, 10, (height, width, 3)).astype(np.float32)
     canvas = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(canvas)
@@ -84,8 +83,7 @@ def _background(rng: np.random.Generator, height: int, width: int) -> np.ndarray
         if rng.random() < 0.6:  # a line segment
             angle, length = rng.uniform(0, np.pi), rng.uniform(8, 0.45 * max(height, width))
             dx, dy = np.cos(angle) * length / 2, np.sin(angle) * length / 2
-            draw.line([(x - dx, y - dy), (x + dx, y + dy)],
-                      fill=color,
+            draw.line([(x - dx, y - dy), (x + dx, y + dy)], fill=color,
                       width=int(rng.integers(1, 4)))
         else:  # a blob
             rx, ry = rng.uniform(2, 6), rng.uniform(2, 6)
@@ -199,11 +197,8 @@ def box_from_object_mask(mask: np.ndarray) -> Tuple[int, int, int, int]:
     return (int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
 
 
-def generate_demo_shapes_cub(root: str,
-                             num_per_class_train: int,
-                             num_per_class_test: int,
-                             size: Sequence[int] = (96, 96),
-                             seed: int = 0) -> Dict:
+def generate_demo_shapes_cub(root: str, num_per_class_train: int, num_per_class_test: int,
+                             size: Sequence[int] = (96, 96), seed: int = 0) -> Dict:
     """Write the data set under ``root`` (see the module docstring).
 
     Args:
@@ -239,9 +234,8 @@ def generate_demo_shapes_cub(root: str,
             image_id += 1
             image, mask = render_sample(label, (height, width), (seed, image_id))
             rel = f'{folder}/{name}_{k + 1:04d}.jpg'
-            Image.fromarray(image).save(
-                osp.join(root, 'images', rel), quality=95,
-                subsampling=0)  # 4:4:4: keep thin colour stripes
+            Image.fromarray(image).save(osp.join(root, 'images', rel), quality=95,
+                                        subsampling=0)  # 4:4:4: keep thin colour stripes
             x, y, w, h = box_from_object_mask(mask)
             files['images.txt'].append(f'{image_id} {rel}')
             files['image_class_labels.txt'].append(f'{image_id} {label + 1}')
@@ -251,13 +245,8 @@ def generate_demo_shapes_cub(root: str,
     for name, lines in files.items():
         with open(osp.join(root, name), 'w') as f:
             f.write('\n'.join(lines) + '\n')
-    return dict(
-        root=root,
-        classes=CLASSES,
-        num_train=num_per_class_train * len(CLASSES),
-        num_test=num_per_class_test * len(CLASSES),
-        size=(height, width),
-        seed=seed)
+    return dict(root=root, classes=CLASSES, num_train=num_per_class_train * len(CLASSES),
+                num_test=num_per_class_test * len(CLASSES), size=(height, width), seed=seed)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -273,8 +262,8 @@ def parse_args(argv: Optional[Sequence[str]] = None):
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict:
     args = parse_args(argv)
-    summary = generate_demo_shapes_cub(
-        args.out, args.num_train, args.num_test, size=tuple(args.size), seed=args.seed)
+    summary = generate_demo_shapes_cub(args.out, args.num_train, args.num_test,
+                                       size=tuple(args.size), seed=args.seed)
     print(f'{summary["root"]}: {summary["num_train"]} train + {summary["num_test"]} test images '
           f'of {summary["size"][0]}x{summary["size"][1]}, {len(CLASSES)} classes '
           f'({", ".join(CLASSES)}), seed {summary["seed"]}')

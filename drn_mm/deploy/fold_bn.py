@@ -150,10 +150,7 @@ def load_folded_checkpoint(model: nn.Module, checkpoint: str, map_location='cpu'
 
 
 def fold_segmentor_checkpoint(
-    config: str,
-    checkpoint: str,
-    out: str,
-    cfg_options: Optional[dict] = None,
+    config: str, checkpoint: str, out: str, cfg_options: Optional[dict] = None,
     verify_size: Sequence[int] = (64, 128)) -> Dict[str, object]:
     """Fold the BatchNorms of ``config``'s segmentor with ``checkpoint``'s weights into its convs
     and save the folded weights to ``out`` (load them with :func:`load_folded_checkpoint`).
@@ -173,11 +170,8 @@ def fold_segmentor_checkpoint(
         actual = folded(inputs, mode='tensor')
     err = (actual - expected).abs().max().item()
     left = unfolded_batchnorms(folded)
-    report = dict(
-        max_abs_err=err,
-        max_rel_err=err / max(expected.abs().max().item(), 1e-12),
-        folded=before - len(left),
-        unfolded=left)
+    report = dict(max_abs_err=err, max_rel_err=err / max(expected.abs().max().item(), 1e-12),
+                  folded=before - len(left), unfolded=left)
     saved = dict(
         state_dict=folded.state_dict(),
         meta=dict(bn_folded=True, config=config, source_checkpoint=checkpoint, verification=report))

@@ -28,13 +28,8 @@ class TensorForward(nn.Module):
         return self.segmentor(inputs, mode='tensor')
 
 
-def export_onnx(model: nn.Module,
-                path: str,
-                size: Sequence[int] = (512, 1024),
-                batch: int = 1,
-                fold_bn: bool = False,
-                dynamic: bool = True,
-                opset: int = 17) -> str:
+def export_onnx(model: nn.Module, path: str, size: Sequence[int] = (512, 1024), batch: int = 1,
+                fold_bn: bool = False, dynamic: bool = True, opset: int = 17) -> str:
     """Write ``model``'s tensor path to ``path`` as ONNX; ``model`` itself is left unchanged.
 
     Args:
@@ -65,20 +60,13 @@ def export_onnx(model: nn.Module,
         }
     with torch.no_grad():
         torch.onnx.export(
-            TensorForward(model), (example, ),
-            path,
-            input_names=['inputs'],
-            output_names=['logits'],
-            dynamic_axes=axes,
-            opset_version=opset,
-            do_constant_folding=True,
-            dynamo=False)
+            TensorForward(model), (example, ), path, input_names=['inputs'],
+            output_names=['logits'], dynamic_axes=axes, opset_version=opset,
+            do_constant_folding=True, dynamo=False)
     return path
 
 
-def onnx_parity(model: nn.Module,
-                path: str,
-                inputs: torch.Tensor,
+def onnx_parity(model: nn.Module, path: str, inputs: torch.Tensor,
                 providers: Optional[Sequence[str]] = None) -> Dict[str, float]:
     """Run ``path`` in onnxruntime and ``model``'s tensor path in PyTorch (fp32, CPU) on
     ``inputs``; returns ``max_abs_err``, ``max_rel_err`` (max abs err / max |PyTorch|) and the

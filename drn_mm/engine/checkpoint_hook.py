@@ -63,17 +63,13 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     elif pointer is not None or osp.isfile(pointer_file):
         print_log(
             f'{pointer_file} names {pointer!r}, which is not a file; resuming from the '
-            'newest checkpoint in the work dir instead',
-            logger='current',
-            level=logging.WARNING)
+            'newest checkpoint in the work dir instead', logger='current', level=logging.WARNING)
     if not candidates:
         return None
     best = max(candidates, key=lambda p: (_step(p), p == pointer))
     if pointer_ok and osp.abspath(best) != osp.abspath(pointer):
-        print_log(
-            f'{best} is newer than {pointer_file} says ({pointer}); resuming from it',
-            logger='current',
-            level=logging.WARNING)
+        print_log(f'{best} is newer than {pointer_file} says ({pointer}); resuming from it',
+                  logger='current', level=logging.WARNING)
     return best
 
 

@@ -50,10 +50,7 @@ class DRNRunner(Runner):
             model = model.module
         return model
 
-    def load_checkpoint(self,
-                        filename: str,
-                        map_location='cpu',
-                        strict: bool = True,
+    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = True,
                         revise_keys=None):
         """Load any known DRN checkpoint layout into the model; always strict.
 
@@ -75,9 +72,7 @@ class DRNRunner(Runner):
             osp.join(out_dir, filename),
             lambda tmp: parent.save_checkpoint(out_dir, osp.basename(tmp), *args, **kwargs))
 
-    def set_randomness(self,
-                       seed,
-                       diff_rank_seed: bool = False,
+    def set_randomness(self, seed, diff_rank_seed: bool = False,
                        deterministic: bool = False) -> None:
         """mmengine's; ``deterministic`` also makes oneDNN (CPU convolutions) deterministic, so
         a resumed CPU run reproduces an uninterrupted one bit for bit."""
@@ -99,9 +94,9 @@ class DRNRunner(Runner):
             model = convert_sync_batchnorm(model, self.cfg.sync_bn)
         model = convert_sync_batchnorm_for_cpu(model)
         wrapper = dict(
-            model_wrapper_cfg or dict(
-                broadcast_buffers=False,
-                find_unused_parameters=self.cfg.get('find_unused_parameters', False)))
+            model_wrapper_cfg
+            or dict(broadcast_buffers=False, find_unused_parameters=self.cfg.get(
+                'find_unused_parameters', False)))
         wrapper.setdefault('type', 'MMDistributedDataParallel')
         return MODEL_WRAPPERS.build(wrapper, default_args=dict(module=model))
 

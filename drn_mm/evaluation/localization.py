@@ -127,15 +127,12 @@ def box_from_mask(mask) -> torch.Tensor:
     cols = torch.nonzero(mask.any(dim=0)).flatten()
     if rows.numel() == 0:
         return empty_box(mask.device)
-    return torch.tensor([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1],
-                        dtype=torch.float32,
+    return torch.tensor([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], dtype=torch.float32,
                         device=mask.device)
 
 
-def boxes_from_class_map_paper(class_map: torch.Tensor,
-                               classes: Union[int, Sequence[int]],
-                               threshold: float = DEFAULT_THRESHOLDS['paper'],
-                               stride: int = 8,
+def boxes_from_class_map_paper(class_map: torch.Tensor, classes: Union[int, Sequence[int]],
+                               threshold: float = DEFAULT_THRESHOLDS['paper'], stride: int = 8,
                                input_size: Optional[Sequence[int]] = None) -> torch.Tensor:
     """The paper's protocol: box of the cells where class ``c`` wins and its score exceeds ``t``.
 
@@ -178,8 +175,7 @@ def boxes_from_class_map_paper(class_map: torch.Tensor,
     return torch.stack(boxes)
 
 
-def upsample_cam(cam: torch.Tensor,
-                 stride: int = 8,
+def upsample_cam(cam: torch.Tensor, stride: int = 8,
                  input_size: Optional[Sequence[int]] = None) -> torch.Tensor:
     """(h, w) map at ``stride`` -> (H, W) map at input resolution.
 
@@ -192,8 +188,8 @@ def upsample_cam(cam: torch.Tensor,
     height, width = _input_size(cam.shape, stride, input_size)
     cam = cam.float()
     if stride > 1:
-        cam = F.interpolate(
-            cam[None, None], scale_factor=stride, mode='bilinear', align_corners=False)[0, 0]
+        cam = F.interpolate(cam[None, None], scale_factor=stride, mode='bilinear',
+                            align_corners=False)[0, 0]
     return cam[:height, :width]
 
 
@@ -230,11 +226,8 @@ def largest_component(mask, scores=None, connectivity: int = 8) -> np.ndarray:
     return labels == order[0] + 1
 
 
-def box_from_cam(cam: torch.Tensor,
-                 threshold: float = DEFAULT_THRESHOLDS['cam'],
-                 stride: int = 8,
-                 input_size: Optional[Sequence[int]] = None,
-                 normalize: str = 'max',
+def box_from_cam(cam: torch.Tensor, threshold: float = DEFAULT_THRESHOLDS['cam'], stride: int = 8,
+                 input_size: Optional[Sequence[int]] = None, normalize: str = 'max',
                  connectivity: int = 8) -> torch.Tensor:
     """The common CAM protocol: threshold the upsampled map, box the largest component.
 
@@ -276,13 +269,9 @@ def box_from_cam(cam: torch.Tensor,
     return box_from_mask(torch.from_numpy(component)).to(cam.device)
 
 
-def localize(class_map: torch.Tensor,
-             classes: Union[int, Sequence[int]],
-             protocol: str = 'paper',
-             threshold: Optional[float] = None,
-             stride: int = 8,
-             input_size: Optional[Sequence[int]] = None,
-             **cam_kwargs) -> torch.Tensor:
+def localize(class_map: torch.Tensor, classes: Union[int, Sequence[int]], protocol: str = 'paper',
+             threshold: Optional[float] = None, stride: int = 8,
+             input_size: Optional[Sequence[int]] = None, **cam_kwargs) -> torch.Tensor:
     """Boxes of ``classes`` in input pixels with either protocol.
 
     Args:

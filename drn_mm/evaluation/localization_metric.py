@@ -53,15 +53,9 @@ class LocalizationMetric(BaseMetric):
     """
     default_prefix: Optional[str] = 'localization'
 
-    def __init__(self,
-                 protocol: str = 'paper',
-                 threshold: Optional[float] = None,
-                 topk: Union[int, Sequence[int]] = (1, 5),
-                 iou_thr: float = 0.5,
-                 stride: int = 8,
-                 cam_normalize: str = 'max',
-                 connectivity: int = 8,
-                 collect_device: str = 'cpu',
+    def __init__(self, protocol: str = 'paper', threshold: Optional[float] = None,
+                 topk: Union[int, Sequence[int]] = (1, 5), iou_thr: float = 0.5, stride: int = 8,
+                 cam_normalize: str = 'max', connectivity: int = 8, collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         if protocol not in PROTOCOLS:
@@ -78,8 +72,8 @@ class LocalizationMetric(BaseMetric):
             raise ValueError(f'LocalizationMetric: iou_thr={iou_thr} must be in (0, 1]')
         self.iou_thr = iou_thr
         self.stride = stride
-        self.cam_kwargs = {} if protocol == 'paper' else dict(
-            normalize=cam_normalize, connectivity=connectivity)
+        self.cam_kwargs = {} if protocol == 'paper' else dict(normalize=cam_normalize,
+                                                              connectivity=connectivity)
 
     @staticmethod
     def _require(sample: dict, key: str, hint: str):
@@ -94,13 +88,8 @@ class LocalizationMetric(BaseMetric):
                             '(CAMHead(with_cam=True))')
         label = int(self._require(sample, 'gt_label', 'the dataset needs labels').reshape(-1)[0])
         geometry = geometry_from_metainfo(sample)
-        box = localize(
-            cam.detach().float().cpu(), [label],
-            self.protocol,
-            self.threshold,
-            self.stride,
-            input_size=tuple(sample['img_shape'][:2]),
-            **self.cam_kwargs)[0]
+        box = localize(cam.detach().float().cpu(), [label], self.protocol, self.threshold,
+                       self.stride, input_size=tuple(sample['img_shape'][:2]), **self.cam_kwargs)[0]
         return box_to_original(box, geometry)
 
     def process(self, data_batch, data_samples: Sequence[dict]):
@@ -123,11 +112,8 @@ class LocalizationMetric(BaseMetric):
             maxk = min(max(self.topk), score.numel())
             ranked = score.detach().float().cpu().topk(maxk).indices.tolist()
             self.results.append(
-                dict(
-                    gt_label=label,
-                    ranked=ranked,
-                    box=box.tolist(),
-                    iou=float(box_iou(box, gt_boxes).max())))
+                dict(gt_label=label, ranked=ranked, box=box.tolist(),
+                     iou=float(box_iou(box, gt_boxes).max())))
 
     def compute_metrics(self, results: List[dict]) -> dict:
         num = len(results)

@@ -31,16 +31,9 @@ class _ResidualBlock(BaseModule):
     ReLU. Subclasses build their layers in ``_build_layers`` and compute them in ``_body``."""
     expansion = 1
 
-    def __init__(self,
-                 inplanes: int,
-                 planes: int,
-                 stride: int = 1,
-                 dilation: Dilation = 1,
-                 downsample: Optional[nn.Module] = None,
-                 residual: bool = True,
-                 conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'),
-                 init_cfg=None):
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, dilation: Dilation = 1,
+                 downsample: Optional[nn.Module] = None, residual: bool = True,
+                 conv_cfg: Optional[dict] = None, norm_cfg: dict = dict(type='BN'), init_cfg=None):
         super().__init__(init_cfg)
         self._build_layers(inplanes, planes, stride, _pair(dilation), conv_cfg, norm_cfg)
         self.relu = nn.ReLU(inplace=True)
@@ -78,11 +71,11 @@ class BasicBlock(_ResidualBlock):
 
     def _build_layers(self, inplanes, planes, stride, dilation, conv_cfg, norm_cfg):
         d1, d2 = dilation
-        self.conv1 = build_conv_layer(
-            conv_cfg, inplanes, planes, 3, stride=stride, padding=d1, dilation=d1, bias=False)
+        self.conv1 = build_conv_layer(conv_cfg, inplanes, planes, 3, stride=stride, padding=d1,
+                                      dilation=d1, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, planes)[1]
-        self.conv2 = build_conv_layer(
-            conv_cfg, planes, planes, 3, padding=d2, dilation=d2, bias=False)
+        self.conv2 = build_conv_layer(conv_cfg, planes, planes, 3, padding=d2, dilation=d2,
+                                      bias=False)
         self.bn2 = build_norm_layer(norm_cfg, planes)[1]
 
     def _body(self, x):
@@ -103,8 +96,8 @@ class Bottleneck(_ResidualBlock):
         out = planes * self.expansion
         self.conv1 = build_conv_layer(conv_cfg, inplanes, planes, 1, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, planes)[1]
-        self.conv2 = build_conv_layer(
-            conv_cfg, planes, planes, 3, stride=stride, padding=d, dilation=d, bias=False)
+        self.conv2 = build_conv_layer(conv_cfg, planes, planes, 3, stride=stride, padding=d,
+                                      dilation=d, bias=False)
         self.bn2 = build_norm_layer(norm_cfg, planes)[1]
         self.conv3 = build_conv_layer(conv_cfg, planes, out, 1, bias=False)
         self.bn3 = build_norm_layer(norm_cfg, out)[1]
@@ -127,16 +120,10 @@ def get_block(block: Union[str, Type[nn.Module]]) -> Type[nn.Module]:
 
 
 def make_block_level(
-    block: Union[str, Type[nn.Module]],
-    inplanes: int,
-    planes: int,
-    num_blocks: int,
-    stride: int = 1,
-    dilation: int = 1,
-    first_dilation: Optional[Dilation] = None,
-    residual: bool = True,
-    conv_cfg: Optional[dict] = None,
-    norm_cfg: dict = dict(type='BN')) -> Tuple[nn.Sequential, int]:
+    block: Union[str,
+                 Type[nn.Module]], inplanes: int, planes: int, num_blocks: int, stride: int = 1,
+    dilation: int = 1, first_dilation: Optional[Dilation] = None, residual: bool = True,
+    conv_cfg: Optional[dict] = None, norm_cfg: dict = dict(type='BN')) -> Tuple[nn.Sequential, int]:
     """A level of ``num_blocks`` residual blocks; returns ``(level, out_channels)``.
 
     The first block carries the stride and, when stride != 1 or the width changes, a 1x1
@@ -162,26 +149,15 @@ def make_block_level(
 
 
 def make_conv_level(
-    inplanes: int,
-    channels: int,
-    num_convs: int,
-    stride: int = 1,
-    dilation: int = 1,
-    conv_cfg: Optional[dict] = None,
-    norm_cfg: dict = dict(type='BN')) -> Tuple[nn.Sequential, int]:
+    inplanes: int, channels: int, num_convs: int, stride: int = 1, dilation: int = 1,
+    conv_cfg: Optional[dict] = None, norm_cfg: dict = dict(type='BN')) -> Tuple[nn.Sequential, int]:
     """``num_convs`` x (conv3x3-norm-ReLU), stride on the first; returns ``(level, channels)``."""
     layers: List[nn.Module] = []
     for i in range(num_convs):
         layers += [
-            build_conv_layer(
-                conv_cfg,
-                inplanes if i == 0 else channels,
-                channels,
-                3,
-                stride=stride if i == 0 else 1,
-                padding=dilation,
-                dilation=dilation,
-                bias=False),
+            build_conv_layer(conv_cfg, inplanes if i == 0 else channels, channels, 3,
+                             stride=stride if i == 0 else 1, padding=dilation, dilation=dilation,
+                             bias=False),
             build_norm_layer(norm_cfg, channels)[1],
             nn.ReLU(inplace=True),
         ]
@@ -192,14 +168,9 @@ DEGRID_STYLES = ('block', 'conv')
 
 
 def make_degridding_levels(
-    in_channels: int,
-    channels: Sequence[int] = (512, 512),
-    num_layers: Sequence[int] = (1, 1),
-    dilations: Sequence[int] = (2, 1),
-    style: str = 'block',
-    residual: bool = False,
-    conv_cfg: Optional[dict] = None,
-    norm_cfg: dict = dict(type='BN')
+    in_channels: int, channels: Sequence[int] = (512, 512), num_layers: Sequence[int] = (1, 1),
+    dilations: Sequence[int] = (2, 1), style: str = 'block', residual: bool = False,
+    conv_cfg: Optional[dict] = None, norm_cfg: dict = dict(type='BN')
 ) -> List[Tuple[nn.Sequential, int]]:
     """The degridding levels (DRN levels 7 and 8): decreasing dilation after a dilated trunk.
 
@@ -226,18 +197,11 @@ def make_degridding_levels(
     levels = []
     for width, n, d in zip(channels, num_layers, dilations):
         if style == 'block':
-            level, out = make_block_level(
-                BasicBlock,
-                in_channels,
-                width,
-                n,
-                dilation=d,
-                residual=residual,
-                conv_cfg=conv_cfg,
-                norm_cfg=norm_cfg)
+            level, out = make_block_level(BasicBlock, in_channels, width, n, dilation=d,
+                                          residual=residual, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
         else:
-            level, out = make_conv_level(
-                in_channels, width, n, dilation=d, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+            level, out = make_conv_level(in_channels, width, n, dilation=d, conv_cfg=conv_cfg,
+                                         norm_cfg=norm_cfg)
         levels.append((level, out))
         in_channels = out
     return levels

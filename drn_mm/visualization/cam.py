@@ -27,20 +27,12 @@ def cam_on_original(cam, geometry, stride: int = 8, input_size=None) -> np.ndarr
     xs = (np.arange(ori_w, dtype=np.float32) + 0.5) * sx - ox - 0.5
     ys = (np.arange(ori_h, dtype=np.float32) + 0.5) * sy - oy - 0.5
     map_x, map_y = np.meshgrid(xs, ys)
-    return cv2.remap(
-        up,
-        map_x,
-        map_y,
-        interpolation=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=float(up.min()))
+    return cv2.remap(up, map_x, map_y, interpolation=cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=float(up.min()))
 
 
-def draw_localization(image: np.ndarray,
-                      cam: Optional[np.ndarray],
-                      box: Optional[Sequence[float]],
-                      caption: str = '',
-                      gt_boxes: Sequence[Sequence[float]] = (),
+def draw_localization(image: np.ndarray, cam: Optional[np.ndarray], box: Optional[Sequence[float]],
+                      caption: str = '', gt_boxes: Sequence[Sequence[float]] = (),
                       alpha: float = 0.5) -> np.ndarray:
     """Overlay a class map (jet colours), the predicted box (green), ground-truth boxes (red)
     and a caption on an RGB image.
@@ -84,12 +76,8 @@ def draw_localization(image: np.ndarray,
     return np.asarray(picture)
 
 
-def visualize_cam(model,
-                  image: str,
-                  out: str,
-                  protocol: str = 'paper',
-                  threshold: Optional[float] = None,
-                  stride: int = 8,
+def visualize_cam(model, image: str, out: str, protocol: str = 'paper',
+                  threshold: Optional[float] = None, stride: int = 8,
                   gt_boxes: Sequence[Sequence[float]] = ()) -> dict:
     """Classify one image, localize its top class and save the overlay as a PNG.
 
@@ -117,11 +105,7 @@ def visualize_cam(model,
     name = classes[label] if classes is not None and len(classes) == cam.shape[0] else str(label)
     import mmcv
     rgb = mmcv.imread(image, channel_order='rgb')  # as the pipeline read it (same ori_shape)
-    picture = draw_localization(
-        rgb,
-        cam_on_original(cam[label], geometry, stride, input_size),
-        box.tolist(),
-        caption=f'{name} ({score:.2f})',
-        gt_boxes=gt_boxes)
+    picture = draw_localization(rgb, cam_on_original(cam[label], geometry, stride, input_size),
+                                box.tolist(), caption=f'{name} ({score:.2f})', gt_boxes=gt_boxes)
     Image.fromarray(picture).save(out)
     return dict(label=label, class_name=name, score=score, box=box.tolist(), out=out)

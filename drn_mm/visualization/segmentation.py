@@ -20,8 +20,7 @@ def colorize(label: np.ndarray, palette: Sequence[Sequence[int]], ignore_color=(
     return lut[np.clip(label, 0, 255).astype(np.int64)]
 
 
-def comparison_grid(rows: Sequence[Sequence[np.ndarray]],
-                    titles: Sequence[str],
+def comparison_grid(rows: Sequence[Sequence[np.ndarray]], titles: Sequence[str],
                     gap: int = 4) -> np.ndarray:
     """Tile rows of equally sized RGB images (H, W, 3) with a title strip; returns uint8 RGB."""
     h, w = rows[0][0].shape[:2]
@@ -38,10 +37,8 @@ def comparison_grid(rows: Sequence[Sequence[np.ndarray]],
     return np.asarray(canvas)
 
 
-def save_segmentation_comparison(path: str,
-                                 images: Sequence[np.ndarray],
-                                 labels: Sequence[np.ndarray],
-                                 predictions: Sequence[np.ndarray],
+def save_segmentation_comparison(path: str, images: Sequence[np.ndarray],
+                                 labels: Sequence[np.ndarray], predictions: Sequence[np.ndarray],
                                  palette: Sequence[Sequence[int]],
                                  titles: Optional[Sequence[str]] = None) -> None:
     """Write a PNG with one row per image: image | ground truth | prediction (ignore = black)."""
@@ -52,12 +49,8 @@ def save_segmentation_comparison(path: str,
     Image.fromarray(grid).save(path)
 
 
-def show_dataset_predictions(config: str,
-                             checkpoint: str,
-                             out: str,
-                             num: int = 4,
-                             split: str = 'test',
-                             device: str = 'cpu',
+def show_dataset_predictions(config: str, checkpoint: str, out: str, num: int = 4,
+                             split: str = 'test', device: str = 'cpu',
                              cfg_options: Optional[dict] = None) -> dict:
     """Predict the first ``num`` images of a config's ``split`` dataloader and save the
     image | ground truth | prediction picture to ``out``. Returns per-image pixel accuracy."""

@@ -50,8 +50,7 @@ def test_bad_model_options_fail_when_train_py_builds_the_model(train_tool, tmp_p
 def test_head_mismatch_message_on_the_command_line(tmp_path):
     result = run(
         tool_command('train.py', DEMO_CONFIG, '--work-dir', tmp_path, '--cfg-options', *TINY,
-                     'model.decode_head.in_channels=256'),
-        check=False)
+                     'model.decode_head.in_channels=256'), check=False)
     assert result.returncode != 0
     assert ('ValueError: class `EncoderDecoder` in mmseg/models/segmentors/encoder_decoder.py: '
             not in result.stderr)  # raised after the build, by DRNRunner: no wrapping
@@ -85,15 +84,8 @@ def test_auxiliary_heads_and_concatenated_inputs_are_checked():
         **{
             'model.backbone.out_indices': [5, 7],
             'model.decode_head':
-            dict(
-                _delete_=True,
-                type='FCNHead',
-                in_channels=[16, 16],
-                in_index=[0, 1],
-                channels=8,
-                num_convs=1,
-                num_classes=19,
-                input_transform='resize_concat'),
+            dict(_delete_=True, type='FCNHead', in_channels=[16, 16], in_index=[0, 1], channels=8,
+                 num_convs=1, num_classes=19, input_transform='resize_concat'),
             'model.auxiliary_head':
             [dict(fcn, in_channels=16, in_index=0),
              dict(fcn, in_channels=16, in_index=1)]
@@ -107,8 +99,7 @@ def test_auxiliary_heads_and_concatenated_inputs_are_checked():
              dict(fcn, in_channels=16, in_index=0)]
         })
     with pytest.raises(
-            ValueError,
-            match=r'model.auxiliary_head\[1\].in_channels=16 but .* gives '
+            ValueError, match=r'model.auxiliary_head\[1\].in_channels=16 but .* gives '
             r'8 channels at in_index=0 \(level 4\); valid: '
             r'model.auxiliary_head\[1\].in_channels=8'):
         check_head_channels(bad)
@@ -116,19 +107,11 @@ def test_auxiliary_heads_and_concatenated_inputs_are_checked():
         **{
             'model.backbone.out_indices': [3, 7],
             'model.decode_head':
-            dict(
-                _delete_=True,
-                type='FCNHead',
-                in_channels=[8, 8],
-                in_index=[0, 1],
-                channels=8,
-                num_convs=1,
-                num_classes=19,
-                input_transform='resize_concat')
+            dict(_delete_=True, type='FCNHead', in_channels=[8, 8], in_index=[0, 1], channels=8,
+                 num_convs=1, num_classes=19, input_transform='resize_concat')
         })
     with pytest.raises(
-            ValueError,
-            match=r'in_channels \(summed\) = 16 but .* gives 24 channels '
+            ValueError, match=r'in_channels \(summed\) = 16 but .* gives 24 channels '
             r'at in_index=\[0, 1\] \(level 4, level 8\); '
             r'valid: model.decode_head.in_channels=\[8, 16\]'):
         check_head_channels(concat)

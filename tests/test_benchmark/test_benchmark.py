@@ -104,8 +104,8 @@ def test_time_calls_counts_warmup_and_repeats():
 def fake_results():
 
     def infer(model, mode, ips, batch=1):
-        return dict(
-            model=model, mode=mode, batch=batch, status='ok', throughput_ips=ips, peak_mem_mb=None)
+        return dict(model=model, mode=mode, batch=batch, status='ok', throughput_ips=ips,
+                    peak_mem_mb=None)
 
     def model(name, config, params, gflops):
         return dict(name=name, config=config, params=params, flops=dict(gflops=gflops))
@@ -114,36 +114,19 @@ def fake_results():
         models=[
             model('drn', 'configs/drn/drn.py', 10, 100),
             model('fcn', 'configs/baselines/fcn.py', 40, 400)
-        ],
-        inference=[
+        ], inference=[
             infer('drn', 'fp32', 20),
             infer('drn', 'amp_cl', 50),
             infer('fcn', 'fp32', 10),
             infer('fcn', 'amp_cl', 20),
             dict(model='fcn', mode='amp_cl_compile', batch=1, status='error')
-        ],
-        training=[
-            dict(
-                model='drn',
-                mode='fp32',
-                loop='runner',
-                status='ok',
-                throughput_ips=9,
-                peak_mem_mb=100.0),
-            dict(
-                model='drn',
-                mode='fp32',
-                loop='bare',
-                status='ok',
-                throughput_ips=10,
-                peak_mem_mb=90.0),
-            dict(
-                model='drn',
-                mode='fp32',
-                loop='train_py',
-                status='ok',
-                throughput_ips=8,
-                peak_mem_mb=100.0)
+        ], training=[
+            dict(model='drn', mode='fp32', loop='runner', status='ok', throughput_ips=9,
+                 peak_mem_mb=100.0),
+            dict(model='drn', mode='fp32', loop='bare', status='ok', throughput_ips=10,
+                 peak_mem_mb=90.0),
+            dict(model='drn', mode='fp32', loop='train_py', status='ok', throughput_ips=8,
+                 peak_mem_mb=100.0)
         ])
 
 
@@ -260,8 +243,8 @@ def test_cpu_run_inference_rows(cpu_run):
             assert acc['max_rel_err'] <= 1e-6 and acc['label_agreement'] == 1.0
         else:  # bf16 (and BN folded, channels_last): coarse but close
             assert acc['max_rel_err'] < 0.25 and acc['label_agreement'] > 0.5
-        assert math.isclose(
-            acc['max_rel_err'] * acc['reference_max_abs'], acc['max_abs_err'], rel_tol=1e-6)
+        assert math.isclose(acc['max_rel_err'] * acc['reference_max_abs'], acc['max_abs_err'],
+                            rel_tol=1e-6)
 
 
 def test_cpu_run_training_rows(cpu_run):
@@ -349,8 +332,7 @@ def test_segmentation_and_classification_configs_cannot_share_a_run():
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     with pytest.raises(
-            ValueError,
-            match='segmentation and classification configs cannot share '
+            ValueError, match='segmentation and classification configs cannot share '
             r"a run .*'cls': \['configs/drn/drn_c_26_8xb32_in1k.py'\]"):
         tool.main([DRN, CLS_DRN, '--device', 'cpu'])
     with pytest.raises(FileNotFoundError, match='config file not found: nope.py'):

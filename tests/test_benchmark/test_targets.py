@@ -13,13 +13,13 @@ FCN = 'fcn_r50-d8_4xb2-40k_cityscapes-512x1024'
 
 
 def infer(model, mode, ips, batch=1, status='ok'):
-    return dict(
-        model=model, mode=mode, batch=batch, status=status, throughput_ips=ips, peak_mem_mb=None)
+    return dict(model=model, mode=mode, batch=batch, status=status, throughput_ips=ips,
+                peak_mem_mb=None)
 
 
 def train(model, mode, loop, ips, status='ok'):
-    return dict(
-        model=model, mode=mode, loop=loop, status=status, throughput_ips=ips, peak_mem_mb=None)
+    return dict(model=model, mode=mode, loop=loop, status=status, throughput_ips=ips,
+                peak_mem_mb=None)
 
 
 def results(inference, training=()):

@@ -31,21 +31,13 @@ def load_image(path, **kwargs):
     return LoadCheckedImageFromFile(**kwargs)(dict(img_path=str(path)))
 
 
-def load_label(path,
-               image_shape,
-               num_classes=19,
-               reduce_zero_label=False,
-               label_map=None,
+def load_label(path, image_shape, num_classes=19, reduce_zero_label=False, label_map=None,
                **kwargs):
     from drn_mm.datasets import LoadCheckedAnnotations
     results = dict(
-        seg_map_path=str(path),
-        img_path='image.png',
-        ori_shape=image_shape,
-        img=np.zeros(image_shape + (3, ), np.uint8),
-        seg_fields=[],
-        reduce_zero_label=reduce_zero_label,
-        label_map=label_map)
+        seg_map_path=str(path), img_path='image.png', ori_shape=image_shape,
+        img=np.zeros(image_shape + (3, ), np.uint8), seg_fields=[],
+        reduce_zero_label=reduce_zero_label, label_map=label_map)
     return LoadCheckedAnnotations(num_classes=num_classes, **kwargs)(results)['gt_seg_map']
 
 
@@ -150,10 +142,8 @@ def test_label_maps_read_as_mmseg_reads_them(tmp_path):
         num_classes = 18 if reduce_zero_label else 19
         ours = load_label(tmp_path / 'l.png', (20, 30), num_classes, reduce_zero_label, label_map)
         theirs = LoadAnnotations(reduce_zero_label=reduce_zero_label)(dict(
-            seg_map_path=str(tmp_path / 'l.png'),
-            seg_fields=[],
-            reduce_zero_label=reduce_zero_label,
-            label_map=label_map))['gt_seg_map']
+            seg_map_path=str(tmp_path / 'l.png'), seg_fields=[],
+            reduce_zero_label=reduce_zero_label, label_map=label_map))['gt_seg_map']
         assert ours.dtype == theirs.dtype == np.uint8
         assert np.array_equal(ours, theirs), (reduce_zero_label, label_map)
 
@@ -210,9 +200,7 @@ def _build_train_loader(data_root, work_dir):
     from drn_mm.apis import load_config
     from drn_mm.engine import DRNRunner
     cfg = load_config(
-        DEMO_CONFIG,
-        work_dir=str(work_dir),
-        cfg_options={
+        DEMO_CONFIG, work_dir=str(work_dir), cfg_options={
             'train_dataloader.dataset.data_root': data_root,
             'train_dataloader.num_workers': 0,
             'train_dataloader.persistent_workers': False
@@ -260,8 +248,7 @@ def test_corrupt_image_mid_training_names_it_and_keeps_the_last_checkpoint(
     work = tmp_path / 'work'
     result = run(
         tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--cfg-options',
-                     *train_options(root, batch_size=2, max_iters=6, interval=1)),
-        check=False)
+                     *train_options(root, batch_size=2, max_iters=6, interval=1)), check=False)
     assert result.returncode != 0
     assert f'DataError: image {images[4]} is corrupt or truncated' in result.stderr
     assert 'Iter(train) [2/6]' in result.stdout + result.stderr
@@ -291,11 +278,8 @@ def _write_pair(directory, name, height, width):
     Image.fromarray(image).save(directory / f'{name}.png')
     Image.fromarray(label).save(directory / f'{name}_label.png')
     return dict(
-        img_path=str(directory / f'{name}.png'),
-        seg_map_path=str(directory / f'{name}_label.png'),
-        seg_fields=[],
-        reduce_zero_label=False,
-        label_map=None)
+        img_path=str(directory / f'{name}.png'), seg_map_path=str(directory / f'{name}_label.png'),
+        seg_fields=[], reduce_zero_label=False, label_map=None)
 
 
 def test_images_smaller_than_the_crop_and_odd_sides_train(tiny_segmentor, tmp_path):
@@ -349,8 +333,7 @@ def test_huge_image_in_slide_mode_stays_within_memory(tmp_path):
     from drn_mm.apis import init_segmentor
     num_classes = 4
     model = init_segmentor(
-        DEMO_CONFIG,
-        cfg_options=dict(
+        DEMO_CONFIG, cfg_options=dict(
             TINY_MODEL, **{
                 'model.decode_head.num_classes': num_classes,
                 'model.test_cfg': dict(mode='slide', crop_size=(1024, 1024), stride=(1024, 1024))

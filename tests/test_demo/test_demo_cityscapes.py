@@ -20,8 +20,8 @@ TRAIN_IDS = {CLS: i for i, CLS in enumerate(dc.CLASSES)}
 @pytest.fixture(scope='module')
 def demo(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('demo') / 'cityscapes')
-    summary = generate_demo_cityscapes(
-        root, num_train=NUM_TRAIN, num_val=NUM_VAL, size=SIZE, seed=SEED)
+    summary = generate_demo_cityscapes(root, num_train=NUM_TRAIN, num_val=NUM_VAL, size=SIZE,
+                                       seed=SEED)
     return root, summary
 
 
@@ -107,9 +107,8 @@ def test_mmseg_cityscapes_dataset_reads_it(demo):
     root, _ = demo
     for split, num in (('train', NUM_TRAIN), ('val', NUM_VAL)):
         dataset = CityscapesDataset(
-            data_root=root,
-            data_prefix=dict(img_path=f'leftImg8bit/{split}', seg_map_path=f'gtFine/{split}'),
-            pipeline=[])
+            data_root=root, data_prefix=dict(img_path=f'leftImg8bit/{split}',
+                                             seg_map_path=f'gtFine/{split}'), pipeline=[])
         assert len(dataset) == num
         info = dataset.get_data_info(0)
         assert info['img_path'].endswith(IMG_SUFFIX) and osp.isfile(info['img_path'])
@@ -199,8 +198,8 @@ def test_deterministic(demo, tmp_path):
             assert a.read() == b.read(), rel
 
     other = str(tmp_path / 'other')
-    generate_demo_cityscapes(
-        other, num_train=NUM_TRAIN, num_val=NUM_VAL, size=SIZE, seed=SEED + 1, convert=False)
+    generate_demo_cityscapes(other, num_train=NUM_TRAIN, num_val=NUM_VAL, size=SIZE, seed=SEED + 1,
+                             convert=False)
     for rel in files:
         if rel.endswith((IMG_SUFFIX, '_polygons.json')):
             with open(osp.join(root, rel), 'rb') as a, open(osp.join(other, rel), 'rb') as b:

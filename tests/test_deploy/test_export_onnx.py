@@ -65,10 +65,7 @@ def test_export_tool_writes_and_checks_a_folded_model(tmp_path):
         osp.join(REPO, CONFIGS['drn_seg'][0]),
         str(out), '--size', '64', '96', '--fold-bn', '--cfg-options',
         *[o.replace(' ', '') for o in options]
-    ],
-                            capture_output=True,
-                            text=True,
-                            cwd=REPO)
+    ], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stderr[-3000:]
     assert out.exists()
     parity = json.loads(result.stdout.strip().splitlines()[-1])

@@ -54,9 +54,7 @@ def crash_chain(tmp_path_factory, demo_cityscapes_data):
     with open(osp.join(work, 'run1.out'), 'w') as out:
         proc = subprocess.Popen(
             tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--cfg-options', *options),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=osp.dirname(osp.dirname(DEMO_CONFIG)))
+            stdout=out, stderr=subprocess.STDOUT, cwd=osp.dirname(osp.dirname(DEMO_CONFIG)))
         deadline = time.time() + 300
         while proc.poll() is None and not steps(work) and time.time() < deadline:
             time.sleep(0.01)
@@ -70,13 +68,9 @@ def crash_chain(tmp_path_factory, demo_cityscapes_data):
     run2 = run([
         sys.executable, script, *tool_command('train.py', DEMO_CONFIG)[1:], '--work-dir', work,
         '--resume', '--cfg-options', *options
-    ],
-               check=False)
-    chain.update(
-        run2=run2,
-        run2_steps=steps(work),
-        run2_pointer=pointer(work),
-        run2_files=sorted(os.listdir(work)))
+    ], check=False)
+    chain.update(run2=run2, run2_steps=steps(work), run2_pointer=pointer(work),
+                 run2_files=sorted(os.listdir(work)))
     chain['run3'] = run(
         tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--resume', '--cfg-options',
                      *options))

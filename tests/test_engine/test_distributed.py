@@ -74,12 +74,8 @@ def test_two_processes_match_one_process_with_the_same_global_batch(two_process_
     assert ratio <= 1, (ratio, key, max_abs)
     # and the last two iterations alone moved the weights far beyond that tolerance
     start = load_state(osp.join(reference_run, f'iter_{MAX_ITERS - 2}.pth'))
-    moved, _, _ = compare_weights(
-        start,
-        load_state(osp.join(reference_run, final)),
-        WEIGHT_RTOL,
-        WEIGHT_ATOL,
-        equal_integers=False)
+    moved, _, _ = compare_weights(start, load_state(osp.join(reference_run, final)), WEIGHT_RTOL,
+                                  WEIGHT_ATOL, equal_integers=False)
     assert moved > 100
 
 
@@ -157,8 +153,7 @@ def test_slurm_train_script_runs_train_py_with_the_slurm_launcher(tmp_path):
     result = subprocess.run(
         ['bash',
          osp.join(REPO, 'tools', 'slurm_train.sh'), 'gpu', 'job', DEMO_CONFIG, '--resume'],
-        capture_output=True,
-        text=True,
+        capture_output=True, text=True,
         env=dict(os.environ, PATH=f'{tmp_path}:{os.environ["PATH"]}', GPUS='16', PYTHON='mypython'))
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip()
@@ -193,10 +188,8 @@ def test_launch_scripts_pass_arguments_in_order_and_reject_missing_ones(tmp_path
     env = dict(os.environ, PATH=f'{tmp_path}:{os.environ["PATH"]}', PYTHON='echo')
 
     def launch(script, *args):
-        return subprocess.run(['bash', osp.join(REPO, 'tools', script), *args],
-                              capture_output=True,
-                              text=True,
-                              env=env)
+        return subprocess.run(['bash', osp.join(REPO, 'tools', script), *args], capture_output=True,
+                              text=True, env=env)
 
     result = launch('slurm_test.sh', 'gpu', 'job', 'cfg.py', 'ckpt.pth', '--tta')
     assert result.returncode == 0, result.stderr

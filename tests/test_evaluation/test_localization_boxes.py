@@ -61,11 +61,11 @@ def test_paper_empty_maps():
 def test_paper_clips_to_the_input_and_ignores_padding_cells():
     cm = paper_map()
     # input 30 x 37 -> ceil: 4 x 5 cells; the last row / column are partly outside
-    assert boxes_from_class_map_paper(
-        cm, 1, 0.0, 8, input_size=(30, 37)).tolist() == [[0, 0, 37, 30]]
+    assert boxes_from_class_map_paper(cm, 1, 0.0, 8,
+                                      input_size=(30, 37)).tolist() == [[0, 0, 37, 30]]
     # input 24 x 24 of a padded batch: only 3 x 3 cells count, (3,4) is padding
-    assert boxes_from_class_map_paper(
-        cm, 1, 0.0, 8, input_size=(24, 24)).tolist() == [[0, 0, 24, 24]]
+    assert boxes_from_class_map_paper(cm, 1, 0.0, 8,
+                                      input_size=(24, 24)).tolist() == [[0, 0, 24, 24]]
     with pytest.raises(ValueError, match='cannot cover an input of 40x41'):
         boxes_from_class_map_paper(cm, 1, 0.0, 8, input_size=(40, 41))
     with pytest.raises(ValueError, match=r'classes \[3\] out of range'):

@@ -96,12 +96,8 @@ def imagenet_case(tmp_path):
 def test_imagenet_val_layout_dataset_reads_the_xml_boxes(tmp_path):
     root, images, _, _ = imagenet_case(tmp_path)
     dataset = build(
-        dict(
-            type='ImageNetLocalization',
-            data_root=root,
-            split='val',
-            wnid_file='meta/wnids.txt',
-            pipeline=[]))
+        dict(type='ImageNetLocalization', data_root=root, split='val', wnid_file='meta/wnids.txt',
+             pipeline=[]))
     assert len(dataset) == 5
     for i, image in enumerate(images):
         info = dataset.get_data_info(i)
@@ -112,8 +108,8 @@ def test_imagenet_val_layout_dataset_reads_the_xml_boxes(tmp_path):
     with open(osp.join(root, 'meta', 'wnids.txt'), 'w') as f:
         f.write('\n'.join(WNIDS[:3]) + '\n')
     # (image 3 is the first whose class, 4, is beyond the 3 wnids left)
-    with pytest.raises(
-            ValueError, match=r"ILSVRC2012_val_00000003\.xml: \['n00000004'\] not in wnid_file"):
+    with pytest.raises(ValueError,
+                       match=r"ILSVRC2012_val_00000003\.xml: \['n00000004'\] not in wnid_file"):
         build(dict(type='ImageNetLocalization', data_root=root, wnid_file='meta/wnids.txt'))
 
 

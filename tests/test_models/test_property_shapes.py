@@ -52,20 +52,13 @@ def backbone_options(draw):
     # the same levels, each named by its index or by its negative index
     out_indices = [i - num_levels if draw(st.booleans()) else i for i in chosen]
     frozen_stages = draw(st.integers(-1, num_levels))
-    return dict(
-        arch=arch,
-        channels=channels,
-        layers=layers,
-        out_indices=out_indices,
-        frozen_stages=frozen_stages)
+    return dict(arch=arch, channels=channels, layers=layers, out_indices=out_indices,
+                frozen_stages=frozen_stages)
 
 
 @settings(max_examples=25, deadline=None, phases=PHASES)
-@given(
-    options=backbone_options(),
-    height=st.integers(1, 48),
-    width=st.integers(1, 48),
-    batch=st.integers(1, 2))
+@given(options=backbone_options(), height=st.integers(1, 48), width=st.integers(1, 48),
+       batch=st.integers(1, 2))
 def test_drn_forward_gives_the_documented_shapes(options, height, width, batch):
     torch.manual_seed(0)
     model = DRN(**options)
@@ -99,8 +92,8 @@ def test_unsorted_out_indices_outputs_follow_out_channels(out_indices):
     model = DRN('D-22', channels=[4, 8, 8, 8, 16, 16, 16, 12], out_indices=out_indices).eval()
     with torch.no_grad():
         outs = model(torch.zeros(1, 3, 16, 16))
-        every = DRN(
-            'D-22', channels=[4, 8, 8, 8, 16, 16, 16, 12], out_indices=tuple(range(8))).eval()
+        every = DRN('D-22', channels=[4, 8, 8, 8, 16, 16, 16, 12],
+                    out_indices=tuple(range(8))).eval()
         every.load_state_dict(model.state_dict())
         levels = every(torch.zeros(1, 3, 16, 16))
     assert tuple(o.shape[1] for o in outs) == model.out_channels
@@ -115,8 +108,7 @@ def segmentor(request):
     from drn_mm.apis import init_segmentor
     torch.manual_seed(0)
     model = init_segmentor(
-        DEMO_CONFIG,
-        cfg_options={
+        DEMO_CONFIG, cfg_options={
             'model.backbone.channels': [4, 4, 4, 4, 8, 8, 8, 8],
             'model.decode_head.in_channels': 8,
             'model.decode_head.num_classes': 5,

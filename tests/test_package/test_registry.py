@@ -44,11 +44,10 @@ def test_every_preset_builds_from_mmseg_config(arch):
     channels = backbone.out_channels[-1]
     with DefaultScope.overwrite_default_scope('mmseg'):
         model = MODELS.build(
-            dict(
-                type='EncoderDecoder',
-                data_preprocessor=dict(type='SegDataPreProcessor', size_divisor=8),
-                backbone=dict(type='DRN', arch=arch),
-                decode_head=dict(type='DRNSegHead', in_channels=channels, num_classes=19)))
+            dict(type='EncoderDecoder', data_preprocessor=dict(type='SegDataPreProcessor',
+                                                               size_divisor=8),
+                 backbone=dict(type='DRN', arch=arch),
+                 decode_head=dict(type='DRNSegHead', in_channels=channels, num_classes=19)))
     assert model.backbone.arch == arch
     assert model.decode_head.conv_seg.in_channels == channels
 
@@ -60,10 +59,8 @@ def test_every_preset_builds_from_mmpretrain_config(arch):
     channels = 2048 if arch in ('A-50', 'A-101') else 512
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(
-            dict(
-                type='ImageClassifier',
-                backbone=dict(type='DRN', arch=arch),
-                head=dict(type='CAMHead', num_classes=1000, in_channels=channels)))
+            dict(type='ImageClassifier', backbone=dict(type='DRN', arch=arch),
+                 head=dict(type='CAMHead', num_classes=1000, in_channels=channels)))
     assert model.backbone.out_channels == (channels, )
 
 
@@ -74,15 +71,11 @@ def test_small_models_run_in_both_frameworks():
     small = dict(type='DRN', arch='C-26', channels=(4, 8, 8, 8, 16, 16, 16, 16))
     with DefaultScope.overwrite_default_scope('mmseg'):
         seg = SEG.build(
-            dict(
-                type='EncoderDecoder',
-                backbone=small,
-                decode_head=dict(type='DRNSegHead', in_channels=16, num_classes=3)))
+            dict(type='EncoderDecoder', backbone=small,
+                 decode_head=dict(type='DRNSegHead', in_channels=16, num_classes=3)))
     assert seg(torch.rand(2, 3, 32, 48), mode='tensor').shape == (2, 3, 32, 48)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         cls = PRETRAIN.build(
-            dict(
-                type='ImageClassifier',
-                backbone=small,
-                head=dict(type='CAMHead', num_classes=5, in_channels=16)))
+            dict(type='ImageClassifier', backbone=small, head=dict(type='CAMHead', num_classes=5,
+                                                                   in_channels=16)))
     assert cls(torch.rand(2, 3, 32, 48), mode='tensor').shape == (2, 5)

@@ -88,9 +88,7 @@ def test_train_then_test_localization(imagenet, tmp_path):
     from drn_mm.evaluation.localization import (box_iou, box_to_original, geometry_from_metainfo,
                                                 localize)
     model = init_classifier(
-        osp.join(REPO, 'configs/drn/drn_c_26_in1k_localization.py'),
-        checkpoint,
-        cfg_options={
+        osp.join(REPO, 'configs/drn/drn_c_26_in1k_localization.py'), checkpoint, cfg_options={
             'model.backbone.channels': (4, 8, 8, 8, 16, 16, 16, 16),
             'model.head.in_channels': 16,
             'test_dataloader.dataset.pipeline.1.scale': (64, 64)

@@ -21,10 +21,7 @@ def tiny_checkpoint(tmp_path_factory, demo_cityscapes_data):
     result = subprocess.run([
         sys.executable, mmseg_train, DEMO_CONFIG, '--work-dir',
         str(work), '--cfg-options', *tiny_options(demo_cityscapes_data, max_iters=2)
-    ],
-                            capture_output=True,
-                            text=True,
-                            cwd=REPO)
+    ], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stderr[-4000:]
     assert 'Iter(train) [2/2]' in result.stdout + result.stderr
     return str(work / 'iter_2.pth'), demo_cityscapes_data

@@ -29,9 +29,8 @@ def test_train_writes_checkpoints_logs_and_validates(trained):
     logs = glob.glob(osp.join(trained, '*', '*.log'))
     text = open(logs[0]).read()
     assert 'Iter(train) [4/4]' in text and 'mIoU' in text
-    checkpoint = torch.load(
-        osp.join(trained, 'iter_4.pth'), map_location='cpu',
-        weights_only=True)  # drn_mm allow-lists mmengine's types
+    checkpoint = torch.load(osp.join(trained, 'iter_4.pth'), map_location='cpu',
+                            weights_only=True)  # drn_mm allow-lists mmengine's types
     assert checkpoint['meta']['iter'] == 4
     assert 'backbone.stem.0.weight' in checkpoint['state_dict']
 
@@ -75,14 +74,7 @@ def test_resume_continues_from_last_checkpoint(demo_cityscapes_data, tmp_path):
 def test_wrong_checkpoint_is_a_clear_error(demo_cityscapes_data, tmp_path):
     bad = tmp_path / 'other.pth'
     torch.save({'state_dict': {'backbone.stem.0.weight': torch.zeros(3, 3, 7, 7)}}, bad)
-    result = run_tool(
-        'test.py',
-        DEMO_CONFIG,
-        bad,
-        '--work-dir',
-        tmp_path,
-        '--cfg-options',
-        *tiny_options(demo_cityscapes_data),
-        check=False)
+    result = run_tool('test.py', DEMO_CONFIG, bad, '--work-dir', tmp_path, '--cfg-options',
+                      *tiny_options(demo_cityscapes_data), check=False)
     assert result.returncode != 0
     assert 'other.pth does not fit EncoderDecoder' in result.stderr

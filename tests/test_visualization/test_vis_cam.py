@@ -37,16 +37,11 @@ def test_vis_cam_tool_writes_png(tmp_path):
     xml_dir.mkdir()
     (xml_dir / 'b.xml').write_text(voc_xml('b', 70, 50, [('n01440764', (5, 9, 31, 41))]))
     options = [f'{k}={v}'.replace(' ', '') for k, v in TINY.items()]
-    proc = subprocess.run(
-        [PYTHON, 'tools/vis_cam.py', CONFIG, checkpoint] + images + [
-            '--out-dir',
-            str(tmp_path / 'vis'), '--gt-xml-dir',
-            str(xml_dir), '--protocol', 'cam', '--cfg-options'
-        ] + options,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300)
+    proc = subprocess.run([PYTHON, 'tools/vis_cam.py', CONFIG, checkpoint] + images + [
+        '--out-dir',
+        str(tmp_path / 'vis'), '--gt-xml-dir',
+        str(xml_dir), '--protocol', 'cam', '--cfg-options'
+    ] + options, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [line for line in proc.stdout.splitlines() if ' -> ' in line]
     assert len(lines) == 2, proc.stdout
@@ -79,13 +74,8 @@ def test_visualize_cam_draws_the_known_answer(tmp_path):
         model.head.fc.bias[7] = 2.0
     image = str(tmp_path / 'c.jpg')
     write_image(image, 60, 90)
-    result = visualize_cam(
-        model,
-        image,
-        str(tmp_path / 'c.png'),
-        protocol='paper',
-        threshold=0.0,
-        gt_boxes=[(10, 20, 40, 50)])
+    result = visualize_cam(model, image, str(tmp_path / 'c.png'), protocol='paper', threshold=0.0,
+                           gt_boxes=[(10, 20, 40, 50)])
     assert result['label'] == 7 and result['box'] == [0, 0, 90, 60]
     assert result['class_name'].startswith('cock')  # ImageNet class 7
     picture = np.asarray(Image.open(str(tmp_path / 'c.png')))

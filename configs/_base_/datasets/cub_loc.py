@@ -3,8 +3,8 @@
 # resized to 224 x 224. Boxes stay in original pixels; the metric maps predictions back.
 dataset_type = 'CUBLocalization'
 data_root = 'data/CUB_200_2011'
-data_preprocessor = dict(
-    num_classes=200, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
+data_preprocessor = dict(num_classes=200, mean=[123.675, 116.28, 103.53],
+                         std=[58.395, 57.12, 57.375], to_rgb=True)
 loc_meta_keys = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
                  'flip_direction', 'ori_bboxes', 'ori_bbox_labels', 'crop_offset', 'pre_crop_shape')
 
@@ -22,16 +22,14 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline),
+    batch_size=8, num_workers=2, dataset=dict(type=dataset_type, data_root=data_root, split='train',
+                                              pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline),
+    batch_size=8, num_workers=2, dataset=dict(type=dataset_type, data_root=data_root, split='test',
+                                              pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False))
-val_evaluator = dict(
-    type='LocalizationMetric', protocol='paper', threshold=0.0, topk=(1, 5), stride=8)
+val_evaluator = dict(type='LocalizationMetric', protocol='paper', threshold=0.0, topk=(1, 5),
+                     stride=8)
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

@@ -22,14 +22,12 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=5,
-    dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline),
+    batch_size=32, num_workers=5, dataset=dict(type=dataset_type, data_root=data_root,
+                                               split='train', pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=5,
-    dataset=dict(type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline),
+    batch_size=32, num_workers=5, dataset=dict(type=dataset_type, data_root=data_root, split='val',
+                                               pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False))
 val_evaluator = dict(type='Accuracy', topk=(1, 5))
 test_dataloader = val_dataloader

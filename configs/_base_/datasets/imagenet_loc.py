@@ -16,12 +16,7 @@ val_dataloader = dict(
     dataset=dict(type='ImageNetLocalization', box_prefix='val_boxes', pipeline=loc_test_pipeline))
 # paper protocol (argmax class map, activation threshold t, smallest enclosing box); the
 # common CAM protocol: dict(type='LocalizationMetric', protocol='cam', threshold=0.2)
-val_evaluator = dict(
-    _delete_=True,
-    type='LocalizationMetric',
-    protocol='paper',
-    threshold=0.0,
-    topk=(1, 5),
-    stride=8)
+val_evaluator = dict(_delete_=True, type='LocalizationMetric', protocol='paper', threshold=0.0,
+                     topk=(1, 5), stride=8)
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

@@ -11,14 +11,8 @@ data_preprocessor = dict(
     seg_pad_val=255,
     size_divisor=8)
 model = dict(
-    type='EncoderDecoder',
-    data_preprocessor=data_preprocessor,
+    type='EncoderDecoder', data_preprocessor=data_preprocessor,
     backbone=dict(type='DRN', arch='C-26', out_indices=(-1, ), norm_cfg=norm_cfg),
-    decode_head=dict(
-        type='DRNSegHead',
-        in_channels=512,
-        num_classes=19,
-        upsample='deconv',
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    decode_head=dict(type='DRNSegHead', in_channels=512, num_classes=19, upsample='deconv',
+                     loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+    train_cfg=dict(), test_cfg=dict(mode='whole'))

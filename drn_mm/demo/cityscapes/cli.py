@@ -34,29 +34,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', default='data/cityscapes', help='data root to write')
     parser.add_argument('--num-train', type=int, default=60, help='number of train images')
     parser.add_argument('--num-val', type=int, default=20, help='number of val images')
-    parser.add_argument(
-        '--size',
-        type=int,
-        nargs=2,
-        default=(128, 256),
-        metavar=('H', 'W'),
-        help='image height and width')
+    parser.add_argument('--size', type=int, nargs=2, default=(128, 256), metavar=('H', 'W'),
+                        help='image height and width')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
-    parser.add_argument(
-        '--no-convert',
-        action='store_true',
-        help='skip mmseg\'s converter (no labelTrainIds, no split lists)')
+    parser.add_argument('--no-convert', action='store_true',
+                        help='skip mmseg\'s converter (no labelTrainIds, no split lists)')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict:
     args = parse_args(argv)
-    summary = generate_demo_cityscapes(
-        args.out,
-        num_train=args.num_train,
-        num_val=args.num_val,
-        size=tuple(args.size),
-        seed=args.seed,
-        convert=not args.no_convert)
+    summary = generate_demo_cityscapes(args.out, num_train=args.num_train, num_val=args.num_val,
+                                       size=tuple(args.size), seed=args.seed,
+                                       convert=not args.no_convert)
     print(format_summary(summary))
     return summary

@@ -64,10 +64,8 @@ def _write_png(array: np.ndarray, path: str):
 
 
 def _write_polygons(scene: _Scene, path: str):
-    annotation = dict(
-        imgHeight=scene.h,
-        imgWidth=scene.w,
-        objects=[dict(label=o.label, polygon=o.polygon) for o in scene.objects])
+    annotation = dict(imgHeight=scene.h, imgWidth=scene.w,
+                      objects=[dict(label=o.label, polygon=o.polygon) for o in scene.objects])
     with open(path, 'w') as f:
         json.dump(annotation, f, indent=4)
         f.write('\n')
@@ -120,11 +118,8 @@ def _check_int(name, value, low):
     return int(value)
 
 
-def generate_demo_cityscapes(root: str,
-                             num_train: int = 60,
-                             num_val: int = 20,
-                             size: Tuple[int, int] = (128, 256),
-                             seed: int = 0,
+def generate_demo_cityscapes(root: str, num_train: int = 60, num_val: int = 20,
+                             size: Tuple[int, int] = (128, 256), seed: int = 0,
                              convert: bool = True) -> Dict:
     """Write a small deterministic street-scene data set in the Cityscapes layout.
 
@@ -168,17 +163,8 @@ def generate_demo_cityscapes(root: str,
     root = osp.abspath(root)
     _prepare_root(root)
 
-    summary = dict(
-        root=root,
-        size=[h, w],
-        seed=seed,
-        converted=bool(convert),
-        num_images={},
-        cities={},
-        num_polygons={},
-        class_freq={},
-        ignore_freq={},
-        absent_classes={})
+    summary = dict(root=root, size=[h, w], seed=seed, converted=bool(convert), num_images={},
+                   cities={}, num_polygons={}, class_freq={}, ignore_freq={}, absent_classes={})
     expected = {}  # labelTrainIds path -> trainId map from our own rasterisation
     for top in ('leftImg8bit', 'gtFine'):  # the converter lists train, val and test
         for split in ('train', 'val', 'test'):

@@ -139,13 +139,7 @@ _MOTORCYCLE = ((-0.5, 0.0), (-0.2, 0.0), (-0.1, 0.2), (0.1, 0.2), (0.2, 0.0), (0
                                                                                              0.5))
 
 
-def _template(cam: _Camera,
-              tpl,
-              X: float,
-              Z: float,
-              width: float,
-              height: float,
-              base: float = 0.0,
+def _template(cam: _Camera, tpl, X: float, Z: float, width: float, height: float, base: float = 0.0,
               mirror: bool = False):
     """Image points of a silhouette template standing at (X, base, Z), size in metres."""
     xc, yb = cam.project(X, base, Z)

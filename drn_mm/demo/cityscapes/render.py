@@ -257,20 +257,10 @@ def _render(scene: _Scene, inst: np.ndarray, rng: np.random.Generator) -> np.nda
         sign[i] = obj.attrs.get('sign', 0)
         label_index[i] = _LABEL_INDEX[obj.label]
     k = max(1, int(round(h / 128)))  # texture periods are given for 128 px high images
-    ctx = dict(
-        scene=scene,
-        cam=scene.cam,
-        bbox=bbox,
-        color=color,
-        color2=color2,
-        period=period * k,
-        state=state,
-        sign=sign,
-        scale=k,
-        fine=rng.standard_normal((h, w)).astype(np.float32),
-        smooth4=_smooth_noise(rng, h, w, 4 * k),
-        smooth8=_smooth_noise(rng, h, w, 8 * k),
-        smooth16=_smooth_noise(rng, h, w, 16 * k))
+    ctx = dict(scene=scene, cam=scene.cam, bbox=bbox, color=color, color2=color2, period=period * k,
+               state=state, sign=sign, scale=k, fine=rng.standard_normal(
+                   (h, w)).astype(np.float32), smooth4=_smooth_noise(rng, h, w, 4 * k),
+               smooth8=_smooth_noise(rng, h, w, 8 * k), smooth16=_smooth_noise(rng, h, w, 16 * k))
     img = np.zeros((h, w, 3), np.float32)
     label_map = label_index[inst]
     for index in np.unique(label_map):

@@ -17,10 +17,8 @@ _JACKETS = ((220, 90, 20), (230, 210, 30), (30, 150, 200), (200, 30, 120))
 
 def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
     """Draw the polygons of one street scene (all randomness from ``rng``, in a fixed order)."""
-    cam = _Camera(
-        f=w * rng.uniform(0.62, 0.8),
-        xv=w * rng.uniform(0.42, 0.58),
-        yh=h * rng.uniform(0.36, 0.47))
+    cam = _Camera(f=w * rng.uniform(0.62, 0.8), xv=w * rng.uniform(0.42, 0.58),
+                  yh=h * rng.uniform(0.36, 0.47))
     scene = _Scene(h, w, cam)
     z_near = 0.25  # far enough behind the image border for every ground polygon
     z_end = rng.uniform(70.0, 180.0)
@@ -38,9 +36,8 @@ def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
     scene.attrs['sky'] = ((150, 155, 165) if overcast else
                           (70, 125, 200), (200, 202, 205) if overcast else (175, 200, 225))
     scene.add('sky', [(0, 0), (w - 1, 0), (w - 1, cam.yh + 1), (0, cam.yh + 1)])
-    scene.add(
-        'terrain', [(0, cam.yh), (w - 1, cam.yh), (w - 1, h - 1), (0, h - 1)],
-        color=_color(rng, (76, 96, 50), 10))
+    scene.add('terrain', [(0, cam.yh), (w - 1, cam.yh), (w - 1, h - 1), (0, h - 1)],
+              color=_color(rng, (76, 96, 50), 10))
 
     # The far end of the street: a building or a tree line across it.
     far_h = rng.uniform(8.0, 25.0)
@@ -49,8 +46,8 @@ def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
                                      (face_r + 30, far_h, z_end), (face_r + 30, 0, z_end)],
                         **_building_attrs(rng))
     else:
-        _add_tree_line(
-            scene, rng, -face_l - 30, face_r + 30, z_end, z_end, far_h * 0.5, across=True)
+        _add_tree_line(scene, rng, -face_l - 30, face_r + 30, z_end, z_end, far_h * 0.5,
+                       across=True)
 
     # Facades on both sides, far to near so that nearer ones overlap further ones.
     for side, face in ((-1, face_l), (1, face_r)):
@@ -74,19 +71,14 @@ def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
 
     # Ground: road and sidewalks from under the camera to the far end; a cross street on top.
     scene.attrs['road'] = _road_attrs(rng, road_l, road_r)
-    scene.add_world(
-        'road', [(-road_l, 0, z_near), (road_r, 0, z_near), (road_r, 0, z_end),
-                 (-road_l, 0, z_end)],
-        color=_color(rng, (86, 86, 90), 8))
+    scene.add_world('road', [(-road_l, 0, z_near), (road_r, 0, z_near), (road_r, 0, z_end),
+                             (-road_l, 0, z_end)], color=_color(rng, (86, 86, 90), 8))
     for x0, x1 in ((-walk_l, -road_l), (road_r, walk_r)):
-        scene.add_world(
-            'sidewalk', [(x0, 0, z_near), (x1, 0, z_near), (x1, 0, z_end), (x0, 0, z_end)],
-            color=_color(rng, (104, 100, 100), 8))
+        scene.add_world('sidewalk', [(x0, 0, z_near), (x1, 0, z_near), (x1, 0, z_end),
+                                     (x0, 0, z_end)], color=_color(rng, (104, 100, 100), 8))
     if cross is not None:
-        scene.add_world(
-            'road', [(-200, 0, cross[0]), (200, 0, cross[0]), (200, 0, cross[1]),
-                     (-200, 0, cross[1])],
-            color=_color(rng, (86, 86, 90), 8))
+        scene.add_world('road', [(-200, 0, cross[0]), (200, 0, cross[0]), (200, 0, cross[1]),
+                                 (-200, 0, cross[1])], color=_color(rng, (86, 86, 90), 8))
 
     # Walls and fences along the outer edge of a sidewalk.
     for side, walk in ((-1, walk_l), (1, walk_r)):
@@ -96,10 +88,9 @@ def _build_scene(rng: np.random.Generator, h: int, w: int) -> _Scene:
             is_wall = rng.random() < 0.5
             height = rng.uniform(0.8, 2.6) if is_wall else rng.uniform(0.9, 2.0)
             X = side * walk
-            scene.add_world(
-                'wall' if is_wall else 'fence', [(X, 0, z0), (X, height, z0), (X, height, z1),
-                                                 (X, 0, z1)],
-                color=_color(rng, (136, 126, 116) if is_wall else (128, 118, 104), 12))
+            scene.add_world('wall' if is_wall else 'fence', [(X, 0, z0), (X, height, z0),
+                                                             (X, height, z1), (X, 0, z1)],
+                            color=_color(rng, (136, 126, 116) if is_wall else (128, 118, 104), 12))
 
     # Standing objects, drawn far to near: (Z, callable that adds the polygons).
     items = []
@@ -244,10 +235,8 @@ def _add_pole(scene, Z, X, side, height, attachment):
                                (min(xa, xc), y0 + th - 1)])
         xl, yl = cam.project(lx, height - (0.05 if arm > 0 else 0.3), Z)
         bw, bh = max(cam.scale(0.35, Z), 1.5), max(cam.scale(0.95, Z), 3.0)
-        scene.add(
-            'traffic light', [(xl - bw / 2, yl), (xl + bw / 2, yl), (xl + bw / 2, yl + bh),
-                              (xl - bw / 2, yl + bh)],
-            state=state)
+        scene.add('traffic light', [(xl - bw / 2, yl), (xl + bw / 2, yl), (xl + bw / 2, yl + bh),
+                                    (xl - bw / 2, yl + bh)], state=state)
 
 
 def _add_sign(scene, xc, yc, size, shape, color):
@@ -269,25 +258,21 @@ def _add_tree(scene, Z, X, crown_y, crown_r, jitter):
     xc, yb = cam.project(X, 0, Z)
     _, yc = cam.project(X, crown_y, Z)
     tw = max(cam.scale(0.3, Z), 1.0)
-    scene.add(
-        'vegetation', [(xc - tw / 2, yb), (xc - tw / 2, yc), (xc + tw / 2, yc), (xc + tw / 2, yb)],
-        color=(70, 60, 45))  # the trunk
-    scene.add(
-        'vegetation',
-        _regular_polygon(xc, yc, cam.scale(crown_r, Z), len(jitter), jitter=jitter),
-        color=(64, 98, 42))
+    scene.add('vegetation', [(xc - tw / 2, yb), (xc - tw / 2, yc), (xc + tw / 2, yc),
+                             (xc + tw / 2, yb)], color=(70, 60, 45))  # the trunk
+    scene.add('vegetation',
+              _regular_polygon(xc, yc, cam.scale(crown_r, Z), len(jitter), jitter=jitter),
+              color=(64, 98, 42))
 
 
 def _person_attrs(rng):
-    return dict(
-        color=_CLOTHES[int(rng.integers(len(_CLOTHES)))],
-        color2=_CLOTHES[int(rng.integers(len(_CLOTHES)))])
+    return dict(color=_CLOTHES[int(rng.integers(len(_CLOTHES)))],
+                color2=_CLOTHES[int(rng.integers(len(_CLOTHES)))])
 
 
 def _rider_attrs(rng):
-    return dict(
-        color=_JACKETS[int(rng.integers(len(_JACKETS)))],
-        color2=(int(rng.integers(40, 240)), int(rng.integers(40, 240)), 50))
+    return dict(color=_JACKETS[int(rng.integers(len(_JACKETS)))],
+                color2=(int(rng.integers(40, 240)), int(rng.integers(40, 240)), 50))
 
 
 def _add_person(scene, Z, X, height, attrs):
@@ -305,8 +290,8 @@ def _add_two_wheeler(scene, Z, X, label, length, rider, mirror):
 
 
 def _add_static(scene, Z, X, width, height, color):
-    scene.add_hull(
-        'static', _box(X - width / 2, X + width / 2, 0, height, Z, Z + width), color=color)
+    scene.add_hull('static', _box(X - width / 2, X + width / 2, 0, height, Z, Z + width),
+                   color=color)
 
 
 def _add_vehicle(scene, Z, X, label, color):

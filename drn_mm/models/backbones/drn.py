@@ -89,45 +89,21 @@ _BCD_GEOMETRY = (Level(1, 1, 1), Level(2, 1, 1), Level(2, 1, 1), Level(2, 1, 1),
 #: One row per style.
 STYLES: Dict[str, DRNStyle] = {
     'A':
-    DRNStyle(
-        stem_stride=2,
-        max_pool=True,
-        early_levels='block',
-        degridding=None,
-        degridding_residual=False,
-        stem_channels_entry=True,
-        channels=(64, 64, 128, 256, 512),
-        geometry=(Level(1, 1, 1), Level(2, 1, 1), Level(1, 2, 1), Level(1, 4, 1))),
+    DRNStyle(stem_stride=2, max_pool=True, early_levels='block', degridding=None,
+             degridding_residual=False, stem_channels_entry=True, channels=(64, 64, 128, 256, 512),
+             geometry=(Level(1, 1, 1), Level(2, 1, 1), Level(1, 2, 1), Level(1, 4, 1))),
     'B':
-    DRNStyle(
-        stem_stride=1,
-        max_pool=False,
-        early_levels='basic',
-        degridding='block',
-        degridding_residual=True,
-        stem_channels_entry=False,
-        channels=_BCD_CHANNELS,
-        geometry=_BCD_GEOMETRY),
+    DRNStyle(stem_stride=1, max_pool=False, early_levels='basic', degridding='block',
+             degridding_residual=True, stem_channels_entry=False, channels=_BCD_CHANNELS,
+             geometry=_BCD_GEOMETRY),
     'C':
-    DRNStyle(
-        stem_stride=1,
-        max_pool=False,
-        early_levels='basic',
-        degridding='block',
-        degridding_residual=False,
-        stem_channels_entry=False,
-        channels=_BCD_CHANNELS,
-        geometry=_BCD_GEOMETRY),
+    DRNStyle(stem_stride=1, max_pool=False, early_levels='basic', degridding='block',
+             degridding_residual=False, stem_channels_entry=False, channels=_BCD_CHANNELS,
+             geometry=_BCD_GEOMETRY),
     'D':
-    DRNStyle(
-        stem_stride=1,
-        max_pool=False,
-        early_levels='conv',
-        degridding='conv',
-        degridding_residual=False,
-        stem_channels_entry=False,
-        channels=_BCD_CHANNELS,
-        geometry=_BCD_GEOMETRY),
+    DRNStyle(stem_stride=1, max_pool=False, early_levels='conv', degridding='conv',
+             degridding_residual=False, stem_channels_entry=False, channels=_BCD_CHANNELS,
+             geometry=_BCD_GEOMETRY),
 }
 
 
@@ -163,19 +139,12 @@ class DRN(BaseModule):
     stride s_i = 1, 2, 4, 8, 8, 8, 8, 8 for levels 1-8 of B/C/D and 4, 8, 8, 8 for A.
     """
 
-    def __init__(self,
-                 arch: str = 'C-26',
-                 in_channels: int = 3,
-                 channels: Optional[Sequence[int]] = None,
-                 layers: Optional[Sequence[int]] = None,
-                 out_indices: Union[int, Sequence[int]] = -1,
-                 frozen_stages: int = -1,
+    def __init__(self, arch: str = 'C-26', in_channels: int = 3,
+                 channels: Optional[Sequence[int]] = None, layers: Optional[Sequence[int]] = None,
+                 out_indices: Union[int, Sequence[int]] = -1, frozen_stages: int = -1,
                  conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN', requires_grad=True),
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 pretrained: Optional[str] = None,
-                 init_cfg=None):
+                 norm_cfg: dict = dict(type='BN', requires_grad=True), norm_eval: bool = False,
+                 with_cp: bool = False, pretrained: Optional[str] = None, init_cfg=None):
         if arch not in ARCH_SETTINGS:
             raise ValueError(f'DRN: arch={arch!r} is not a DRN preset; valid: {arch_names()}')
         if pretrained is not None:
@@ -186,12 +155,8 @@ class DRN(BaseModule):
             init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         if init_cfg is None:
             init_cfg = [
-                dict(
-                    type='Kaiming',
-                    layer='Conv2d',
-                    mode='fan_out',
-                    nonlinearity='relu',
-                    distribution='normal'),
+                dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu',
+                     distribution='normal'),
                 dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm']),
             ]
         super().__init__(init_cfg)
@@ -224,14 +189,8 @@ class DRN(BaseModule):
         # stem: 7x7 conv-norm-ReLU (stride 2 and max pooling only in DRN-A)
         stem_width = self.channels[0]
         stem = [
-            build_conv_layer(
-                conv_cfg,
-                in_channels,
-                stem_width,
-                7,
-                stride=traits.stem_stride,
-                padding=3,
-                bias=False),
+            build_conv_layer(conv_cfg, in_channels, stem_width, 7, stride=traits.stem_stride,
+                             padding=3, bias=False),
             build_norm_layer(norm_cfg, stem_width)[1],
             nn.ReLU(inplace=True),
         ]
@@ -254,16 +213,9 @@ class DRN(BaseModule):
                                                norm_cfg)
             else:
                 block = BasicBlock if kind == 'basic' else self.block
-                level, width = make_block_level(
-                    block,
-                    width,
-                    planes,
-                    n,
-                    geo.stride,
-                    geo.dilation,
-                    geo.first_dilation,
-                    conv_cfg=conv_cfg,
-                    norm_cfg=norm_cfg)
+                level, width = make_block_level(block, width, planes, n, geo.stride, geo.dilation,
+                                                geo.first_dilation, conv_cfg=conv_cfg,
+                                                norm_cfg=norm_cfg)
             stride *= geo.stride
             self._add_level(i + 1, level, width, stride)
         # levels 7-8: degridding (B/C/D)
@@ -282,14 +234,11 @@ class DRN(BaseModule):
         """Levels 7 and 8 (those with a non-zero layer count), shared with DegriddingNeck."""
         present = [i for i in range(first, len(self.layers)) if self.layers[i] > 0]
         levels = make_degridding_levels(
-            width,
-            channels=[self.channels[i] for i in present],
-            num_layers=[self.layers[i] for i in present],
+            width, channels=[self.channels[i]
+                             for i in present], num_layers=[self.layers[i] for i in present],
             dilations=[self.traits.geometry[i].dilation for i in present],
-            style=self.traits.degridding,
-            residual=self.traits.degridding_residual,
-            conv_cfg=self.conv_cfg,
-            norm_cfg=self.norm_cfg)
+            style=self.traits.degridding, residual=self.traits.degridding_residual,
+            conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg)
         for i, (level, width) in zip(present, levels):
             self._add_level(i + 1, level, width, stride)
 
@@ -335,8 +284,8 @@ class DRN(BaseModule):
     def init_weights(self):
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             # Not mmengine's PretrainedInit: that loads non-strictly and knows no foreign layout.
-            load_backbone_checkpoint(
-                self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'))
+            load_backbone_checkpoint(self, self.init_cfg['checkpoint'],
+                                     prefix=self.init_cfg.get('prefix'))
             self._is_init = True
         else:
             super().init_weights()

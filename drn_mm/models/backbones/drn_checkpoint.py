@@ -119,8 +119,7 @@ def load_into_model(model: nn.Module, checkpoint: Mapping, source: str) -> None:
     model.load_state_dict(state_dict, strict=False)  # fit checked above
 
 
-def load_backbone_checkpoint(backbone: nn.Module,
-                             filename: str,
+def load_backbone_checkpoint(backbone: nn.Module, filename: str,
                              prefix: Optional[str] = None) -> None:
     """Load the backbone part of any known DRN checkpoint into ``backbone``, strictly.
 

@@ -72,12 +72,8 @@ class DRNSegHead(BaseDecodeHead):
             ``channels`` defaults to ``in_channels`` and ``dropout_ratio`` to 0, as in the paper.
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 num_classes: int,
-                 upsample: str = 'deconv',
-                 upsample_factor: int = 8,
-                 **kwargs):
+    def __init__(self, in_channels: int, num_classes: int, upsample: str = 'deconv',
+                 upsample_factor: int = 8, **kwargs):
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f'DRNSegHead: upsample={upsample!r}; valid: {UPSAMPLE_MODES}')
         kwargs.setdefault('channels', in_channels)
@@ -91,14 +87,9 @@ class DRNSegHead(BaseDecodeHead):
         self.upsample_factor = upsample_factor
         if upsample == 'deconv':
             k = 2 * upsample_factor
-            self.up = nn.ConvTranspose2d(
-                self.out_channels,
-                self.out_channels,
-                k,
-                stride=upsample_factor,
-                padding=upsample_factor // 2,
-                groups=self.out_channels,
-                bias=False)
+            self.up = nn.ConvTranspose2d(self.out_channels, self.out_channels, k,
+                                         stride=upsample_factor, padding=upsample_factor // 2,
+                                         groups=self.out_channels, bias=False)
             self.up.weight.requires_grad = False
             self._reset_up()
 
@@ -135,8 +126,8 @@ class DRNSegHead(BaseDecodeHead):
         if self.upsample == 'deconv':
             seg_logits = seg_logits[..., :size[0], :size[1]]
         if tuple(seg_logits.shape[2:]) != tuple(size):
-            seg_logits = resize(
-                seg_logits, size=size, mode='bilinear', align_corners=self.align_corners)
+            seg_logits = resize(seg_logits, size=size, mode='bilinear',
+                                align_corners=self.align_corners)
         return seg_logits
 
     def loss_by_feat(self, seg_logits, batch_data_samples):
@@ -150,8 +141,8 @@ class DRNSegHead(BaseDecodeHead):
         losses_decode = (
             self.loss_decode if isinstance(self.loss_decode, nn.ModuleList) else [self.loss_decode])
         for loss_decode in losses_decode:
-            value = loss_decode(
-                seg_logits, seg_label, weight=seg_weight, ignore_index=self.ignore_index)
+            value = loss_decode(seg_logits, seg_label, weight=seg_weight,
+                                ignore_index=self.ignore_index)
             name = loss_decode.loss_name
             losses[name] = losses[name] + value if name in losses else value
         with torch.no_grad():

@@ -25,12 +25,9 @@ class CAMHead(ClsHead):
         **kwargs: ClsHead options (``loss``, ``topk``, ``cal_acc``, ``init_cfg``).
     """
 
-    def __init__(self,
-                 num_classes: int,
-                 in_channels: int,
-                 with_cam: bool = False,
-                 init_cfg: Optional[dict] = dict(type='Normal', layer='Conv2d', std=0.01),
-                 **kwargs):
+    def __init__(self, num_classes: int, in_channels: int, with_cam: bool = False,
+                 init_cfg: Optional[dict] = dict(type='Normal', layer='Conv2d',
+                                                 std=0.01), **kwargs):
         super().__init__(init_cfg=init_cfg, **kwargs)
         if num_classes <= 0:
             raise ValueError(f'CAMHead: num_classes={num_classes} must be positive')

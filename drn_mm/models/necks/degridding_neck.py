@@ -31,23 +31,13 @@ class DegriddingNeck(BaseModule):
     ``in_index`` of the backbone's outputs keep working unchanged.
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 channels: Sequence[int] = (512, 512),
-                 num_layers: Sequence[int] = (1, 1),
-                 dilations: Sequence[int] = (2, 1),
-                 style: str = 'block',
-                 residual: bool = False,
-                 in_index: int = -1,
+    def __init__(self, in_channels: int, channels: Sequence[int] = (512, 512),
+                 num_layers: Sequence[int] = (1, 1), dilations: Sequence[int] = (2, 1),
+                 style: str = 'block', residual: bool = False, in_index: int = -1,
                  conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN', requires_grad=True),
-                 with_cp: bool = False,
-                 init_cfg=dict(
-                     type='Kaiming',
-                     layer='Conv2d',
-                     mode='fan_out',
-                     nonlinearity='relu',
-                     distribution='normal')):
+                 norm_cfg: dict = dict(type='BN', requires_grad=True), with_cp: bool = False,
+                 init_cfg=dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu',
+                               distribution='normal')):
         super().__init__(init_cfg)
         levels = make_degridding_levels(in_channels, channels, num_layers, dilations, style,
                                         residual, conv_cfg, norm_cfg)

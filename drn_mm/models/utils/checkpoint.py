@@ -56,11 +56,8 @@ def _fmt_shape(t) -> str:
     return str(list(t.shape))
 
 
-def check_state_dict_fits(module: nn.Module,
-                          state_dict: Mapping[str, torch.Tensor],
-                          what: str,
-                          source: str = 'checkpoint',
-                          max_items: int = 5):
+def check_state_dict_fits(module: nn.Module, state_dict: Mapping[str, torch.Tensor], what: str,
+                          source: str = 'checkpoint', max_items: int = 5):
     """Raise :class:`CheckpointMismatchError` unless ``state_dict`` fits ``module`` exactly.
 
     BatchNorm ``num_batches_tracked`` may be absent (the authors' 2017 files lack it).

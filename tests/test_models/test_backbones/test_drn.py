@@ -101,10 +101,10 @@ def test_any_input_size_gives_ceil_strided_outputs(arch, size):
 
 
 def test_level_widths_and_strides_of_presets():
-    assert DRN(
-        arch='C-26', out_indices=range(8)).out_channels == (16, 32, 64, 128, 256, 512, 512, 512)
-    assert DRN(
-        arch='D-54', out_indices=range(8)).out_channels == (16, 32, 256, 512, 1024, 2048, 512, 512)
+    assert DRN(arch='C-26',
+               out_indices=range(8)).out_channels == (16, 32, 64, 128, 256, 512, 512, 512)
+    assert DRN(arch='D-54',
+               out_indices=range(8)).out_channels == (16, 32, 256, 512, 1024, 2048, 512, 512)
     assert DRN(arch='D-54', out_indices=range(8)).out_strides == (1, 2, 4, 8, 8, 8, 8, 8)
     a50 = DRN(arch='A-50', out_indices=(0, 1, 2, 3))
     assert a50.out_channels == (256, 512, 1024, 2048) and a50.out_strides == (4, 8, 8, 8)

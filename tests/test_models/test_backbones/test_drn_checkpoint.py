@@ -79,11 +79,8 @@ def test_fixture_checkpoint_through_init_cfg_reproduces_reference(tmp_path, tiny
     entry = tiny_reference['models']['D-54']
     path = tmp_path / 'tiny_d54.pth'
     torch.save(entry['state_dict'], path)
-    model = DRN(
-        arch='D-54',
-        channels=entry['channels'],
-        layers=entry['layers'],
-        init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model = DRN(arch='D-54', channels=entry['channels'], layers=entry['layers'],
+                init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     model.init_weights()
     with torch.no_grad():
         out = model.eval()(tiny_reference['input'])[0]
@@ -126,13 +123,10 @@ def test_wrong_arch_is_a_clear_error_never_a_partial_load(tmp_path, official_key
 def test_shape_mismatch_is_named(tmp_path, official_keys):
     path = tmp_path / 'drn_d_22.pth'
     torch.save(reference_checkpoint_from_key_table(official_keys['drn_d_22']), path)
-    model = DRN(
-        arch='D-22',
-        channels=(16, 32, 64, 128, 256, 256, 512, 512),
-        init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model = DRN(arch='D-22', channels=(16, 32, 64, 128, 256, 256, 512, 512),
+                init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     with pytest.raises(
-            CheckpointMismatchError,
-            match=r'shape mismatches \(first: layer6\.0\.conv1'
+            CheckpointMismatchError, match=r'shape mismatches \(first: layer6\.0\.conv1'
             r'\.weight: checkpoint \[512, 256, 3, 3\] vs model \[256, 256, 3, 3\]'):
         model.init_weights()
 
@@ -156,14 +150,13 @@ def test_unknown_layout_is_rejected():
 def run_tool(*args):
     return subprocess.run(
         [sys.executable,
-         osp.join(REPO, 'tools', 'convert_official_drn.py'), *map(str, args)],
-        capture_output=True,
+         osp.join(REPO, 'tools', 'convert_official_drn.py'), *map(str, args)], capture_output=True,
         text=True)
 
 
 def test_convert_tool_writes_mmengine_checkpoint(tmp_path, official_keys):
-    state = reference_checkpoint_from_key_table(
-        official_keys['drn_d_38'], with_num_batches_tracked=False)
+    state = reference_checkpoint_from_key_table(official_keys['drn_d_38'],
+                                                with_num_batches_tracked=False)
     src, dst = tmp_path / 'drn_d_38-eebb45f0.pth', tmp_path / 'out' / 'drn_d_38_mm.pth'
     torch.save(state, src)
     result = run_tool(src, dst, '--arch', 'D-38')

@@ -25,8 +25,7 @@ def build_classifier(backbone: dict, num_classes: int, in_channels: int, **head)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         return MODELS.build(
             dict(
-                type='ImageClassifier',
-                backbone=dict(type='DRN', **backbone),
+                type='ImageClassifier', backbone=dict(type='DRN', **backbone),
                 head=dict(type='CAMHead', num_classes=num_classes, in_channels=in_channels,
                           **head)))
 
@@ -35,10 +34,8 @@ def fixture_classifier(entry, **head):
     """ImageClassifier + CAMHead of a fixture model, loaded (strictly) with its reference weights
     converted by drn_mm (fc -> head.fc)."""
     model = build_classifier(
-        dict(
-            arch=PRESET[(entry['arch'], entry['block'])],
-            channels=entry['channels'],
-            layers=entry['layers']), entry['num_classes'], entry['channels'][-1], **head)
+        dict(arch=PRESET[(entry['arch'], entry['block'])], channels=entry['channels'],
+             layers=entry['layers']), entry['num_classes'], entry['channels'][-1], **head)
     state = convert_drn_state_dict(entry['state_dict'])
     assert {'head.fc.weight', 'head.fc.bias'} <= set(state)
     check_state_dict_fits(model, state, describe(model))
@@ -60,8 +57,8 @@ def test_classifier_reproduces_reference_class_map_and_logits(tiny_reference, na
     assert len(predictions) == x.shape[0]
     for i, sample in enumerate(predictions):
         assert_close_scaled(sample.pred_cam, entry['class_map'][i], what=f'{name} pred_cam')
-        assert_close_scaled(
-            sample.pred_score, F.softmax(entry['logits'][i], dim=0), what=f'{name} pred_score')
+        assert_close_scaled(sample.pred_score, F.softmax(entry['logits'][i], dim=0),
+                            what=f'{name} pred_score')
         assert int(sample.pred_label) == int(entry['logits'][i].argmax())
 
 

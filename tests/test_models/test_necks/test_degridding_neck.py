@@ -18,12 +18,8 @@ def test_backbone_without_levels_7_8_plus_neck_equals_full_drn(tiny_reference, n
         k: v
         for k, v in full.state_dict().items() if not k.startswith(('layer7.', 'layer8.'))
     })
-    neck = DegriddingNeck(
-        in_channels=trunk.out_channels[-1],
-        channels=entry['channels'][6:],
-        num_layers=layers[6:],
-        style=style,
-        residual=residual).eval()
+    neck = DegriddingNeck(in_channels=trunk.out_channels[-1], channels=entry['channels'][6:],
+                          num_layers=layers[6:], style=style, residual=residual).eval()
     neck.load_state_dict({
         k.replace('layer7.', 'layers.0.').replace('layer8.', 'layers.1.'): v
         for k, v in full.state_dict().items() if k.startswith(('layer7.', 'layer8.'))
@@ -40,12 +36,8 @@ def test_backbone_without_levels_7_8_plus_neck_equals_full_drn(tiny_reference, n
 def test_neck_after_mmseg_resnetv1c_dilated():
     from mmseg.registry import MODELS
     backbone = MODELS.build(
-        dict(
-            type='ResNetV1c',
-            depth=18,
-            strides=(1, 2, 1, 1),
-            dilations=(1, 1, 2, 4),
-            out_indices=(0, 1, 2, 3)))
+        dict(type='ResNetV1c', depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4),
+             out_indices=(0, 1, 2, 3)))
     neck = MODELS.build(dict(type='DegriddingNeck', in_channels=512, channels=(128, 128)))
     feats = neck(backbone(torch.rand(1, 3, 40, 56)))
     assert len(feats) == 4
@@ -58,12 +50,8 @@ def test_neck_after_mmpretrain_resnet_dilated():
     backbone = MODELS.build(
         dict(type='ResNet', depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)))
     neck = MODELS.build(
-        dict(
-            type='DegriddingNeck',
-            in_channels=512,
-            style='conv',
-            num_layers=(2, 2),
-            channels=(64, 64)))
+        dict(type='DegriddingNeck', in_channels=512, style='conv', num_layers=(2, 2),
+             channels=(64, 64)))
     feats = neck(backbone(torch.rand(1, 3, 33, 33)))
     assert feats[-1].shape == (1, 64, 5, 5)
 
