@@ -7,11 +7,11 @@ The demo data generators are in :mod:`drn_mm.demo`.
 from ..registry import REGISTRY_MODULES
 from .checks import DataError, check_seg_dataset
 from .in_memory import InMemoryClsDataset, InMemoryDataset, InMemorySegDataset
-from .loading import LoadCheckedImageFromFile
+from .loading import CheckSegLabels, LoadCheckedImageFromFile
 
 __all__ = [
-    'DataError', 'check_seg_dataset', 'LoadCheckedImageFromFile', 'InMemoryDataset',
-    'InMemorySegDataset', 'InMemoryClsDataset'
+    'DataError', 'check_seg_dataset', 'CheckSegLabels', 'LoadCheckedImageFromFile',
+    'InMemoryDataset', 'InMemorySegDataset', 'InMemoryClsDataset'
 ]
 
 if 'mmpretrain' in REGISTRY_MODULES:

@@ -39,7 +39,10 @@ from mmengine import fileio
 from ..registry import REGISTRY_MODULES, register
 from .checks import DataError
 
-__all__ = ['LoadCheckedImageFromFile', 'find_truncation']
+__all__ = [
+    'LoadCheckedImageFromFile', 'CheckSegLabels', 'find_truncation', 'label_map_to_class_indices',
+    'check_label_size', 'check_label_values'
+]
 
 
 def find_truncation(data: bytes) -> Optional[str]:
@@ -82,6 +85,55 @@ def _decode(data: bytes, path: str, what: str, flag: str, backend: str) -> np.nd
     return image
 
 
+def label_map_to_class_indices(seg: np.ndarray, path: str) -> np.ndarray:
+    """A decoded label map as (H, W) uint8 class indices, or a :class:`DataError` naming
+    ``path`` (several channels: a colour-coded image; values beyond 8 bits)."""
+    if seg.ndim == 3 and seg.shape[2] == 1:
+        seg = seg[..., 0]
+    if seg.ndim != 2:
+        raise DataError(f'label map {path} has shape {seg.shape}: expected one channel '
+                        'of class indices (H, W), not a colour-coded image')
+    if seg.dtype != np.uint8:
+        if seg.dtype.kind not in 'ui' or seg.min() < 0 or seg.max() > 255:
+            raise DataError(f'label map {path} ({seg.dtype}) has values up to '
+                            f'{seg.max()}: class indices must fit 8 bits (0..255)')
+        seg = seg.astype(np.uint8)
+    return seg
+
+
+def check_label_size(seg: np.ndarray, path: str, results: dict) -> None:
+    """A :class:`DataError` unless the label map has its image's size as read."""
+    size = results.get('ori_shape')  # as read: TTA loads labels after resizing
+    if size is None and results.get('img') is not None:
+        size = results['img'].shape[:2]
+    if size is not None and tuple(seg.shape) != tuple(size[:2]):
+        raise DataError(
+            f'label map {path} is {seg.shape[1]}x{seg.shape[0]} (WxH) but its image '
+            f'{results.get("img_path")} is {size[1]}x{size[0]}; they must be the same '
+            'size')
+
+
+def check_label_values(seg: np.ndarray, path: str, num_classes: Optional[int],
+                       ignore_index: int = 255) -> None:
+    """A :class:`DataError` naming ``path`` and the values if ``seg`` holds any outside
+    ``[0, num_classes)`` other than ``ignore_index`` (e.g. Cityscapes' raw labelIds, 0..33, where
+    the 19 trainIds belong). One ``bincount`` per map: about as cheap as reading it."""
+    if num_classes is None:
+        return
+    present = np.flatnonzero(np.bincount(np.asarray(seg).ravel(), minlength=256))
+    bad = [int(v) for v in present if v >= num_classes and v != ignore_index]
+    if bad:
+        raise DataError(
+            f'label map {path} has values {bad[:10]} outside the classes; valid: '
+            f'0..{num_classes - 1} and {ignore_index} (ignored)')
+
+
+def _check_num_classes(name: str, num_classes: Optional[int]) -> None:
+    if num_classes is not None and not 0 < num_classes <= 256:
+        raise ValueError(f'{name}: num_classes={num_classes}; valid: 1..256 (label maps hold '
+                         '8-bit class indices)')
+
+
 def _register(cls):
     return register('TRANSFORMS', ('mmseg', ))(cls)
 
@@ -107,6 +159,38 @@ class LoadCheckedImageFromFile(LoadImageFromFile):
         return results
 
 
+@_register
+class CheckSegLabels:
+    """Check the label map mmseg's ``LoadAnnotations`` read: a :class:`DataError` naming the file
+    for values outside ``[0, num_classes)`` other than ``ignore_index``, or a size other than its
+    image's. Put it right after ``LoadAnnotations`` in val/test pipelines: mmseg's inference APIs
+    and ``MMSegInferencer`` find the loaders by their names (``LoadImageFromFile``,
+    ``LoadAnnotations``) and drop the latter, and a sample without labels passes unchanged.
+
+    Args:
+        num_classes (int): Classes of the data set.
+        ignore_index (int): The label of ignored pixels. Default 255.
+    """
+
+    def __init__(self, num_classes: int, ignore_index: int = 255):
+        _check_num_classes('CheckSegLabels', num_classes)
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+
+    def __call__(self, results: dict) -> dict:
+        seg = results.get('gt_seg_map')
+        if seg is None:
+            return results
+        path = results.get('seg_map_path')
+        check_label_size(seg, path, results)
+        check_label_values(seg, path, self.num_classes, self.ignore_index)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(num_classes={self.num_classes}, '
+                f'ignore_index={self.ignore_index})')
+
+
 if 'mmseg' in REGISTRY_MODULES:  # LoadAnnotations is mmseg's
     from mmseg.datasets.transforms import LoadAnnotations
 
@@ -130,9 +214,7 @@ if 'mmseg' in REGISTRY_MODULES:  # LoadAnnotations is mmseg's
 
         def __init__(self, num_classes: Optional[int] = None, ignore_index: int = 255, **kwargs):
             super().__init__(**kwargs)
-            if num_classes is not None and not 0 < num_classes <= 256:
-                raise ValueError(f'LoadCheckedAnnotations: num_classes={num_classes}; valid: '
-                                 '1..256 (label maps hold 8-bit class indices)')
+            _check_num_classes('LoadCheckedAnnotations', num_classes)
             self.num_classes = num_classes
             self.ignore_index = ignore_index
 
@@ -145,8 +227,8 @@ if 'mmseg' in REGISTRY_MODULES:  # LoadAnnotations is mmseg's
             path = results['seg_map_path']
             data = _read(path, 'label', self.backend_args, results.get('img_path'))
             seg = _decode(data, path, 'label map', 'unchanged', self.imdecode_backend)
-            seg = self._to_class_indices(seg, path)
-            self._check_size(seg, path, results)
+            seg = label_map_to_class_indices(seg, path)
+            check_label_size(seg, path, results)
             if self.reduce_zero_label is None:
                 self.reduce_zero_label = results['reduce_zero_label']
             if self.reduce_zero_label:  # 0 (background) -> ignored, k -> k - 1
@@ -157,43 +239,8 @@ if 'mmseg' in REGISTRY_MODULES:  # LoadAnnotations is mmseg's
                 original = seg.copy()
                 for old, new in results['label_map'].items():
                     seg[original == old] = new
-            self._check_values(seg, path)
+            check_label_values(seg, path, self.num_classes, self.ignore_index)
             results['gt_seg_map'] = seg
             results['seg_fields'].append('gt_seg_map')
-
-        @staticmethod
-        def _to_class_indices(seg: np.ndarray, path: str) -> np.ndarray:
-            if seg.ndim == 3 and seg.shape[2] == 1:
-                seg = seg[..., 0]
-            if seg.ndim != 2:
-                raise DataError(f'label map {path} has shape {seg.shape}: expected one channel '
-                                'of class indices (H, W), not a colour-coded image')
-            if seg.dtype != np.uint8:
-                if seg.dtype.kind not in 'ui' or seg.min() < 0 or seg.max() > 255:
-                    raise DataError(f'label map {path} ({seg.dtype}) has values up to '
-                                    f'{seg.max()}: class indices must fit 8 bits (0..255)')
-                seg = seg.astype(np.uint8)
-            return seg
-
-        @staticmethod
-        def _check_size(seg: np.ndarray, path: str, results: dict) -> None:
-            size = results.get('ori_shape')  # as read: TTA loads labels after resizing
-            if size is None and results.get('img') is not None:
-                size = results['img'].shape[:2]
-            if size is not None and tuple(seg.shape) != tuple(size[:2]):
-                raise DataError(
-                    f'label map {path} is {seg.shape[1]}x{seg.shape[0]} (WxH) but its image '
-                    f'{results.get("img_path")} is {size[1]}x{size[0]}; they must be the same '
-                    'size')
-
-        def _check_values(self, seg: np.ndarray, path: str) -> None:
-            if self.num_classes is None:
-                return
-            present = np.flatnonzero(np.bincount(seg.ravel(), minlength=256))
-            bad = [int(v) for v in present if v >= self.num_classes and v != self.ignore_index]
-            if bad:
-                raise DataError(
-                    f'label map {path} has values {bad[:10]} outside the classes; valid: '
-                    f'0..{self.num_classes - 1} and {self.ignore_index} (ignored)')
 
     __all__ += ['LoadCheckedAnnotations']

@@ -90,3 +90,36 @@ def test_80k_siblings_are_40k_plus_mmsegs_80k_schedule(config):
         if key not in schedule.keys():
             assert without_scope(cfg[key]) == without_scope(sibling[key]), key
     assert len(FCN_80K) == 6
+
+
+CITYSCAPES_DRN = [
+    c for c in CONFIGS
+    if osp.basename(c).startswith(('drn_', 'fcn_drn-')) and 'cityscapes' in osp.basename(c)
+]
+
+
+@pytest.mark.parametrize('config', CITYSCAPES_DRN, ids=osp.basename)
+def test_every_split_of_drn_cityscapes_configs_checks_its_labels(config):
+    """Train through LoadCheckedAnnotations, val/test/TTA through mmseg's LoadAnnotations (named
+    so for mmseg's inference APIs) followed by CheckSegLabels, each with the 19 classes."""
+    cfg = Config.fromfile(config)
+
+    def types(steps):
+        found = []
+        for step in steps:
+            found.append(step['type'])
+            for stage in step.get('transforms', []):
+                found += types(stage)
+        return found
+
+    def checks(steps):
+        return [s for s in steps if s['type'] in ('LoadCheckedAnnotations', 'CheckSegLabels')]
+
+    train = cfg.train_dataloader.dataset.pipeline
+    assert [s['num_classes'] for s in checks(train)] == [19], config
+    for steps in (cfg.val_dataloader.dataset.pipeline, cfg.test_dataloader.dataset.pipeline,
+                  cfg.tta_pipeline):
+        names = types(steps)
+        assert 'CheckSegLabels' in names and names.index('CheckSegLabels') > names.index(
+            'LoadAnnotations'), (config, names)
+    assert len(CITYSCAPES_DRN) >= 20

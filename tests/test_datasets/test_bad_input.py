@@ -235,6 +235,45 @@ def test_good_split_builds(demo_cityscapes_data, tmp_path):
     assert len(_build_train_loader(demo_cityscapes_data, tmp_path).dataset) == 6
 
 
+def _val_dataset(root):
+    from mmengine.config import Config
+    from mmseg.registry import DATASETS
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.val_dataloader.dataset.data_root = root
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return DATASETS.build(cfg.val_dataloader.dataset)
+
+
+def test_raw_label_ids_in_the_val_split_are_an_error_naming_the_file(demo_cityscapes_data,
+                                                                     tmp_path):
+    """labelIds (0..33) where labelTrainIds belong: the val pipeline refuses them (before, mmseg's
+    unchecked loaders gave mIoU 0.38 instead of 27.7, exit 0)."""
+    from drn_mm.datasets import DataError
+    root = _copy_data(demo_cityscapes_data, tmp_path)
+    good = _val_dataset(root)[0]['data_samples'].gt_sem_seg.data.unique().tolist()
+    assert set(good) <= set(range(19)) | {255}  # the split as generated passes
+    labels = sorted(glob.glob(osp.join(root, 'gtFine', 'val', '*', '*_labelTrainIds.png')))
+    for path in labels:
+        shutil.copy(path.replace('_labelTrainIds', '_labelIds'), path)
+    with pytest.raises(DataError) as info:
+        _val_dataset(root)[0]
+    message = str(info.value)
+    assert f'label map {labels[0]} has values' in message and 'outside the classes' in message
+    assert 'valid: 0..18 and 255 (ignored)' in message
+
+
+def test_check_seg_labels_passes_samples_without_labels():
+    """mmseg's inference APIs drop LoadAnnotations: the check then has nothing to check."""
+    from drn_mm.datasets import CheckSegLabels
+    results = dict(img=np.zeros((4, 6, 3), np.uint8), ori_shape=(4, 6))
+    assert CheckSegLabels(num_classes=19)(dict(results)) == results
+    bad = dict(results, gt_seg_map=np.full((4, 6), 20, np.uint8), seg_map_path='x.png')
+    with pytest.raises(Exception, match='label map x.png has values \\[20\\]'):
+        CheckSegLabels(num_classes=19)(bad)
+    with pytest.raises(ValueError, match='num_classes=0'):
+        CheckSegLabels(num_classes=0)
+
+
 @pytest.mark.slow
 def test_corrupt_image_mid_training_names_it_and_keeps_the_last_checkpoint(
         demo_cityscapes_data, tmp_path):

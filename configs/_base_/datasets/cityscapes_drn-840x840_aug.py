@@ -3,8 +3,8 @@
 _base_ = './cityscapes_drn-896x896.py'
 crop_size = (840, 840)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadCheckedAnnotations', num_classes=19),
     dict(type='RandomResize', scale=(2048, 1024), ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='RandomRotate', prob=1.0, degree=10, pad_val=0, seg_pad_val=255),
     dict(type='RandomCrop', crop_size=crop_size),
