@@ -1,6 +1,6 @@
 # FCN head on DRN-C-26 (output stride 8), mmseg's 40k Cityscapes schedule: row for row with
-# configs/baselines/fcn_r50-d8_4xb2-40k_cityscapes-512x1024.py (its data read through drn_mm's checked
-# loaders: configs/_base_/datasets/cityscapes_checked-512x1024.py).
+# configs/baselines/fcn_r50-d8_4xb2-40k_cityscapes-512x1024.py, its data checked by drn_mm
+# (configs/_base_/datasets/cityscapes_checked-512x1024.py).
 _base_ = [
     '../_base_/models/fcn_drn.py', '../_base_/datasets/cityscapes_checked-512x1024.py',
     '../_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_40k.py'
