@@ -107,10 +107,9 @@ def check_label_size(seg: np.ndarray, path: str, results: dict) -> None:
     if size is None and results.get('img') is not None:
         size = results['img'].shape[:2]
     if size is not None and tuple(seg.shape) != tuple(size[:2]):
-        raise DataError(
-            f'label map {path} is {seg.shape[1]}x{seg.shape[0]} (WxH) but its image '
-            f'{results.get("img_path")} is {size[1]}x{size[0]}; they must be the same '
-            'size')
+        raise DataError(f'label map {path} is {seg.shape[1]}x{seg.shape[0]} (WxH) but its image '
+                        f'{results.get("img_path")} is {size[1]}x{size[0]}; they must be the same '
+                        'size')
 
 
 def check_label_values(seg: np.ndarray, path: str, num_classes: Optional[int],
@@ -123,9 +122,8 @@ def check_label_values(seg: np.ndarray, path: str, num_classes: Optional[int],
     present = np.flatnonzero(np.bincount(np.asarray(seg).ravel(), minlength=256))
     bad = [int(v) for v in present if v >= num_classes and v != ignore_index]
     if bad:
-        raise DataError(
-            f'label map {path} has values {bad[:10]} outside the classes; valid: '
-            f'0..{num_classes - 1} and {ignore_index} (ignored)')
+        raise DataError(f'label map {path} has values {bad[:10]} outside the classes; valid: '
+                        f'0..{num_classes - 1} and {ignore_index} (ignored)')
 
 
 def _check_num_classes(name: str, num_classes: Optional[int]) -> None:
