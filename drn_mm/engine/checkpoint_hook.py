@@ -10,6 +10,8 @@ mmengine's ``CheckpointHook`` deletes the oldest kept checkpoint *before* it wri
 - :func:`find_resumable_checkpoint` is ``--resume``'s choice: the newest complete checkpoint of
   the work dir, whether or not ``last_checkpoint`` is intact and up to date.
 """
+import difflib
+import inspect
 import logging
 import os
 import os.path as osp
@@ -90,7 +92,26 @@ def remove_partial_checkpoints(work_dir: str) -> list:
 @HOOKS.register_module()
 class DRNCheckpointHook(CheckpointHook):
     """mmengine's ``CheckpointHook`` (same options) in the order that keeps a checkpoint on disk:
-    save the new one, point ``last_checkpoint`` at it (atomically), then delete outdated ones."""
+    save the new one, point ``last_checkpoint`` at it (atomically), then delete outdated ones.
+
+    Options are checked when the Runner builds its hooks: mmengine's hook takes any unknown
+    keyword (``intervall=2``) and passes it on to ``runner.save_checkpoint``, which raises a
+    TypeError at the first save, hours in, leaving no checkpoint. Here it is a ValueError at once.
+    """
+
+    def __init__(self, *args, **kwargs):
+        valid = [
+            name for name in inspect.signature(CheckpointHook.__init__).parameters
+            if name not in ('self', 'kwargs')
+        ]
+        unknown = [key for key in kwargs if key not in valid]
+        if unknown:
+            hints = {key: difflib.get_close_matches(key, valid, n=1) for key in unknown}
+            said = ', '.join(f'{key!r}' + (f' (did you mean {hint[0]!r}?)' if hint else '')
+                             for key, hint in hints.items())
+            raise ValueError(f'default_hooks.checkpoint: unknown option(s) {said}; valid: '
+                             f'{valid}')
+        super().__init__(*args, **kwargs)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         keep = self.max_keep_ckpts

@@ -37,6 +37,7 @@ from .checkpoint_hook import (DRNCheckpointHook, find_resumable_checkpoint,
                               remove_partial_checkpoints)
 from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_cpu,
                           init_cpu_process_group)
+from .label_check import LabelsFitHeadsHook, check_num_classes_config
 from .precision import set_model_dtype
 
 
@@ -102,7 +103,8 @@ class DRNRunner(Runner):
 
     def register_default_hooks(self, hooks=None) -> None:
         """mmengine's default hooks with :class:`DRNCheckpointHook` for ``CheckpointHook`` (same
-        options) and, in distributed runs, :class:`AverageLossOverRanksHook`."""
+        options), :class:`~drn_mm.engine.label_check.LabelsFitHeadsHook` and, in distributed runs,
+        :class:`AverageLossOverRanksHook`."""
         hooks = dict(hooks or {})
         checkpoint = hooks.get('checkpoint', dict(type='CheckpointHook', interval=1))
         if isinstance(checkpoint,
@@ -111,6 +113,7 @@ class DRNRunner(Runner):
         super().register_default_hooks(hooks)
         if self.distributed:
             self.register_hook(AverageLossOverRanksHook())
+        self.register_hook(LabelsFitHeadsHook())
 
     def load_or_resume(self) -> None:
         """``resume=True`` without ``load_from`` takes :func:`find_resumable_checkpoint`'s choice
@@ -132,6 +135,8 @@ class DRNRunner(Runner):
         """mmengine's, then :func:`~drn_mm.models.checks.check_head_channels`; with
         ``model_dtype`` in the config (e.g. ``'float64'``), the model in that dtype
         (:func:`~drn_mm.engine.precision.set_model_dtype`), before any wrapper sees it."""
+        if isinstance(model, dict):
+            check_num_classes_config(model)
         model = super().build_model(model)
         check_head_channels(model)
         if self.cfg.get('model_dtype') is not None:

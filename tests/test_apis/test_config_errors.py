@@ -144,3 +144,48 @@ def test_models_without_a_drn_backbone_are_not_checked():
     from drn_mm.models.checks import check_head_channels
     check_head_channels(nn.Conv2d(3, 3, 1))
     check_head_channels(nn.Module())
+
+
+def test_a_checkpoint_hook_option_typo_fails_when_the_runner_is_built(train_tool, tmp_path):
+    """mmengine passes unknown CheckpointHook options on to save_checkpoint: a TypeError at the
+    first save, after hours of training, with no checkpoint. Now: at build, naming the option."""
+    with pytest.raises(ValueError) as info:
+        train_tool.main([
+            DEMO_CONFIG, '--work-dir',
+            str(tmp_path), '--cfg-options', *TINY, 'default_hooks.checkpoint.intervall=2'
+        ])
+    message = str(info.value)
+    assert "default_hooks.checkpoint: unknown option(s) 'intervall' (did you mean 'interval'?)" in (
+        message)
+    assert not list(tmp_path.glob('**/*.log')) or 'Iter(train)' not in ''.join(
+        p.read_text() for p in tmp_path.glob('**/*.log'))
+
+
+def test_num_classes_zero_is_an_error_naming_the_option(train_tool, tmp_path):
+    with pytest.raises(
+            ValueError, match=r'model.decode_head.num_classes=0; it must be the number '
+            r'of classes of the data set \(>= 1'):
+        train_tool.main([
+            DEMO_CONFIG, '--work-dir',
+            str(tmp_path), '--cfg-options', *TINY, 'model.decode_head.num_classes=0'
+        ])
+
+
+def test_a_head_with_fewer_classes_than_the_labels_names_num_classes(train_tool, tmp_path,
+                                                                     demo_cityscapes_data):
+    """Was: "Target 10 is out of bounds" from the loss, naming neither the head nor the option."""
+    data = [
+        f'{split}_dataloader.dataset.data_root={demo_cityscapes_data}'
+        for split in ('train', 'val', 'test')
+    ]
+    workers = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
+    with pytest.raises(ValueError) as info:
+        train_tool.main([
+            DEMO_CONFIG, '--work-dir',
+            str(tmp_path), '--cfg-options', *TINY, *data, *workers, 'train_dataloader.batch_size=2',
+            'model.decode_head.num_classes=5'
+        ])
+    message = str(info.value)
+    assert 'model.decode_head.num_classes=5 but label map ' in message
+    assert '_gtFine_labelTrainIds.png holds class' in message
+    assert 'the data set declares 19 classes' in message

@@ -1,0 +1,65 @@
+"""Training labels against the heads that learn them: an error naming ``num_classes``.
+
+A segmentor whose decode (or auxiliary) head has fewer classes than the labels hold fails deep in
+the loss with "Target 10 is out of bounds", which names neither the head nor the option, and a
+head with ``num_classes=0`` fails at build with "groups must be a positive integer".
+:class:`LabelsFitHeadsHook` (registered by :class:`~drn_mm.engine.DRNRunner` for segmentors)
+checks every training batch's labels against each head's ``num_classes`` before the step (one
+``max`` per batch); :func:`check_num_classes_config` checks the model config before the build.
+"""
+from typing import Iterator, Tuple
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from ..models.checks import model_heads
+
+__all__ = ['LabelsFitHeadsHook', 'check_num_classes_config']
+
+
+def _head_configs(model_cfg) -> Iterator[Tuple[str, dict]]:
+    for name in ('decode_head', 'auxiliary_head', 'head'):
+        head = model_cfg.get(name) if hasattr(model_cfg, 'get') else None
+        heads = head if isinstance(head, (list, tuple)) else [head]
+        for i, cfg in enumerate(heads):
+            if hasattr(cfg, 'get'):
+                yield (f'model.{name}' + (f'[{i}]' if len(heads) > 1 else '')), cfg
+
+
+def check_num_classes_config(model_cfg) -> None:
+    """A ValueError naming the option if a head of ``model_cfg`` has ``num_classes < 1``."""
+    for name, cfg in _head_configs(model_cfg):
+        n = cfg.get('num_classes')
+        if n is not None and (not isinstance(n, int) or n < 1):
+            raise ValueError(f'{name}.num_classes={n!r}; it must be the number of classes of the '
+                             'data set (>= 1; e.g. 19 for Cityscapes)')
+
+
+class LabelsFitHeadsHook(Hook):
+    """Before each training step: every label of the batch (but the ignore index) is below each
+    head's ``num_classes``, else a ValueError naming the head option, the label value, the class
+    count the data set declares and the label file."""
+    priority = 'VERY_HIGH'
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        samples = (data_batch or {}).get('data_samples') or []
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        heads = [(name, head) for name, head in model_heads(model) if hasattr(head, 'num_classes')]
+        for sample in samples:
+            gt = getattr(sample, 'gt_sem_seg', None)
+            if gt is None:
+                continue
+            for name, head in heads:
+                labels = gt.data
+                ignore = getattr(head, 'ignore_index', 255)
+                valid = labels[labels != ignore]
+                if valid.numel() and int(valid.max()) >= head.num_classes:
+                    classes = (
+                        runner.train_dataloader.dataset.metainfo.get('classes') if hasattr(
+                            runner.train_dataloader, 'dataset') else None)
+                    declared = f'; the data set declares {len(classes)} classes' if classes else ''
+                    raise ValueError(
+                        f'{name}.num_classes={head.num_classes} but label map '
+                        f'{sample.metainfo.get("seg_map_path")} holds class '
+                        f'{int(valid.max())}{declared}: set {name}.num_classes to the number of '
+                        f'classes of the data set (labels are 0..num_classes-1, {ignore} ignored)')
