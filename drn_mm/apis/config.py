@@ -1,6 +1,8 @@
 """Configs: the one reader, and the choices tools/train.py and tools/test.py apply to them."""
 import argparse
+import difflib
 import os.path as osp
+import warnings
 from typing import Optional
 
 from mmengine.config import Config, DictAction  # noqa: F401  (DictAction for the tools)
@@ -18,13 +20,39 @@ TASKS = {'seg': 'mmseg', 'cls': 'mmpretrain'}
 
 
 def read_config(config: str, cfg_options: Optional[dict] = None) -> Config:
-    """Read a config file and apply ``--cfg-options`` overrides (every drn_mm path does this)."""
+    """Read a config file and apply ``--cfg-options`` overrides (every drn_mm path does this).
+
+    A syntax error names the file and line (mmengine's says ``<unknown>``); an override whose
+    top-level key the config does not have (a typo: ``--cfg-options trian_cfg.max_iters=10``)
+    is warned about, with the closest key, since mmengine adds it silently.
+    """
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file not found: {config}')
-    cfg = Config.fromfile(config)
+    try:
+        cfg = Config.fromfile(config)
+    except SyntaxError as e:
+        raise SyntaxError(f'{config}, line {e.lineno}: {e.msg} (in this file or one of its '
+                          '_base_ files)') from e
     if cfg_options:
+        _warn_unknown_options(cfg, cfg_options, config)
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+#: top-level keys drn_mm reads that configs need not have
+KNOWN_EXTRA_KEYS = ('model_dtype', 'load_from', 'resume', 'launcher', 'work_dir', 'compile')
+
+
+def _warn_unknown_options(cfg: Config, cfg_options: dict, config: str) -> None:
+    keys = list(cfg.keys())
+    for option in cfg_options:
+        top = option.split('.')[0]
+        if top in keys or top in KNOWN_EXTRA_KEYS:
+            continue
+        close = difflib.get_close_matches(top, keys, n=1)
+        hint = f' (did you mean {close[0]!r}?)' if close else ''
+        warnings.warn(f'--cfg-options {option}: {config} has no {top!r}{hint}; it is added as a '
+                      'new entry, which nothing may read')
 
 
 def config_name(config: str) -> str:
@@ -58,6 +86,9 @@ def load_config(config: str, work_dir: Optional[str] = None, cfg_options: Option
         launcher: 'none', 'pytorch' (torchrun) or 'slurm'.
     """
     cfg = read_config(config, cfg_options)
+    if 'model' not in cfg:
+        raise KeyError(f'{config} defines no model (nor does any of its _base_ files): a config '
+                       'for tools/train.py and tools/test.py needs model = dict(...)')
     cfg.launcher = launcher
     if work_dir is not None:
         cfg.work_dir = work_dir

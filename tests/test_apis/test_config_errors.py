@@ -189,3 +189,24 @@ def test_a_head_with_fewer_classes_than_the_labels_names_num_classes(train_tool,
     assert 'model.decode_head.num_classes=5 but label map ' in message
     assert '_gtFine_labelTrainIds.png holds class' in message
     assert 'the data set declares 19 classes' in message
+
+
+def test_config_file_errors_name_the_file(tmp_path):
+    from drn_mm.apis import load_config, read_config
+    bad = tmp_path / 'bad_syntax.py'
+    bad.write_text("model = dict(type='X'\nfoo = 1\n")
+    with pytest.raises(SyntaxError, match=f'{bad}, line 1'):
+        read_config(str(bad))
+    empty = tmp_path / 'no_model.py'
+    empty.write_text('foo = 1\n')
+    with pytest.raises(KeyError, match=f'{empty} defines no model'):
+        load_config(str(empty))
+
+
+def test_top_level_cfg_options_typos_are_warned_about():
+    from drn_mm.apis import read_config
+    with pytest.warns(
+            UserWarning, match="--cfg-options trian_cfg.max_iters: .* has no 'trian_cfg' "
+            r"\(did you mean 'train_cfg'\?\)"):
+        cfg = read_config(DEMO_CONFIG, {'trian_cfg.max_iters': 10})
+    assert cfg.trian_cfg.max_iters == 10  # still mmengine's behaviour: added, but said
