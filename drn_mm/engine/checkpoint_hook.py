@@ -16,7 +16,7 @@ import logging
 import os
 import os.path as osp
 import re
-from typing import Optional
+from typing import List, Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
@@ -25,7 +25,10 @@ from mmengine.registry import HOOKS
 
 from .atomic import write_text_atomic
 
-__all__ = ['DRNCheckpointHook', 'find_resumable_checkpoint', 'remove_partial_checkpoints']
+__all__ = [
+    'DRNCheckpointHook', 'find_resumable_checkpoint', 'resumable_checkpoints',
+    'remove_partial_checkpoints'
+]
 
 #: names mmengine gives checkpoints by default (``filename_tmpl`` 'iter_{}.pth' / 'epoch_{}.pth')
 _CHECKPOINT_NAME = re.compile(r'^(iter|epoch)_(\d+)\.pth$')
@@ -39,14 +42,14 @@ def _step(path: str) -> Optional[int]:
     return int(match.group(2)) if match else None
 
 
-def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint ``--resume`` continues from, or None when the work dir has none.
+def resumable_checkpoints(work_dir: str) -> List[str]:
+    """The checkpoints ``--resume`` may continue from, newest first (empty when there are none).
 
     The candidates are the file named by ``work_dir/last_checkpoint`` (if that file exists) and the
-    ``iter_N.pth`` / ``epoch_N.pth`` files of ``work_dir``; the one of the highest N wins (the
-    pointer wins if its name carries no N). Files in temporary names (``.iter_N.pth.tmp*``, a
-    save cut short) are never candidates. A pointer that is empty, cut, or names a deleted file
-    is reported and passed over.
+    ``iter_N.pth`` / ``epoch_N.pth`` files of ``work_dir``, by N, highest first (the pointer comes
+    first if its name carries no N). Files in temporary names (``.iter_N.pth.tmp*``, a save cut
+    short) are never candidates. A pointer that is empty, cut, or names a deleted file is reported
+    and passed over.
     """
     pointer = None
     pointer_file = osp.join(work_dir, POINTER)
@@ -59,20 +62,26 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     ] if osp.isdir(work_dir) else []
     pointer_ok = pointer is not None and ('://' in pointer or osp.isfile(pointer))
     if pointer_ok and _step(pointer) is None:
-        return pointer
+        return [pointer] + sorted(candidates, key=_step, reverse=True)
     if pointer_ok:
+        candidates = [c for c in candidates if osp.abspath(c) != osp.abspath(pointer)]
         candidates.append(pointer)
     elif pointer is not None or osp.isfile(pointer_file):
         print_log(
             f'{pointer_file} names {pointer!r}, which is not a file; resuming from the '
             'newest checkpoint in the work dir instead', logger='current', level=logging.WARNING)
-    if not candidates:
-        return None
-    best = max(candidates, key=lambda p: (_step(p), p == pointer))
-    if pointer_ok and osp.abspath(best) != osp.abspath(pointer):
-        print_log(f'{best} is newer than {pointer_file} says ({pointer}); resuming from it',
+    ordered = sorted(candidates, key=lambda p: (_step(p), p == pointer), reverse=True)
+    if ordered and pointer_ok and osp.abspath(ordered[0]) != osp.abspath(pointer):
+        print_log(f'{ordered[0]} is newer than {pointer_file} says ({pointer}); resuming from it',
                   logger='current', level=logging.WARNING)
-    return best
+    return ordered
+
+
+def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` continues from (the first of :func:`resumable_checkpoints`),
+    or None when the work dir has none."""
+    found = resumable_checkpoints(work_dir)
+    return found[0] if found else None
 
 
 def remove_partial_checkpoints(work_dir: str) -> list:

@@ -19,6 +19,7 @@ Reliability at scale (see the README's "Distributed training and crash recovery"
   (:func:`drn_mm.models.checks.check_head_channels`), built segmentation data sets for missing
   label files and empty splits (:func:`drn_mm.datasets.checks.check_seg_dataset`).
 """
+import os
 import os.path as osp
 
 import torch
@@ -31,10 +32,9 @@ from mmengine.runner import Runner
 from ..datasets.checks import check_seg_dataset, check_seg_dataset_config
 from ..models.backbones.drn_checkpoint import load_into_model
 from ..models.checks import check_head_channels
-from ..models.utils.checkpoint import load_checkpoint_file
+from ..models.utils.checkpoint import CheckpointError, load_checkpoint_file
 from .atomic import atomic_write
-from .checkpoint_hook import (DRNCheckpointHook, find_resumable_checkpoint,
-                              remove_partial_checkpoints)
+from .checkpoint_hook import DRNCheckpointHook, remove_partial_checkpoints, resumable_checkpoints
 from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_cpu,
                           init_cpu_process_group)
 from .label_check import LabelsFitHeadsHook, check_num_classes_config
@@ -116,13 +116,19 @@ class DRNRunner(Runner):
         self.register_hook(LabelsFitHeadsHook())
 
     def load_or_resume(self) -> None:
-        """``resume=True`` without ``load_from`` takes :func:`find_resumable_checkpoint`'s choice
-        and clears the temporary files of saves a crash cut short."""
+        """``resume=True`` without ``load_from`` takes the newest readable checkpoint of
+        :func:`resumable_checkpoints` and clears the temporary files of saves a crash cut short.
+
+        A newest checkpoint that cannot be read (truncated, corrupt) while an older one exists is
+        renamed ``<name>.unreadable`` (kept, not deleted) and the older one is used, with a warning
+        naming both; when none is readable the error names the newest.
+        """
         if not self._has_loaded and self._resume and self._load_from is None:
-            found = find_resumable_checkpoint(self.work_dir)
+            found = self._readable_checkpoint(resumable_checkpoints(self.work_dir))
             if found is None:
                 self.logger.warning(f'resume: no checkpoint in {self.work_dir}; training from '
                                     'the start')
+                self._resume = False  # mmengine would log "Auto resumed from None"
             else:
                 self.logger.info(f'Auto resumed from the latest checkpoint {found}.')
                 self._load_from = found
@@ -130,6 +136,21 @@ class DRNRunner(Runner):
                 for path in remove_partial_checkpoints(self.work_dir):
                     self.logger.warning(f'removed {path}: a checkpoint save cut short')
         super().load_or_resume()
+
+    def _readable_checkpoint(self, candidates):
+        for i, path in enumerate(candidates):
+            if i == len(candidates) - 1 or '://' in path:
+                return path  # the last one: loading it says what is wrong
+            try:
+                load_checkpoint_file(path)
+                return path
+            except CheckpointError as e:
+                kept = f'{path}.unreadable'
+                if is_main_process() and osp.exists(path):
+                    os.replace(path, kept)
+                self.logger.warning(f'resume: {path} cannot be read ({e}); kept as {kept}; '
+                                    f'trying the next newest checkpoint, {candidates[i + 1]}')
+        return None
 
     def build_model(self, model):
         """mmengine's, then :func:`~drn_mm.models.checks.check_head_channels`; with

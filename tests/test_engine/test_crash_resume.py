@@ -1,6 +1,7 @@
 """Crash and resume: SIGKILL mid-run, a kill while a checkpoint is written, a cut or stale
 ``last_checkpoint``, and checkpoints that are corrupt, truncated or of another model."""
 import argparse
+import glob
 import os
 import os.path as osp
 import signal
@@ -245,3 +246,30 @@ def test_unusable_checkpoint_on_resume_is_an_error_naming_the_file(tmp_path, dem
                 in message)
     else:
         assert 'truncated or corrupt' in message
+
+
+def test_resume_falls_back_to_the_newest_readable_checkpoint(tmp_path, demo_cityscapes_data,
+                                                             reference_run, caplog):
+    """The newest checkpoint is cut (a disk filled up, a copy interrupted): --resume takes the one
+    before it, says so, and keeps the bad file under another name."""
+    import shutil
+    work = tmp_path / 'work'
+    shutil.copytree(reference_run, work)
+    newest = work / f'iter_{MAX_ITERS}.pth'
+    data = newest.read_bytes()
+    newest.write_bytes(data[:len(data) // 2])
+    (work / 'last_checkpoint').write_text(str(newest))
+    runner = _tool_runner(work, demo_cityscapes_data)
+    runner.load_or_resume()
+    assert runner.iter == MAX_ITERS - 2
+    assert not newest.exists() and (work / f'iter_{MAX_ITERS}.pth.unreadable').exists()
+    log = open(glob.glob(str(work / '*' / '*.log'))[-1]).read()
+    assert f'resume: {newest} cannot be read' in log and f'kept as {newest}.unreadable' in log
+    assert f'iter_{MAX_ITERS - 2}.pth' in log
+
+
+def test_resume_without_checkpoints_says_so_once(tmp_path, demo_cityscapes_data):
+    runner = _tool_runner(tmp_path, demo_cityscapes_data)
+    runner.load_or_resume()
+    log = open(glob.glob(str(tmp_path / '*' / '*.log'))[-1]).read()
+    assert 'no checkpoint in' in log and 'Auto resumed from None' not in log
