@@ -4,14 +4,19 @@ Nothing here knows a key layout: the DRN layouts and their conversion live besid
 (:mod:`drn_mm.models.backbones.drn_checkpoint`).
 """
 import os.path as osp
+import pickle
+import re
 from typing import Dict, Mapping
 
 import torch
 import torch.nn as nn
 
+#: the global a weights-only unpickler refused, as torch names it ('GLOBAL posix.system')
+_GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
+
 __all__ = [
-    'CheckpointError', 'CheckpointMismatchError', 'load_checkpoint_file', 'extract_state_dict',
-    'strip_module_prefix', 'check_state_dict_fits', 'describe'
+    'check_finite', 'CheckpointError', 'CheckpointMismatchError', 'load_checkpoint_file',
+    'extract_state_dict', 'strip_module_prefix', 'check_state_dict_fits', 'describe'
 ]
 
 
@@ -36,12 +41,34 @@ def load_checkpoint_file(filename: str, map_location='cpu') -> dict:
     try:
         checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
     except Exception as e:  # torch raises many types for truncated / corrupt / foreign files
+        code = _GLOBAL.search(str(e)) if 'weights_only' in str(e).lower() or isinstance(
+            e, pickle.UnpicklingError) else None
+        if code is not None:
+            raise CheckpointError(
+                f'{filename} contains code: loading it would call {code.group(1)}, which is not '
+                'a tensor, number or container. drn_mm reads checkpoints without running code '
+                '(torch.load weights_only=True) and will not run it. If you trust the file and '
+                'who made it, convert it once to plain tensors: python -c "import torch; '
+                f"ckpt = torch.load('{filename}', weights_only=False); "
+                "torch.save(dict(state_dict=ckpt['state_dict']), 'weights.pth')\"") from None
         raise CheckpointError(
             f'cannot read checkpoint {filename}: {type(e).__name__}: {e}. The file may be '
             'truncated or corrupt, or not a PyTorch checkpoint.') from e
     if not isinstance(checkpoint, Mapping):
         raise CheckpointError(f'{filename} holds a {type(checkpoint).__name__}, not a state dict')
     return checkpoint
+
+
+def check_finite(state_dict: Mapping[str, torch.Tensor], source: str = 'checkpoint') -> None:
+    """A :class:`CheckpointError` naming the first tensor of ``state_dict`` that holds NaN or
+    Inf (a diverged run's weights predict one class everywhere, silently)."""
+    for key, value in state_dict.items():
+        if torch.is_tensor(value) and value.is_floating_point() and not bool(
+                torch.isfinite(value).all()):
+            bad = int((~torch.isfinite(value)).sum())
+            raise CheckpointError(f'{source}: {key} holds {bad} non-finite value(s) (NaN/Inf) of '
+                                  f'{value.numel()}: the weights of a diverged run; use an '
+                                  'earlier checkpoint')
 
 
 def extract_state_dict(checkpoint: Mapping) -> Mapping[str, torch.Tensor]:
@@ -69,6 +96,7 @@ def check_state_dict_fits(module: nn.Module, state_dict: Mapping[str, torch.Tens
         k for k in state_dict if k in expected and state_dict[k].shape != expected[k].shape
     ]
     if not (missing or unexpected or mismatched):
+        check_finite(state_dict, source)
         return
     parts = []
     if mismatched:

@@ -179,3 +179,49 @@ def test_convert_tool_refuses_wrong_arch(tmp_path, official_keys):
     assert result.returncode == 1
     assert "does not fit DRN(arch='D-22')" in result.stderr and str(src) in result.stderr
     assert not dst.exists()
+
+
+def test_a_checkpoint_with_nan_weights_is_refused_naming_the_tensor(tmp_path):
+    from drn_mm.apis import load_model_checkpoint
+    backbone = DRN(arch='D-22', channels=(4, 8, 8, 8, 16, 16, 16, 16))
+    state = {f'backbone.{k}': v.clone() for k, v in backbone.state_dict().items()}
+    state['backbone.layer5.0.conv1.weight'][0, 0, 0, 0] = float('nan')
+    path = tmp_path / 'diverged.pth'
+    torch.save(dict(state_dict=state), path)
+    fresh = DRN(arch='D-22', channels=(4, 8, 8, 8, 16, 16, 16, 16))
+
+    class Model(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.backbone = fresh
+
+    before = fresh.layer5[0].conv1.weight.clone()
+    with pytest.raises(CheckpointError) as info:
+        load_model_checkpoint(Model(), str(path))
+    assert (f'{path}: backbone.layer5.0.conv1.weight holds 1 non-finite value(s) (NaN/Inf)'
+            in str(info.value))
+    assert torch.equal(fresh.layer5[0].conv1.weight, before)  # nothing loaded
+
+
+class _RunsCode:
+
+    def __reduce__(self):
+        import os
+        return (os.system, ('touch /tmp/drn_mm_code_ran', ))
+
+
+def test_a_checkpoint_holding_code_is_refused_saying_so(tmp_path):
+    import os
+    marker = '/tmp/drn_mm_code_ran'
+    if os.path.exists(marker):
+        os.remove(marker)
+    path = tmp_path / 'evil.pth'
+    torch.save(dict(state_dict={}, extra=_RunsCode()), path)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint_file(str(path))
+    message = str(info.value)
+    assert f'{path} contains code: loading it would call ' in message
+    assert 'system' in message and 'will not run it' in message
+    assert 'weights_only=True' in message and 'If you trust the file' in message
+    assert not os.path.exists(marker)
