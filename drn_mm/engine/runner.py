@@ -39,6 +39,7 @@ from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_c
                           init_cpu_process_group)
 from .label_check import LabelsFitHeadsHook, check_num_classes_config
 from .precision import set_model_dtype
+from .safety import NonFiniteLossHook, PreemptionHook
 
 
 # mmengine's root registry: mmseg's and mmpretrain's tools build runners from there.
@@ -103,7 +104,9 @@ class DRNRunner(Runner):
 
     def register_default_hooks(self, hooks=None) -> None:
         """mmengine's default hooks with :class:`DRNCheckpointHook` for ``CheckpointHook`` (same
-        options), :class:`~drn_mm.engine.label_check.LabelsFitHeadsHook` and, in distributed runs,
+        options), :class:`~drn_mm.engine.label_check.LabelsFitHeadsHook`,
+        :class:`~drn_mm.engine.safety.NonFiniteLossHook`,
+        :class:`~drn_mm.engine.safety.PreemptionHook` and, in distributed runs,
         :class:`AverageLossOverRanksHook`."""
         hooks = dict(hooks or {})
         checkpoint = hooks.get('checkpoint', dict(type='CheckpointHook', interval=1))
@@ -114,6 +117,8 @@ class DRNRunner(Runner):
         if self.distributed:
             self.register_hook(AverageLossOverRanksHook())
         self.register_hook(LabelsFitHeadsHook())
+        self.register_hook(NonFiniteLossHook())
+        self.register_hook(PreemptionHook())
 
     def load_or_resume(self) -> None:
         """``resume=True`` without ``load_from`` takes the newest readable checkpoint of

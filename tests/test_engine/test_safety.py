@@ -1,0 +1,86 @@
+"""Training stops the right way: a non-finite loss stops it before the diverged weights are saved;
+SIGTERM (preemption) checkpoints, exits with its own status, and --resume then reaches the same
+final weights as an uninterrupted run."""
+import os
+import os.path as osp
+import sys
+
+import pytest
+from tool_runs import (DEMO_CONFIG, MAX_ITERS, compare_weights, load_state, run, tool_command,
+                       train_options)
+
+SEND_SIGTERM_AT = 3
+
+#: runs tools/train.py with a hook that sends SIGTERM to the process after iteration 3, as a
+#: scheduler would: deterministic where a signal from outside would race the (fast) iterations
+SIGTERM_AT_ITER = '''
+import os, runpy, signal, sys
+from mmengine.hooks import Hook
+from drn_mm.engine.runner import DRNRunner
+
+class SendTerm(Hook):
+    priority = 'VERY_HIGH'
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if runner.iter + 1 == int(os.environ['SEND_SIGTERM_AT']):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+register = DRNRunner.register_default_hooks
+
+def register_with_sender(self, hooks=None):
+    register(self, hooks)
+    self.register_hook(SendTerm())
+
+DRNRunner.register_default_hooks = register_with_sender
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+'''
+
+
+@pytest.mark.slow
+def test_sigterm_checkpoints_exits_75_and_resume_equals_an_uninterrupted_run(
+        tmp_path, demo_cityscapes_data, reference_run):
+    from drn_mm.engine.safety import PREEMPTED_EXIT_CODE
+    work = tmp_path / 'work'
+    script = tmp_path / 'sigterm_at_iter.py'
+    script.write_text(SIGTERM_AT_ITER)
+    options = train_options(demo_cityscapes_data)
+    first = run([
+        sys.executable,
+        str(script), *tool_command('train.py', DEMO_CONFIG)[1:], '--work-dir', work,
+        '--cfg-options', *options
+    ], check=False, env=dict(SEND_SIGTERM_AT=str(SEND_SIGTERM_AT)))
+    text = first.stdout + first.stderr
+    assert first.returncode == PREEMPTED_EXIT_CODE == 75, text[-3000:]
+    assert f'preempted at iteration {SEND_SIGTERM_AT}' in text
+    assert f'Iter(train) [{SEND_SIGTERM_AT + 1}/{MAX_ITERS}]' not in text
+    # iteration 3 is not a checkpoint interval (2): the preemption wrote it
+    assert (work / f'iter_{SEND_SIGTERM_AT}.pth').exists()
+    assert open(work / 'last_checkpoint').read().strip() == str(work /
+                                                                f'iter_{SEND_SIGTERM_AT}.pth')
+    second = run(
+        tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--resume', '--cfg-options',
+                     *options))
+    text = second.stdout + second.stderr
+    assert f'Iter(train) [{SEND_SIGTERM_AT + 1}/{MAX_ITERS}]' in text
+    final = f'iter_{MAX_ITERS}.pth'
+    # float64 runs: equal to rounding (the bound of the SIGKILL test)
+    ratio, key, max_abs = compare_weights(
+        load_state(osp.join(reference_run, final)), load_state(work / final), 1e-6, 1e-7)
+    assert ratio <= 1, (ratio, key, max_abs)
+
+
+def test_a_non_finite_loss_stops_before_the_diverged_weights_are_saved(
+        tmp_path, demo_cityscapes_data):
+    """lr=inf: iteration 1's step makes the weights non-finite, iteration 2's loss is NaN."""
+    work = tmp_path / 'work'
+    options = train_options(demo_cityscapes_data, batch_size=2, max_iters=4, interval=1)
+    result = run(
+        tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--cfg-options', *options,
+                     'optim_wrapper.optimizer.lr=inf'), check=False)
+    assert result.returncode != 0
+    message = result.stderr
+    assert 'FloatingPointError: iteration 2: non-finite loss (loss=nan' in message, message[-3000:]
+    assert 'leftImg8bit.png' in message  # the batch's files
+    assert sorted(n for n in os.listdir(work) if n.endswith('.pth')) == ['iter_1.pth']
+    assert open(work / 'last_checkpoint').read().strip() == str(work / 'iter_1.pth')
