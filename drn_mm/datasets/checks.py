@@ -8,9 +8,11 @@ missing label file is an error only when its sample is drawn, maybe an hour into
 Bad files (corrupt images, label maps of the wrong size or with values outside the classes) are
 caught when read, by the loading transforms of :mod:`drn_mm.datasets.loading`.
 """
+import os
 import os.path as osp
+from typing import List
 
-__all__ = ['DataError', 'check_seg_dataset', 'check_seg_dataset_config']
+__all__ = ['DataError', 'check_seg_dataset', 'check_seg_dataset_config', 'unusable_images']
 
 
 class DataError(ValueError):
@@ -26,6 +28,20 @@ def _inner_datasets(dataset):
         yield from _inner_datasets(dataset.dataset)
     else:
         yield dataset
+
+
+def unusable_images(img_dir: str, suffix: str) -> List[str]:
+    """Entries of ``img_dir`` (recursively) named like images (``*suffix``) that are no readable
+    file: broken links and directories. mmseg's listing skips them without a word."""
+    if not img_dir or '://' in img_dir or not osp.isdir(img_dir):
+        return []
+    bad = []
+    for root, dirs, files in os.walk(img_dir, followlinks=True):
+        for name in sorted(dirs + files):
+            path = osp.join(root, name)
+            if name.endswith(suffix) and not osp.isfile(path):
+                bad.append(f'{path} ({"a broken link" if osp.islink(path) else "a directory"})')
+    return bad
 
 
 def check_seg_dataset(dataset, max_listed: int = 5) -> None:
@@ -54,6 +70,14 @@ def check_seg_dataset(dataset, max_listed: int = 5) -> None:
             raise DataError(
                 f'{type(ds).__name__}: no samples in {img_dir}{split} (images matching '
                 f'*{ds.img_suffix}); check data_root / data_prefix / ann_file of the data set')
+        unusable = unusable_images(img_dir, ds.img_suffix) if not ds.ann_file else [
+            f'{info["img_path"]} (listed in {ds.ann_file}, not a file)' for info in infos
+            if '://' not in info['img_path'] and not osp.isfile(info['img_path'])
+        ]
+        if unusable:
+            raise DataError(
+                f'{type(ds).__name__}: {len(unusable)} image(s) cannot be read and '
+                f'would silently leave the data set: {", ".join(unusable[:max_listed])}')
         labels = (info.get('seg_map_path') for info in infos)
         missing = [path for path in labels if path and '://' not in path and not osp.isfile(path)]
         if missing:

@@ -29,6 +29,7 @@ undecodable file; more than one channel (a colour-coded label image); values tha
 8 bits; a size other than the image's; values outside ``[0, num_classes)`` other than
 ``ignore_index``.
 """
+import os.path as osp
 from typing import Optional
 
 import mmcv
@@ -41,7 +42,7 @@ from .checks import DataError
 
 __all__ = [
     'LoadCheckedImageFromFile', 'CheckSegLabels', 'find_truncation', 'label_map_to_class_indices',
-    'check_label_size', 'check_label_values'
+    'check_label_size', 'check_label_values', 'check_lossless_label'
 ]
 
 
@@ -99,6 +100,17 @@ def label_map_to_class_indices(seg: np.ndarray, path: str) -> np.ndarray:
                             f'{seg.max()}: class indices must fit 8 bits (0..255)')
         seg = seg.astype(np.uint8)
     return seg
+
+
+def check_lossless_label(data: bytes, path: str) -> None:
+    """A :class:`DataError` if a label file (its first bytes ``data``) is a JPEG: lossy
+    compression changes class indices near every edge while the values mostly stay in range, so
+    no value check catches it (a JPEG-saved Cityscapes label map had 15.7% of its pixels changed).
+    """
+    if data[:2] == b'\xff\xd8':
+        raise DataError(f'label map {path} is a JPEG: lossy compression changes the class indices '
+                        'near every edge (values stay in range, so nothing else catches it); '
+                        'label maps must be lossless, e.g. PNG')
 
 
 def check_label_size(seg: np.ndarray, path: str, results: dict) -> None:
@@ -180,6 +192,9 @@ class CheckSegLabels:
         if seg is None:
             return results
         path = results.get('seg_map_path')
+        if path and '://' not in path and osp.isfile(path):
+            with open(path, 'rb') as f:
+                check_lossless_label(f.read(2), path)
         check_label_size(seg, path, results)
         check_label_values(seg, path, self.num_classes, self.ignore_index)
         return results
@@ -224,6 +239,7 @@ if 'mmseg' in REGISTRY_MODULES:  # LoadAnnotations is mmseg's
         def _load_seg_map(self, results: dict) -> None:
             path = results['seg_map_path']
             data = _read(path, 'label', self.backend_args, results.get('img_path'))
+            check_lossless_label(data, path)
             seg = _decode(data, path, 'label map', 'unchanged', self.imdecode_backend)
             seg = label_map_to_class_indices(seg, path)
             check_label_size(seg, path, results)

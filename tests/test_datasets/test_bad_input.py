@@ -392,3 +392,38 @@ def test_huge_image_in_slide_mode_stays_within_memory(tmp_path):
     map_mb = 2048 * 4096 * 4 / 2**20  # one float32 map of the image: 32 MiB
     print(f'2048x4096 slide: peak RSS +{peak:.0f} MiB ({peak / map_mb:.1f} float maps)')
     assert peak < 1024 and peak < (3 * (num_classes + 1) + 10) * map_mb
+
+
+@pytest.mark.parametrize('kind', ['broken_link', 'directory'])
+def test_images_that_are_no_files_fail_at_dataset_build(demo_cityscapes_data, tmp_path, kind):
+    """A broken symlink or a folder named *.png: mmseg's listing skipped them silently."""
+    import os
+
+    from drn_mm.datasets import DataError
+    root = _copy_data(demo_cityscapes_data, tmp_path)
+    city = sorted(glob.glob(osp.join(root, 'leftImg8bit', 'train', '*')))[0]
+    bad = osp.join(city, f'{osp.basename(city)}_000099_000019_leftImg8bit.png')
+    if kind == 'broken_link':
+        os.symlink(osp.join(tmp_path, 'gone.png'), bad)
+    else:
+        os.makedirs(bad)
+    with pytest.raises(DataError) as info:
+        _build_train_loader(root, tmp_path)
+    message = str(info.value)
+    assert 'cannot be read and would silently leave the data set' in message and bad in message
+    assert ('a broken link' if kind == 'broken_link' else 'a directory') in message
+
+
+def test_jpeg_label_maps_are_refused_in_every_split(tmp_path):
+    """Values in range, 15% of pixels changed at edges: only the format gives it away."""
+    from drn_mm.datasets import CheckSegLabels, DataError
+    label = np.zeros((32, 48), np.uint8)
+    label[8:24, 10:30] = 13
+    path = tmp_path / 'label.jpg'
+    Image.fromarray(label).save(path, quality=75)
+    with pytest.raises(DataError, match=f'label map {path} is a JPEG: lossy compression'):
+        load_label(path, (32, 48))
+    results = dict(
+        gt_seg_map=np.asarray(Image.open(path)), seg_map_path=str(path), ori_shape=(32, 48))
+    with pytest.raises(DataError, match='is a JPEG'):
+        CheckSegLabels(num_classes=19)(results)
