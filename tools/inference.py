@@ -6,10 +6,9 @@ import argparse
 import sys
 
 import numpy as np
-from PIL import Image
 
 from drn_mm.apis import DictAction, init_segmentor, segment_image
-from drn_mm.visualization import colorize
+from drn_mm.visualization import overlay_segmentation, save_png
 
 
 def main(argv=None):
@@ -29,10 +28,8 @@ def main(argv=None):
     model = init_segmentor(args.config, args.checkpoint, device=args.device,
                            cfg_options=args.cfg_options)
     label = segment_image(model, args.image)
-    mask = colorize(label, model.dataset_meta['palette']).astype(np.float32)
-    image = np.asarray(Image.open(args.image).convert('RGB'), dtype=np.float32)
-    blended = args.opacity * mask + (1 - args.opacity) * image
-    Image.fromarray(blended.round().astype(np.uint8)).save(args.out)
+    save_png(args.out,
+             overlay_segmentation(args.image, label, model.dataset_meta['palette'], args.opacity))
     classes = model.dataset_meta.get('classes', ())
     present = [classes[i] if i < len(classes) else str(i) for i in np.unique(label) if i != 255]
     print(f'wrote {args.out}: {label.shape[1]}x{label.shape[0]}, classes: {", ".join(present)}')

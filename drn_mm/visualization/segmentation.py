@@ -1,4 +1,6 @@
 """Segmentation pictures: label maps in colour; image / ground truth / prediction side by side."""
+import os
+import os.path as osp
 from typing import Optional, Sequence
 
 import numpy as np
@@ -18,6 +20,35 @@ def colorize(label: np.ndarray, palette: Sequence[Sequence[int]], ignore_color=(
     lut[:] = ignore_color
     lut[:len(palette)] = np.asarray(palette, dtype=np.uint8)
     return lut[np.clip(label, 0, 255).astype(np.int64)]
+
+
+def read_rgb(path: str) -> np.ndarray:
+    """An image file as the test pipeline reads it (mmcv, EXIF orientation applied, 16-bit and
+    gray files as 8-bit RGB), so pictures line up with the predictions drawn over them."""
+    import mmcv
+    return mmcv.imread(path, flag='color', channel_order='rgb')
+
+
+def overlay_segmentation(image: str, label: np.ndarray, palette: Sequence[Sequence[int]],
+                         opacity: float = 1.0) -> np.ndarray:
+    """The coloured label map blended over ``image`` (a file): ``opacity`` 1 is the mask alone.
+    Returns (H, W, 3) uint8 RGB."""
+    if not 0.0 <= opacity <= 1.0:
+        raise ValueError(f'opacity={opacity} must be within [0, 1]')
+    mask = colorize(label, palette).astype(np.float32)
+    rgb = read_rgb(image).astype(np.float32)
+    if rgb.shape[:2] != mask.shape[:2]:
+        raise ValueError(f'{image} is {rgb.shape[1]}x{rgb.shape[0]} as read (EXIF orientation '
+                         f'applied) but the prediction is {mask.shape[1]}x{mask.shape[0]}')
+    return (opacity * mask + (1 - opacity) * rgb).round().astype(np.uint8)
+
+
+def save_png(path: str, rgb: np.ndarray) -> str:
+    """Write ``rgb`` as a PNG at ``path`` (whatever its extension), creating its folder."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    Image.fromarray(rgb).save(path, format='PNG')
+    return path
 
 
 def comparison_grid(rows: Sequence[Sequence[np.ndarray]], titles: Sequence[str],
@@ -46,7 +77,7 @@ def save_segmentation_comparison(path: str, images: Sequence[np.ndarray],
              colorize(gt, palette),
              colorize(pred, palette)] for img, gt, pred in zip(images, labels, predictions)]
     grid = comparison_grid(rows, titles or ('image', 'ground truth', 'prediction'))
-    Image.fromarray(grid).save(path)
+    save_png(path, grid)
 
 
 def show_dataset_predictions(config: str, checkpoint: str, out: str, num: int = 4,
@@ -56,6 +87,8 @@ def show_dataset_predictions(config: str, checkpoint: str, out: str, num: int = 
     image | ground truth | prediction picture to ``out``. Returns per-image pixel accuracy."""
     from mmseg.registry import DATASETS
 
+    if num < 1:
+        raise ValueError(f'num={num}: the picture needs at least one image')
     cfg = read_config(config, cfg_options)
     dataset_cfg = cfg[f'{split}_dataloader'].dataset
     dataset_cfg.pipeline = []
@@ -66,7 +99,7 @@ def show_dataset_predictions(config: str, checkpoint: str, out: str, num: int = 
     images, labels, preds, accuracy = [], [], [], {}
     for i in range(min(num, len(dataset))):
         info = dataset.get_data_info(i)
-        image = np.asarray(Image.open(info['img_path']).convert('RGB'))
+        image = read_rgb(info['img_path'])
         label = np.asarray(Image.open(info['seg_map_path']))
         pred = segment_image(model, info['img_path'])
         valid = label != 255

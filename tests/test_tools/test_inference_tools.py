@@ -55,3 +55,28 @@ def test_show_predictions_writes_comparison(tiny_checkpoint, tmp_path):
     assert grid.shape[1] == 3 * 128 + 2 * 4  # image | ground truth | prediction
     assert grid.shape[0] == 14 + 2 * 64 + 4
     assert 'pixel accuracy per image' in result.stdout
+
+
+def test_inference_on_exif_rotated_16bit_and_into_a_new_folder(tiny_checkpoint, tmp_path):
+    """An EXIF-rotated JPEG (crashed with a broadcast error after the model ran), a 16-bit gray PNG
+    (the overlay came out white), and --out in a folder that does not exist, without extension."""
+    checkpoint, data_root = tiny_checkpoint
+    source = sorted(glob.glob(osp.join(data_root, 'leftImg8bit', 'val', '*', '*.png')))[0]
+    pil = Image.open(source).convert('RGB')
+    rotated = tmp_path / 'rotated.jpg'
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
+    pil.save(rotated, exif=exif, quality=95)
+    gray16 = tmp_path / 'gray16.png'
+    gray = np.asarray(pil.convert('L'), dtype=np.uint16) * 257
+    Image.fromarray(gray).save(gray16)
+    options = ['model.backbone.channels=[4,8,8,8,16,16,16,16]', 'model.decode_head.in_channels=16']
+    for image, expected_shape in ((rotated, (pil.width, pil.height, 3)), (gray16, (pil.height,
+                                                                                   pil.width, 3))):
+        out = tmp_path / 'new' / 'folder' / f'{image.stem}_mask'
+        result = run_tool('inference.py', DEMO_CONFIG, checkpoint, image, '--out', out, '--opacity',
+                          '0.0', '--cfg-options', *options)
+        assert f'wrote {out}' in result.stdout
+        picture = np.asarray(Image.open(out))
+        assert picture.shape == expected_shape  # upright, as the model saw it
+        assert picture.max() < 255 or picture.min() < 200  # opacity 0: the image, not white
