@@ -16,16 +16,21 @@ def atomic_write(path: str, write: Callable[[str], object]) -> None:
     """``write(tmp)`` to a temporary file beside ``path``, then rename it to ``path``.
 
     A crash at any moment leaves either the old ``path`` or the new one, never half a file; the
-    temporary file is removed if ``write`` fails. If ``write`` creates no file (e.g. a non-main
-    process of a distributed run, which does not save), nothing is renamed.
+    temporary file is removed if ``write`` fails, and an ``OSError`` (a full disk, a folder it may
+    not write) names ``path``. If ``write`` creates no file (e.g. a non-main process of a
+    distributed run, which does not save), nothing is renamed.
     """
     directory = osp.dirname(osp.abspath(path))
-    os.makedirs(directory, exist_ok=True)
     tmp = temporary_name(path)
     try:
+        os.makedirs(directory, exist_ok=True)
         write(tmp)
         if osp.exists(tmp):
             os.replace(tmp, path)
+    except OSError as e:  # ENOSPC, EACCES, ...: say which file (torch and os often do not)
+        if path in str(e) or tmp in str(e):
+            raise
+        raise type(e)(e.errno, f'{e.strerror or e} while writing {path}', tmp) from e
     finally:
         if osp.exists(tmp):
             os.remove(tmp)

@@ -273,3 +273,24 @@ def test_resume_without_checkpoints_says_so_once(tmp_path, demo_cityscapes_data)
     runner.load_or_resume()
     log = open(glob.glob(str(tmp_path / '*' / '*.log'))[-1]).read()
     assert 'no checkpoint in' in log and 'Auto resumed from None' not in log
+
+
+def test_a_failed_write_names_the_file(tmp_path):
+    import errno
+
+    from drn_mm.engine import atomic_write
+
+    def full_disk(tmp):
+        with open(tmp, 'wb') as f:
+            f.write(b'half')
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    target = tmp_path / 'iter_9.pth'
+    with pytest.raises(OSError) as info:
+        atomic_write(str(target), full_disk)
+    assert info.value.errno == errno.ENOSPC and str(target) in str(info.value)
+    assert os.listdir(tmp_path) == []  # no half file, under any name
+    blocker = tmp_path / 'a_file'  # a folder that cannot be made (works as root too)
+    blocker.write_text('x')
+    with pytest.raises(OSError, match=str(blocker / 'out.pth')):
+        atomic_write(str(blocker / 'out.pth'), lambda tmp: open(tmp, 'wb').close())

@@ -115,5 +115,11 @@ def check_state_dict_fits(module: nn.Module, state_dict: Mapping[str, torch.Tens
 
 
 def describe(module: nn.Module) -> str:
+    """``DRN(arch='D-22')``; a model with a backbone: ``EncoderDecoder(backbone=DRN(...))``."""
     arch = getattr(module, 'arch', None)
-    return f'{type(module).__name__}(arch={arch!r})' if arch else type(module).__name__
+    if arch:
+        return f'{type(module).__name__}(arch={arch!r})'
+    backbone = getattr(module, 'backbone', None)
+    if isinstance(backbone, nn.Module):
+        return f'{type(module).__name__}(backbone={describe(backbone)})'
+    return type(module).__name__

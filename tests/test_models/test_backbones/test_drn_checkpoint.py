@@ -225,3 +225,15 @@ def test_a_checkpoint_holding_code_is_refused_saying_so(tmp_path):
     assert 'system' in message and 'will not run it' in message
     assert 'weights_only=True' in message and 'If you trust the file' in message
     assert not os.path.exists(marker)
+
+
+def test_mismatch_messages_name_the_backbone_arch_of_a_segmentor():
+    from drn_mm.models.utils import describe
+
+    class Segmentor(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.backbone = DRN(arch='D-38', channels=(4, 8, 8, 8, 16, 16, 16, 16))
+
+    assert describe(Segmentor()) == "Segmentor(backbone=DRN(arch='D-38'))"
