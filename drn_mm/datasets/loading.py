@@ -42,7 +42,7 @@ from .checks import DataError
 
 __all__ = [
     'LoadCheckedImageFromFile', 'CheckSegLabels', 'find_truncation', 'label_map_to_class_indices',
-    'check_label_size', 'check_label_values', 'check_lossless_label'
+    'check_label_size', 'check_label_values', 'check_lossless_label', 'exif_orientation'
 ]
 
 
@@ -121,7 +121,28 @@ def check_label_size(seg: np.ndarray, path: str, results: dict) -> None:
     if size is not None and tuple(seg.shape) != tuple(size[:2]):
         raise DataError(f'label map {path} is {seg.shape[1]}x{seg.shape[0]} (WxH) but its image '
                         f'{results.get("img_path")} is {size[1]}x{size[0]}; they must be the same '
-                        'size')
+                        'size' + _exif_hint(results.get('img_path'), seg.shape, size))
+
+
+def exif_orientation(path: Optional[str]) -> int:
+    """The EXIF orientation tag of an image file (1 = upright; 0 when absent or unreadable)."""
+    if not path or '://' in path or not osp.isfile(path):
+        return 0
+    try:
+        from PIL import Image
+        with Image.open(path) as image:
+            return int(image.getexif().get(0x0112, 0))
+    except Exception:  # not an image PIL reads: no EXIF to tell
+        return 0
+
+
+def _exif_hint(img_path, label_shape, image_shape) -> str:
+    orientation = exif_orientation(img_path)
+    if orientation in (5, 6, 7, 8) and tuple(label_shape) == tuple(image_shape[:2])[::-1]:
+        return (f'. The image carries EXIF orientation {orientation} (a quarter turn): it is read '
+                'turned upright, as mmcv reads every image, but label maps carry no EXIF. '
+                'Save the photo upright (without the tag), or turn its label map the same way')
+    return ''
 
 
 def check_label_values(seg: np.ndarray, path: str, num_classes: Optional[int],

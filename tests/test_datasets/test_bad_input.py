@@ -427,3 +427,27 @@ def test_jpeg_label_maps_are_refused_in_every_split(tmp_path):
         gt_seg_map=np.asarray(Image.open(path)), seg_map_path=str(path), ori_shape=(32, 48))
     with pytest.raises(DataError, match='is a JPEG'):
         CheckSegLabels(num_classes=19)(results)
+
+
+def test_an_exif_rotated_photo_with_an_upright_label_map_says_exif(tmp_path):
+    """The rule: images are read turned upright by their EXIF tag (as mmcv reads them, in every
+    loader and tool); label maps carry none. When that makes the sizes disagree, the error says so.
+    """
+    from drn_mm.datasets import DataError
+    photo = tmp_path / 'photo.jpg'
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 40x24 (WxH), viewed 24x40
+    Image.fromarray(rng().integers(0, 256, (24, 40, 3), dtype=np.uint8)).save(photo, exif=exif)
+    image = load_image(photo)
+    assert image['img'].shape[:2] == (40, 24)  # turned upright
+    label = tmp_path / 'label.png'
+    Image.fromarray(np.zeros((24, 40), np.uint8)).save(label)  # drawn on the stored pixels
+    from drn_mm.datasets import LoadCheckedAnnotations
+    results = dict(
+        seg_map_path=str(label), img_path=str(photo), ori_shape=(40, 24), img=image['img'],
+        seg_fields=[], reduce_zero_label=False, label_map=None)
+    with pytest.raises(DataError) as info:
+        LoadCheckedAnnotations(num_classes=19)(results)
+    message = str(info.value)
+    assert 'is 40x24 (WxH) but its image' in message
+    assert 'EXIF orientation 6 (a quarter turn): it is read turned upright' in message
