@@ -10,9 +10,12 @@ caught when read, by the loading transforms of :mod:`drn_mm.datasets.loading`.
 """
 import os
 import os.path as osp
-from typing import List
+from typing import List, Optional
 
-__all__ = ['DataError', 'check_seg_dataset', 'check_seg_dataset_config', 'unusable_images']
+__all__ = [
+    'DataError', 'check_seg_dataset', 'check_seg_dataset_config', 'unusable_images',
+    'truncated_file'
+]
 
 
 class DataError(ValueError):
@@ -42,6 +45,26 @@ def unusable_images(img_dir: str, suffix: str) -> List[str]:
             if name.endswith(suffix) and not osp.isfile(path):
                 bad.append(f'{path} ({"a broken link" if osp.islink(path) else "a directory"})')
     return bad
+
+
+def truncated_file(path: str) -> Optional[str]:
+    """Why a local PNG or JPEG file is visibly cut short, from its first and last bytes only
+    (cheap enough for every file of a split at build time), or None. Damage inside a file is
+    found when it is decoded (:mod:`drn_mm.datasets.loading`)."""
+    if '://' in path or not osp.isfile(path):
+        return None
+    size = osp.getsize(path)
+    if size == 0:
+        return 'empty'
+    with open(path, 'rb') as f:
+        head = f.read(8)
+        f.seek(max(0, size - 1024))
+        tail = f.read()
+    if head == b'\x89PNG\r\n\x1a\n' and b'IEND' not in tail:
+        return 'PNG without its IEND chunk: truncated'
+    if head[:2] == b'\xff\xd8' and b'\xff\xd9' not in tail:
+        return 'JPEG without its end-of-image marker: truncated'
+    return None
 
 
 def check_seg_dataset(dataset, max_listed: int = 5) -> None:
@@ -85,6 +108,12 @@ def check_seg_dataset(dataset, max_listed: int = 5) -> None:
                 f'{type(ds).__name__}: {len(missing)} of {len(infos)} label files are missing in '
                 f'{prefix.get("seg_map_path")} (suffix {ds.seg_map_suffix}), e.g. '
                 f'{", ".join(missing[:max_listed])}')
+        files = [p for info in infos for p in (info['img_path'], info.get('seg_map_path')) if p]
+        cut = [f'{p} ({why})' for p in files if (why := truncated_file(p))]
+        if cut:  # found now, not at the first validation hours in
+            raise DataError(f'{type(ds).__name__}: {len(cut)} file(s) are cut short: '
+                            f'{", ".join(cut[:max_listed])}; replace them or remove them from '
+                            'the split')
 
 
 def check_seg_dataset_config(dataset_cfg) -> None:

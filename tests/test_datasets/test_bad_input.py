@@ -274,16 +274,42 @@ def test_check_seg_labels_passes_samples_without_labels():
         CheckSegLabels(num_classes=0)
 
 
+@pytest.mark.parametrize('which', ['image', 'label'])
+def test_a_cut_val_file_fails_when_the_loader_is_built_not_at_validation(
+        demo_cityscapes_data, tmp_path, which):
+    """Was: a cv2 error or an IndexError naming no file, after the first val_interval."""
+    from mmengine.config import Config
+
+    from drn_mm.datasets import DataError
+    from drn_mm.engine import DRNRunner
+    root = _copy_data(demo_cityscapes_data, tmp_path)
+    pattern = ('leftImg8bit', '*.png') if which == 'image' else ('gtFine', '*_labelTrainIds.png')
+    victim = sorted(glob.glob(osp.join(root, pattern[0], 'val', '*', pattern[1])))[1]
+    data = open(victim, 'rb').read()
+    with open(victim, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.val_dataloader.dataset.data_root = root
+    cfg.val_dataloader.num_workers = 0
+    cfg.val_dataloader.persistent_workers = False
+    with DefaultScope.overwrite_default_scope('mmseg'), pytest.raises(DataError) as info:
+        DRNRunner.build_dataloader(copy.deepcopy(cfg.val_dataloader))
+    message = str(info.value)
+    assert f'1 file(s) are cut short: {victim} (PNG without its IEND chunk: truncated)' in message
+
+
 @pytest.mark.slow
 def test_corrupt_image_mid_training_names_it_and_keeps_the_last_checkpoint(
         demo_cityscapes_data, tmp_path):
     """Batch 2, no shuffle: iterations 1-2 read images 0-3 and save checkpoints, iteration 3
-    meets the corrupt image 4."""
+    meets the corrupt image 4 (damaged inside, whole at both ends: the build-time scan for cut
+    files cannot see it, only decoding does)."""
     root = _copy_data(demo_cityscapes_data, tmp_path)
     images = sorted(glob.glob(osp.join(root, 'leftImg8bit', 'train', '*', '*.png')))
     data = open(images[4], 'rb').read()
+    third = len(data) // 3
     with open(images[4], 'wb') as f:
-        f.write(data[:len(data) // 2])
+        f.write(data[:third] + bytes(third) + data[2 * third:])
     work = tmp_path / 'work'
     result = run(
         tool_command('train.py', DEMO_CONFIG, '--work-dir', work, '--cfg-options',
