@@ -7,14 +7,63 @@ head with ``num_classes=0`` fails at build with "groups must be a positive integ
 checks every training batch's labels against each head's ``num_classes`` before the step (one
 ``max`` per batch); :func:`check_num_classes_config` checks the model config before the build.
 """
-from typing import Iterator, Tuple
+import difflib
+from typing import Iterator, List, Optional, Tuple
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from ..models.checks import model_heads
 
-__all__ = ['LabelsFitHeadsHook', 'check_num_classes_config']
+__all__ = [
+    'LabelsFitHeadsHook', 'check_num_classes_config', 'evaluator_metric_names', 'check_save_best'
+]
+
+
+def evaluator_metric_names(evaluator_cfg) -> Optional[List[str]]:
+    """The metric names an evaluator config reports (mmseg's IoUMetric, mmpretrain's Accuracy),
+    or None for evaluators whose names are not known here."""
+    metrics = evaluator_cfg if isinstance(evaluator_cfg, (list, tuple)) else [evaluator_cfg]
+    names = []
+    for metric in metrics:
+        if not hasattr(metric, 'get'):
+            return None
+        kind, prefix = metric.get('type'), metric.get('prefix')
+        if kind == 'IoUMetric':
+            found = ['aAcc', 'mAcc']
+            for m in metric.get('iou_metrics', ['mIoU']):
+                found += {
+                    'mIoU': ['mIoU'],
+                    'mDice': ['mDice'],
+                    'mFscore': ['mFscore', 'mPrecision', 'mRecall']
+                }.get(m, [m])
+        elif kind == 'Accuracy':
+            topk = metric.get('topk', (1, ))
+            found = [
+                f'accuracy/top{k}' for k in (topk if isinstance(topk, (list, tuple)) else [topk])
+            ]
+        else:
+            return None
+        names += [f'{prefix}/{n}' if prefix else n for n in found]
+    return names
+
+
+def check_save_best(checkpoint_cfg, evaluator_cfg) -> None:
+    """A ValueError at build if the checkpoint hook's ``save_best`` names a metric the evaluator
+    does not report (mmengine says so only after the first validation, hours in)."""
+    save_best = checkpoint_cfg.get('save_best') if hasattr(checkpoint_cfg, 'get') else None
+    if save_best in (None, 'auto'):
+        return
+    valid = evaluator_metric_names(evaluator_cfg)
+    if valid is None:
+        return
+    for name in (save_best if isinstance(save_best, (list, tuple)) else [save_best]):
+        if name not in valid:
+            close = [v for v in valid if v.lower() == str(name).lower()] or \
+                difflib.get_close_matches(str(name), valid, n=1)
+            hint = f' (did you mean {close[0]!r}?)' if close else ''
+            raise ValueError(f'default_hooks.checkpoint.save_best={name!r}{hint}: the evaluator '
+                             f'reports {valid}')
 
 
 def _head_configs(model_cfg) -> Iterator[Tuple[str, dict]]:

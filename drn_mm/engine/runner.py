@@ -37,7 +37,7 @@ from .atomic import atomic_write
 from .checkpoint_hook import DRNCheckpointHook, remove_partial_checkpoints, resumable_checkpoints
 from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_cpu,
                           init_cpu_process_group)
-from .label_check import LabelsFitHeadsHook, check_num_classes_config
+from .label_check import LabelsFitHeadsHook, check_num_classes_config, check_save_best
 from .precision import set_model_dtype
 from .safety import NonFiniteLossHook, PreemptionHook
 
@@ -110,6 +110,8 @@ class DRNRunner(Runner):
         :class:`AverageLossOverRanksHook`."""
         hooks = dict(hooks or {})
         checkpoint = hooks.get('checkpoint', dict(type='CheckpointHook', interval=1))
+        if self.cfg.get('val_evaluator') is not None:
+            check_save_best(checkpoint, self.cfg.val_evaluator)
         if isinstance(checkpoint,
                       dict) and checkpoint.get('type') in ('CheckpointHook', CheckpointHook):
             hooks['checkpoint'] = dict(checkpoint, type=DRNCheckpointHook)

@@ -210,3 +210,24 @@ def test_top_level_cfg_options_typos_are_warned_about():
             r"\(did you mean 'train_cfg'\?\)"):
         cfg = read_config(DEMO_CONFIG, {'trian_cfg.max_iters': 10})
     assert cfg.trian_cfg.max_iters == 10  # still mmengine's behaviour: added, but said
+
+
+def test_save_best_names_a_metric_the_evaluator_reports(train_tool, tmp_path):
+    """Was: a KeyError after the first validation. Now at build, with the evaluator's names."""
+    with pytest.raises(ValueError) as info:
+        train_tool.main([
+            DEMO_CONFIG, '--work-dir',
+            str(tmp_path), '--cfg-options', *TINY, 'default_hooks.checkpoint.save_best=miou'
+        ])
+    assert ("default_hooks.checkpoint.save_best='miou' (did you mean 'mIoU'?): the evaluator "
+            "reports ['aAcc', 'mAcc', 'mIoU']") in str(info.value)
+
+
+def test_metric_names_of_known_evaluators():
+    from drn_mm.engine.label_check import evaluator_metric_names
+    assert evaluator_metric_names(dict(type='IoUMetric', iou_metrics=['mIoU', 'mFscore'])) == [
+        'aAcc', 'mAcc', 'mIoU', 'mFscore', 'mPrecision', 'mRecall'
+    ]
+    assert evaluator_metric_names(dict(type='Accuracy',
+                                       topk=(1, 5))) == ['accuracy/top1', 'accuracy/top5']
+    assert evaluator_metric_names(dict(type='SomethingElse')) is None
