@@ -101,7 +101,10 @@ def test_cpu_sync_batchnorm_is_batchnorm_in_one_process():
     weight = model[1].weight
     model = convert_sync_batchnorm_for_cpu(model)
     assert isinstance(model[1], CPUSyncBatchNorm) and model[1].weight is weight
-    x = torch.randn(2, 3, 9, 9)
+    # float64: two summation orders agree to ~1e-16, so the default float64 tolerances of
+    # assert_close (rtol 1e-7, atol 1e-7) hold on any CPU; float32's would depend on the kernels
+    model, reference = model.double(), reference.double()
+    x = torch.randn(2, 3, 9, 9, dtype=torch.float64)
     torch.testing.assert_close(model(x), reference(x))
     torch.testing.assert_close(model[1].running_var, reference[1].running_var)
 
@@ -118,24 +121,24 @@ def _sync_bn_worker(rank, port, x, queue):
     spec.loader.exec_module(module)
     CPUSyncBatchNorm = module.CPUSyncBatchNorm
     dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
-    bn = CPUSyncBatchNorm(3)
-    bn.weight.data = torch.tensor([1.0, 2.0, 0.5])
+    bn = CPUSyncBatchNorm(3).double()
+    bn.weight.data = torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64)
     local = x[rank * 2:(rank + 1) * 2].clone().requires_grad_()
     out = bn(local)
-    (out * torch.arange(out.numel()).view_as(out).float()).sum().backward()
+    (out * torch.arange(out.numel()).view_as(out).double()).sum().backward()
     queue.put((rank, out.detach(), local.grad, bn.running_mean, bn.running_var, bn.weight.grad))
     dist.destroy_process_group()
 
 
 def test_cpu_sync_batchnorm_over_two_ranks_equals_batchnorm_over_the_whole_batch():
-    torch.manual_seed(0)
-    x = torch.randn(4, 3, 5, 6)
+    torch.manual_seed(0)  # float64, as the test above
+    x = torch.randn(4, 3, 5, 6, dtype=torch.float64)
     results = run_two_ranks(_sync_bn_worker, x, timeout=120)
-    bn = nn.BatchNorm2d(3)
-    bn.weight.data = torch.tensor([1.0, 2.0, 0.5])
+    bn = nn.BatchNorm2d(3).double()
+    bn.weight.data = torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64)
     whole = x.clone().requires_grad_()
     out = bn(whole)
-    weights = torch.cat([torch.arange(out[:2].numel()).view_as(out[:2]).float()] * 2)
+    weights = torch.cat([torch.arange(out[:2].numel()).view_as(out[:2]).double()] * 2)
     (out * weights).sum().backward()
     torch.testing.assert_close(torch.cat([results[0][0], results[1][0]]), out.detach())
     torch.testing.assert_close(torch.cat([results[0][1], results[1][1]]), whole.grad)
