@@ -40,7 +40,8 @@ def read_config(config: str, cfg_options: Optional[dict] = None) -> Config:
 
 
 #: top-level keys drn_mm reads that configs need not have
-KNOWN_EXTRA_KEYS = ('model_dtype', 'load_from', 'resume', 'launcher', 'work_dir', 'compile')
+KNOWN_EXTRA_KEYS = ('model_dtype', 'non_finite_loss', 'load_from', 'resume', 'launcher', 'work_dir',
+                    'compile')
 
 
 def _warn_unknown_options(cfg: Config, cfg_options: dict, config: str) -> None:

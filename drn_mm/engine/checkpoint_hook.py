@@ -122,6 +122,22 @@ class DRNCheckpointHook(CheckpointHook):
                              f'{valid}')
         super().__init__(*args, **kwargs)
 
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        """mmengine's, but the previous best checkpoint is deleted only once the new best is on
+        disk (mmengine deletes it first: a crash or a full disk during the save left none)."""
+        backend = self.file_backend
+        deferred = []
+        backend.remove = backend.rmtree = lambda path, *args, **kwargs: deferred.append(path)
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        finally:
+            del backend.remove, backend.rmtree  # the class's methods again
+        for path in deferred:
+            if backend.isfile(path):
+                backend.remove(path)
+            elif backend.isdir(path):
+                backend.rmtree(path)
+
     def _save_checkpoint_with_step(self, runner, step, meta):
         keep = self.max_keep_ckpts
         outdated = []

@@ -119,7 +119,7 @@ class DRNRunner(Runner):
         if self.distributed:
             self.register_hook(AverageLossOverRanksHook())
         self.register_hook(LabelsFitHeadsHook())
-        self.register_hook(NonFiniteLossHook())
+        self.register_hook(NonFiniteLossHook(self.cfg.get('non_finite_loss', 'stop')))
         self.register_hook(PreemptionHook())
 
     def load_or_resume(self) -> None:

@@ -11,6 +11,7 @@
 
 :class:`~drn_mm.engine.DRNRunner` registers both.
 """
+import logging
 import math
 import signal
 import threading
@@ -20,7 +21,7 @@ import torch.distributed as dist
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
 
-__all__ = ['NonFiniteLossHook', 'PreemptionHook', 'PREEMPTED_EXIT_CODE']
+__all__ = ['NonFiniteLossHook', 'PreemptionHook', 'PREEMPTED_EXIT_CODE', 'NON_FINITE_MODES']
 
 #: exit status after a SIGTERM was honoured with a checkpoint (EX_TEMPFAIL: "retry later")
 PREEMPTED_EXIT_CODE = 75
@@ -35,12 +36,52 @@ def _batch_files(data_batch) -> list:
     return [s.metainfo.get('img_path') for s in samples if hasattr(s, 'metainfo')]
 
 
+NON_FINITE_MODES = ('stop', 'skip')
+
+
 class NonFiniteLossHook(Hook):
-    """Stop training at the first non-finite logged loss (see the module docstring)."""
+    """A non-finite loss stops training (``mode='stop'``, see the module docstring) or its step
+    is skipped (``mode='skip'``: no backward, no optimizer step, counted in the log as
+    ``skipped_steps``; in distributed runs every rank skips when any rank's loss is non-finite).
+    Set the mode with ``non_finite_loss = 'skip'`` in a config."""
     priority = 'ABOVE_NORMAL'  # after the loss averaging over ranks, before checkpointing
 
+    def __init__(self, mode: str = 'stop'):
+        if mode not in NON_FINITE_MODES:
+            raise ValueError(f'non_finite_loss={mode!r}; valid: {NON_FINITE_MODES}')
+        self.mode = mode
+        self.skipped = 0
+        self._files = []
+
+    def before_train(self, runner) -> None:
+        if self.mode != 'skip':
+            return
+        wrapper = runner.optim_wrapper
+        update_params = wrapper.update_params
+
+        def update_params_if_finite(loss, *args, **kwargs):
+            bad = torch.tensor([float(not bool(torch.isfinite(loss.detach()).all()))])
+            if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+                if dist.get_backend() == 'nccl':
+                    bad = bad.cuda()
+                dist.all_reduce(bad, op=dist.ReduceOp.MAX)
+            if not bad.item():
+                return update_params(loss, *args, **kwargs)
+            self.skipped += 1
+            wrapper.zero_grad()
+            runner.message_hub.update_scalar('train/skipped_steps', self.skipped)
+            print_log(
+                f'iteration {runner.iter + 1}: non-finite loss ({_value(loss):.4g}) on '
+                f'{self._files}; step skipped ({self.skipped} so far)', logger='current',
+                level=logging.WARNING)
+
+        wrapper.update_params = update_params_if_finite
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        self._files = _batch_files(data_batch)
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        if not outputs:
+        if not outputs or self.mode == 'skip':
             return
         values = {
             k: _value(v)

@@ -294,3 +294,48 @@ def test_a_failed_write_names_the_file(tmp_path):
     blocker.write_text('x')
     with pytest.raises(OSError, match=str(blocker / 'out.pth')):
         atomic_write(str(blocker / 'out.pth'), lambda tmp: open(tmp, 'wb').close())
+
+
+class _BestRunner:
+    """What CheckpointHook._save_best_checkpoint uses of a runner."""
+
+    def __init__(self, save):
+        import logging
+
+        from mmengine.logging import MessageHub
+        self.epoch, self.iter = 0, 4
+        self.message_hub = MessageHub.get_instance('drn_mm_best_test')
+        self.message_hub.update_info('best_score', 0.5)
+        self.logger = logging.getLogger('drn_mm_best_test')
+        self.save_checkpoint = save
+
+
+@pytest.mark.parametrize('save_fails', [False, True])
+def test_a_new_best_checkpoint_replaces_the_old_one_only_once_written(tmp_path, save_fails):
+    """mmengine deleted the previous best before writing the new one: a crash between the two
+    left no best checkpoint."""
+    from mmengine.fileio import get_file_backend
+
+    from drn_mm.engine import DRNCheckpointHook
+    old = tmp_path / 'best_mIoU_iter_2.pth'
+    old.write_bytes(b'old best')
+    order = []
+
+    def save(out_dir, filename, *args, **kwargs):
+        order.append(('save', old.exists()))
+        if save_fails:
+            raise OSError('No space left on device')
+        (tmp_path / filename).write_bytes(b'new best')
+
+    hook = DRNCheckpointHook(interval=2, by_epoch=False, save_best='mIoU', rule='greater')
+    hook.out_dir, hook.file_backend = str(tmp_path), get_file_backend(str(tmp_path))
+    hook.best_ckpt_path = str(old)
+    if save_fails:
+        with pytest.raises(OSError):
+            hook._save_best_checkpoint(_BestRunner(save), dict(mIoU=0.7))
+        assert old.read_bytes() == b'old best'  # still there
+    else:
+        hook._save_best_checkpoint(_BestRunner(save), dict(mIoU=0.7))
+        assert not old.exists() and (tmp_path / 'best_mIoU_iter_4.pth').exists()
+    assert order == [('save', True)]  # the old best existed while the new one was written
+    assert not hasattr(hook.file_backend, '__dict__') or 'remove' not in vars(hook.file_backend)

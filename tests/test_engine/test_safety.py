@@ -84,3 +84,36 @@ def test_a_non_finite_loss_stops_before_the_diverged_weights_are_saved(
     assert 'leftImg8bit.png' in message  # the batch's files
     assert sorted(n for n in os.listdir(work) if n.endswith('.pth')) == ['iter_1.pth']
     assert open(work / 'last_checkpoint').read().strip() == str(work / 'iter_1.pth')
+
+
+def test_non_finite_loss_skip_mode_skips_the_step_and_counts_it(tmp_path, demo_cityscapes_data):
+    """non_finite_loss='skip': the step of a NaN loss is not taken (no NaN reaches the weights),
+    the run goes on, and the log counts it."""
+    import argparse
+    import glob
+
+    import torch
+
+    from drn_mm.apis import DictAction, build_runner, load_config
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = train_options(demo_cityscapes_data, batch_size=2, max_iters=4, interval=4)
+    cfg_options = parser.parse_args(['--cfg-options', *options, 'non_finite_loss=skip']).cfg_options
+    cfg = load_config(DEMO_CONFIG, work_dir=str(tmp_path), cfg_options=cfg_options)
+    runner = build_runner(cfg)
+    head = runner.model.decode_head
+    loss_by_feat, calls = head.loss_by_feat, []
+
+    def nan_on_the_second_batch(*args, **kwargs):
+        losses = loss_by_feat(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 2:
+            losses['loss_ce'] = losses['loss_ce'] * float('nan')
+        return losses
+
+    head.loss_by_feat = nan_on_the_second_batch
+    runner.train()
+    assert runner.iter == 4 and len(calls) == 4
+    assert all(torch.isfinite(p).all() for p in runner.model.parameters())
+    log = open(glob.glob(str(tmp_path / '*' / '*.log'))[-1]).read()
+    assert 'iteration 2: non-finite loss (nan)' in log and 'step skipped (1 so far)' in log
