@@ -80,10 +80,27 @@ def _decode(data: bytes, path: str, what: str, flag: str, backend: str) -> np.nd
         else:
             if image is None or image.size == 0:
                 reason = 'the decoder cannot read it'
+    if reason is None and data[:2] == b'\xff\xd8':
+        reason = _jpeg_scan_error(data)
     if reason is not None:
         raise DataError(f'{what} {path} is corrupt or truncated ({reason}); replace the file or '
                         'remove it from the split')
     return image
+
+
+def _jpeg_scan_error(data: bytes) -> Optional[str]:
+    """Why libjpeg, through Pillow, refuses a JPEG's scan data, or None. OpenCV decodes damaged
+    scan data into a picture with blocks of garbage and only prints a warning; Pillow raises.
+    (A second decode of JPEG files only: the Cityscapes data is PNG.)"""
+    import io
+
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except Exception as e:  # OSError: broken data stream ... Corrupt JPEG data: bad Huffman code
+        return f'{type(e).__name__}: {e}'
+    return None
 
 
 def label_map_to_class_indices(seg: np.ndarray, path: str) -> np.ndarray:

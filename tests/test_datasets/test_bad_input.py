@@ -477,3 +477,24 @@ def test_an_exif_rotated_photo_with_an_upright_label_map_says_exif(tmp_path):
     message = str(info.value)
     assert 'is 40x24 (WxH) but its image' in message
     assert 'EXIF orientation 6 (a quarter turn): it is read turned upright' in message
+
+
+def test_a_jpeg_with_damaged_scan_data_is_an_error_naming_it(tmp_path):
+    """OpenCV decodes it into blocks of garbage with a warning on stderr only. (Damage libjpeg
+    itself reports, here a bad Huffman code; scan data that decodes validly into other pixels
+    cannot be told from a picture by any decoder.)"""
+    import io
+
+    from drn_mm.datasets import DataError
+    buffer = io.BytesIO()
+    pixels = (rng().random((64, 96, 3)) * 255).astype(np.uint8)
+    Image.fromarray(pixels).save(buffer, 'JPEG', quality=90)
+    data = bytearray(buffer.getvalue())
+    middle = (data.find(b'\xff\xda') + len(data)) // 2
+    for i in range(middle, middle + 40):
+        data[i] = 0xff if i % 2 else 0x00
+    path = tmp_path / 'damaged.jpg'
+    path.write_bytes(bytes(data))
+    assert cv2.imread(str(path)) is not None  # what mmcv's loader accepts
+    with pytest.raises(DataError, match=f'image {path} is corrupt or truncated .*broken data'):
+        load_image(path)
