@@ -263,7 +263,7 @@ def test_resume_falls_back_to_the_newest_readable_checkpoint(tmp_path, demo_city
     runner.load_or_resume()
     assert runner.iter == MAX_ITERS - 2
     assert not newest.exists() and (work / f'iter_{MAX_ITERS}.pth.unreadable').exists()
-    log = open(glob.glob(str(work / '*' / '*.log'))[-1]).read()
+    log = open(sorted(glob.glob(str(work / '*' / '*.log')))[-1]).read()  # the newest run's
     assert f'resume: {newest} cannot be read' in log and f'kept as {newest}.unreadable' in log
     assert f'iter_{MAX_ITERS - 2}.pth' in log
 
