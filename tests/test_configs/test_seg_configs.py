@@ -100,26 +100,25 @@ CITYSCAPES_DRN = [
 
 @pytest.mark.parametrize('config', CITYSCAPES_DRN, ids=osp.basename)
 def test_every_split_of_drn_cityscapes_configs_checks_its_labels(config):
-    """Train through LoadCheckedAnnotations, val/test/TTA through mmseg's LoadAnnotations (named
-    so for mmseg's inference APIs) followed by CheckSegLabels, each with the 19 classes."""
+    """Every pipeline reads labels through LoadCheckedAnnotations with the 19 classes (or mmseg's
+    LoadAnnotations followed by CheckSegLabels); val/test/TTA keep LoadImageFromFile by name, as
+    MMSegInferencer requires."""
     cfg = Config.fromfile(config)
 
-    def types(steps):
+    def steps_of(steps):
         found = []
         for step in steps:
-            found.append(step['type'])
+            found.append(step)
             for stage in step.get('transforms', []):
-                found += types(stage)
+                found += steps_of(stage)
         return found
 
-    def checks(steps):
-        return [s for s in steps if s['type'] in ('LoadCheckedAnnotations', 'CheckSegLabels')]
-
-    train = cfg.train_dataloader.dataset.pipeline
-    assert [s['num_classes'] for s in checks(train)] == [19], config
-    for steps in (cfg.val_dataloader.dataset.pipeline, cfg.test_dataloader.dataset.pipeline,
-                  cfg.tta_pipeline):
-        names = types(steps)
-        assert 'CheckSegLabels' in names and names.index('CheckSegLabels') > names.index(
-            'LoadAnnotations'), (config, names)
+    for split, steps in (('train', cfg.train_dataloader.dataset.pipeline),
+                         ('val', cfg.val_dataloader.dataset.pipeline),
+                         ('test', cfg.test_dataloader.dataset.pipeline), ('tta', cfg.tta_pipeline)):
+        steps = steps_of(steps)
+        checks = [s for s in steps if s['type'] in ('LoadCheckedAnnotations', 'CheckSegLabels')]
+        assert [s['num_classes'] for s in checks] == [19], (config, split)
+        if split != 'train':
+            assert steps[0]['type'] == 'LoadImageFromFile', (config, split)
     assert len(CITYSCAPES_DRN) >= 20

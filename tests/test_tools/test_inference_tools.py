@@ -80,3 +80,31 @@ def test_inference_on_exif_rotated_16bit_and_into_a_new_folder(tiny_checkpoint, 
         picture = np.asarray(Image.open(out))
         assert picture.shape == expected_shape  # upright, as the model saw it
         assert picture.max() < 255 or picture.min() < 200  # opacity 0: the image, not white
+
+
+def test_mmseg_inferencer_runs_the_checked_pipeline(tiny_checkpoint):
+    """The drn_mm Cityscapes pipelines read labels through LoadCheckedAnnotations and keep
+    LoadImageFromFile by name: MMSegInferencer (which drops only 'LoadAnnotations' and needs
+    'LoadImageFromFile') still runs them."""
+    from mmengine.config import Config
+    from mmseg.apis import MMSegInferencer
+    checkpoint, data_root = tiny_checkpoint
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.merge_from_dict({
+        'model.backbone.channels': [4, 8, 8, 8, 16, 16, 16, 16],
+        'model.decode_head.in_channels': 16
+    })
+    names = [step['type'] for step in cfg.test_dataloader.dataset.pipeline]
+    assert names[0] == 'LoadImageFromFile' and 'LoadCheckedAnnotations' in names
+    image = sorted(glob.glob(osp.join(data_root, 'leftImg8bit', 'val', '*', '*.png')))[0]
+    inferencer = MMSegInferencer(model=cfg, weights=checkpoint, device='cpu')
+    result = inferencer(image, return_datasamples=True)
+    assert tuple(result.pred_sem_seg.data.shape[-2:]) == (64, 128)
+
+
+def test_show_predictions_of_no_images_is_a_clear_error(tmp_path):
+    """--num 0 raised an IndexError from the picture code."""
+    from drn_mm.visualization import show_dataset_predictions
+    with pytest.raises(ValueError, match='num=0: the picture needs at least one image'):
+        show_dataset_predictions(DEMO_CONFIG, str(tmp_path / 'none.pth'), str(tmp_path / 'x.png'),
+                                 num=0)

@@ -1,12 +1,12 @@
 # mmseg's Cityscapes data (mmseg::_base_/datasets/cityscapes.py: 512x1024 crops of random
-# rescales, photometric distortion; whole-image test at 1024x2048) with every split checked: a
-# label map with values outside the 19 classes and 255 (raw labelIds instead of labelTrainIds,
-# the most common mistake) is an error naming the file instead of a wrong mIoU. Training reads
-# through drn_mm's checked loaders; val/test keep mmseg's loaders (its inference APIs find them by
-# name) followed by CheckSegLabels (drn_mm.datasets.loading).
+# rescales, photometric distortion; whole-image test at 1024x2048) with every split's label maps
+# read through LoadCheckedAnnotations: values outside the 19 classes and 255 (raw labelIds instead
+# of labelTrainIds, the most common mistake), corrupt or lossy files are errors naming the file
+# instead of a wrong mIoU. Training images go through LoadCheckedImageFromFile; val/test keep
+# mmcv's LoadImageFromFile, which MMSegInferencer finds by name (drn_mm.datasets.loading).
 _base_ = 'mmseg::_base_/datasets/cityscapes.py'
 crop_size = (512, 1024)
-check_labels = dict(type='CheckSegLabels', num_classes=19)
+load_labels = dict(type='LoadCheckedAnnotations', num_classes=19)
 train_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     dict(type='LoadCheckedAnnotations', num_classes=19),
@@ -18,8 +18,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(2048, 1024), keep_ratio=True),
-    dict(type='LoadAnnotations'), check_labels,
+    dict(type='Resize', scale=(2048, 1024), keep_ratio=True), load_labels,
     dict(type='PackSegInputs')
 ]
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
@@ -31,8 +30,7 @@ tta_pipeline = [
                     [
                         dict(type='RandomFlip', prob=0., direction='horizontal'),
                         dict(type='RandomFlip', prob=1., direction='horizontal')
-                    ], [dict(type='LoadAnnotations')], [check_labels],
-                    [dict(type='PackSegInputs')]])
+                    ], [load_labels], [dict(type='PackSegInputs')]])
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
