@@ -151,3 +151,14 @@ def run_tool(script, *args, check=True):
         raise AssertionError(f'{script} failed ({result.returncode}):\n{result.stdout[-3000:]}\n'
                              f'{result.stderr[-5000:]}')
     return result
+
+
+def runner_log(runner) -> str:
+    """What an in-process runner's logger wrote to its file. (mmengine reuses a logger of the same
+    experiment name, i.e. config and second, so the file may lie under an earlier run's work dir:
+    ask the logger, not the work dir.)"""
+    import logging
+    files = [h.baseFilename for h in runner.logger.handlers if isinstance(h, logging.FileHandler)]
+    assert files, 'the runner logs to no file'
+    with open(files[-1]) as f:
+        return f.read()

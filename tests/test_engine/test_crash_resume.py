@@ -1,7 +1,6 @@
 """Crash and resume: SIGKILL mid-run, a kill while a checkpoint is written, a cut or stale
 ``last_checkpoint``, and checkpoints that are corrupt, truncated or of another model."""
 import argparse
-import glob
 import os
 import os.path as osp
 import signal
@@ -11,8 +10,8 @@ import time
 
 import pytest
 import torch
-from tool_runs import (DEMO_CONFIG, MAX_ITERS, compare_weights, load_state, run, tool_command,
-                       train_options)
+from tool_runs import (DEMO_CONFIG, MAX_ITERS, compare_weights, load_state, run, runner_log,
+                       tool_command, train_options)
 
 #: a kill in the middle of a checkpoint write: the first save of the process writes half of the
 #: checkpoint's bytes to the file it saves to (DRNRunner's temporary name), then SIGKILLs itself
@@ -263,7 +262,7 @@ def test_resume_falls_back_to_the_newest_readable_checkpoint(tmp_path, demo_city
     runner.load_or_resume()
     assert runner.iter == MAX_ITERS - 2
     assert not newest.exists() and (work / f'iter_{MAX_ITERS}.pth.unreadable').exists()
-    log = open(sorted(glob.glob(str(work / '*' / '*.log')))[-1]).read()  # the newest run's
+    log = runner_log(runner)
     assert f'resume: {newest} cannot be read' in log and f'kept as {newest}.unreadable' in log
     assert f'iter_{MAX_ITERS - 2}.pth' in log
 
@@ -271,7 +270,7 @@ def test_resume_falls_back_to_the_newest_readable_checkpoint(tmp_path, demo_city
 def test_resume_without_checkpoints_says_so_once(tmp_path, demo_cityscapes_data):
     runner = _tool_runner(tmp_path, demo_cityscapes_data)
     runner.load_or_resume()
-    log = open(glob.glob(str(tmp_path / '*' / '*.log'))[-1]).read()
+    log = runner_log(runner)
     assert 'no checkpoint in' in log and 'Auto resumed from None' not in log
 
 
