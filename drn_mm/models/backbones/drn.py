@@ -139,6 +139,8 @@ class DRN(BaseModule):
     stride s_i = 1, 2, 4, 8, 8, 8, 8, 8 for levels 1-8 of B/C/D and 4, 8, 8, 8 for A.
     """
 
+    arch_settings = ARCH_SETTINGS  # the presets, as mmseg's ResNet.arch_settings
+
     def __init__(self, arch: str = 'C-26', in_channels: int = 3,
                  channels: Optional[Sequence[int]] = None, layers: Optional[Sequence[int]] = None,
                  out_indices: Union[int, Sequence[int]] = -1, frozen_stages: int = -1,

@@ -13,7 +13,8 @@ Layouts understood by :func:`convert_drn_state_dict` (a ``module.`` prefix is st
 """
 import re
 from collections import OrderedDict
-from typing import Mapping, Optional
+from contextlib import contextmanager
+from typing import List, Mapping, Optional
 
 import torch
 import torch.nn as nn
@@ -21,7 +22,10 @@ import torch.nn as nn
 from ..utils.checkpoint import (CheckpointMismatchError, check_state_dict_fits, describe,
                                 extract_state_dict, load_checkpoint_file, strip_module_prefix)
 
-__all__ = ['detect_layout', 'convert_drn_state_dict', 'load_into_model', 'load_backbone_checkpoint']
+__all__ = [
+    'detect_layout', 'convert_drn_state_dict', 'load_into_model', 'load_backbone_checkpoint',
+    'archs_fitting'
+]
 
 #: Parameters the reference DRN keeps per level; drn_mm uses the same names inside levels.
 _LEVEL_KEY = re.compile(r'^layer[1-8]\.')
@@ -115,7 +119,9 @@ def load_into_model(model: nn.Module, checkpoint: Mapping, source: str) -> None:
     Raises :class:`CheckpointMismatchError` naming ``source`` before any weight is changed.
     """
     state_dict = convert_drn_state_dict(extract_state_dict(checkpoint))
-    check_state_dict_fits(model, state_dict, describe(model), source=source)
+    backbone = getattr(model, 'backbone', None)
+    with _arch_hint(backbone, state_dict, 'backbone.'):
+        check_state_dict_fits(model, state_dict, describe(model), source=source)
     model.load_state_dict(state_dict, strict=False)  # fit checked above
 
 
@@ -138,5 +144,41 @@ def load_backbone_checkpoint(backbone: nn.Module, filename: str,
         raise CheckpointMismatchError(
             f'{filename} has no weights under {prefix!r} for {describe(backbone)}; '
             f'first keys after conversion: {list(state_dict)[:5]}')
-    check_state_dict_fits(backbone, sub, describe(backbone), source=filename)
+    with _arch_hint(backbone, sub, ''):
+        check_state_dict_fits(backbone, sub, describe(backbone), source=filename)
     backbone.load_state_dict(sub, strict=False)
+
+
+def archs_fitting(drn_type: type, state_dict: Mapping[str, torch.Tensor],
+                  prefix: str = '') -> List[str]:
+    """The presets of ``drn_type`` (the DRN class, passed in: this module is imported by it)
+    whose backbone keys and shapes the ``prefix`` part of ``state_dict`` holds exactly. Built on
+    the meta device: shapes only, no memory."""
+    weights = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    found = []
+    for arch in getattr(drn_type, 'arch_settings', {}):
+        with torch.device('meta'):
+            expected = drn_type(arch=arch).state_dict()
+        needed = {k: v.shape for k, v in expected.items() if not k.endswith('num_batches_tracked')}
+        extra = set(weights) - set(expected)
+        if not extra and all(k in weights and weights[k].shape == shape
+                             for k, shape in needed.items()):
+            found.append(arch)
+    return found
+
+
+@contextmanager
+def _arch_hint(backbone: Optional[nn.Module], state_dict: Mapping[str, torch.Tensor], prefix: str):
+    """Add to a :class:`CheckpointMismatchError` of a DRN model which preset the checkpoint fits:
+    "this is a D-38 file, you used the D-22 config"."""
+    try:
+        yield
+    except CheckpointMismatchError as e:
+        archs = archs_fitting(type(backbone), state_dict, prefix) if hasattr(
+            backbone, 'arch_settings') else []
+        if not archs or getattr(backbone, 'arch', None) in archs:
+            raise
+        which = ' or '.join(f'DRN-{a}' for a in archs)
+        raise CheckpointMismatchError(
+            f'{e} Its backbone is a {which} checkpoint, but the model is DRN-{backbone.arch}: use '
+            f'a config for {which} (model.backbone.arch={archs[0]!r})') from None

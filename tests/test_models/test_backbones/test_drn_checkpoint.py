@@ -237,3 +237,19 @@ def test_mismatch_messages_name_the_backbone_arch_of_a_segmentor():
             self.backbone = DRN(arch='D-38', channels=(4, 8, 8, 8, 16, 16, 16, 16))
 
     assert describe(Segmentor()) == "Segmentor(backbone=DRN(arch='D-38'))"
+
+
+def test_a_checkpoint_of_another_arch_is_named_by_its_shapes(tmp_path):
+    """Users see "this is a D-38 file, you used the D-22 config", not only the mismatched keys."""
+    from drn_mm.models.backbones.drn_checkpoint import archs_fitting
+    source = DRN(arch='D-38')
+    assert archs_fitting(DRN, source.state_dict()) == ['D-38']
+    path = tmp_path / 'd38.pth'
+    torch.save(dict(state_dict={f'backbone.{k}': v for k, v in source.state_dict().items()}), path)
+    model = DRN(arch='D-22', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(CheckpointMismatchError) as info:
+        model.init_weights()
+    message = str(info.value)
+    assert 'does not fit DRN(arch=\'D-22\')' in message
+    assert ("Its backbone is a DRN-D-38 checkpoint, but the model is DRN-D-22: use a config for "
+            "DRN-D-38 (model.backbone.arch='D-38')") in message
