@@ -123,41 +123,40 @@ class DRNRunner(Runner):
         self.register_hook(PreemptionHook())
 
     def load_or_resume(self) -> None:
-        """``resume=True`` without ``load_from`` takes the newest readable checkpoint of
+        """``resume=True`` without ``load_from`` resumes from the newest readable checkpoint of
         :func:`resumable_checkpoints` and clears the temporary files of saves a crash cut short.
 
         A newest checkpoint that cannot be read (truncated, corrupt) while an older one exists is
         renamed ``<name>.unreadable`` (kept, not deleted) and the older one is used, with a warning
-        naming both; when none is readable the error names the newest.
+        naming both; when none is readable the error names the oldest tried. Each file is read
+        once: the resume itself is the test of whether it can be read.
         """
-        if not self._has_loaded and self._resume and self._load_from is None:
-            found = self._readable_checkpoint(resumable_checkpoints(self.work_dir))
-            if found is None:
-                self.logger.warning(f'resume: no checkpoint in {self.work_dir}; training from '
-                                    'the start')
-                self._resume = False  # mmengine would log "Auto resumed from None"
-            else:
-                self.logger.info(f'Auto resumed from the latest checkpoint {found}.')
-                self._load_from = found
-            if is_main_process():
-                for path in remove_partial_checkpoints(self.work_dir):
-                    self.logger.warning(f'removed {path}: a checkpoint save cut short')
-        super().load_or_resume()
-
-    def _readable_checkpoint(self, candidates):
+        if self._has_loaded or not self._resume or self._load_from is not None:
+            return super().load_or_resume()
+        if is_main_process():
+            for path in remove_partial_checkpoints(self.work_dir):
+                self.logger.warning(f'removed {path}: a checkpoint save cut short')
+        candidates = resumable_checkpoints(self.work_dir)
+        if not candidates:
+            self.logger.warning(f'resume: no checkpoint in {self.work_dir}; training from the '
+                                'start')
+            self._resume = False  # mmengine would log "Auto resumed from None"
+            return super().load_or_resume()
         for i, path in enumerate(candidates):
-            if i == len(candidates) - 1 or '://' in path:
-                return path  # the last one: loading it says what is wrong
+            self._load_from = path
             try:
-                load_checkpoint_file(path)
-                return path
+                super().load_or_resume()  # reads the file before it changes any state
             except CheckpointError as e:
+                if i == len(candidates) - 1 or '://' in path:
+                    raise
                 kept = f'{path}.unreadable'
                 if is_main_process() and osp.exists(path):
                     os.replace(path, kept)
                 self.logger.warning(f'resume: {path} cannot be read ({e}); kept as {kept}; '
                                     f'trying the next newest checkpoint, {candidates[i + 1]}')
-        return None
+            else:
+                self.logger.info(f'Auto resumed from the latest checkpoint {path}.')
+                return
 
     def build_model(self, model):
         """mmengine's, then :func:`~drn_mm.models.checks.check_head_channels`; with
