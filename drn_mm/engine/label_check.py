@@ -98,11 +98,13 @@ class LabelsFitHeadsHook(Hook):
             gt = getattr(sample, 'gt_sem_seg', None)
             if gt is None:
                 continue
+            largest = {}  # ignore index -> the largest other label (one pass per index)
             for name, head in heads:
-                labels = gt.data
                 ignore = getattr(head, 'ignore_index', 255)
-                valid = labels[labels != ignore]
-                if valid.numel() and int(valid.max()) >= head.num_classes:
+                if ignore not in largest:
+                    valid = gt.data[gt.data != ignore]
+                    largest[ignore] = int(valid.max()) if valid.numel() else -1
+                if largest[ignore] >= head.num_classes:
                     classes = (
                         runner.train_dataloader.dataset.metainfo.get('classes') if hasattr(
                             runner.train_dataloader, 'dataset') else None)
@@ -110,5 +112,5 @@ class LabelsFitHeadsHook(Hook):
                     raise ValueError(
                         f'{name}.num_classes={head.num_classes} but label map '
                         f'{sample.metainfo.get("seg_map_path")} holds class '
-                        f'{int(valid.max())}{declared}: set {name}.num_classes to the number of '
+                        f'{largest[ignore]}{declared}: set {name}.num_classes to the number of '
                         f'classes of the data set (labels are 0..num_classes-1, {ignore} ignored)')
