@@ -84,3 +84,13 @@ def run_two_ranks(worker, *args, timeout=300):
         p.join(60)
         assert p.exitcode == 0
     return results
+
+
+def without_scope(value):
+    """A config value without the ``_scope_`` marks mmengine adds to the entries of
+    ``mmseg::`` / ``mmpretrain::`` bases."""
+    if isinstance(value, dict):
+        return {k: without_scope(v) for k, v in value.items() if k != '_scope_'}
+    if isinstance(value, (list, tuple)):
+        return [without_scope(v) for v in value]
+    return value

@@ -3,6 +3,7 @@ section 6) in mmpretrain's idiom, and classifiers whose parameter counts equal t
 import os.path as osp
 
 import pytest
+from helpers import without_scope
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS  # noqa: E402
@@ -48,15 +49,6 @@ def test_imagenet_config_recipe_and_parameters(name):
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)
     assert sum(p.numel() for p in model.parameters()) == params
-
-
-def without_scope(value):
-    """A config value with the ``_scope_`` keys that ``mmpretrain::`` bases add removed."""
-    if isinstance(value, dict):
-        return {k: without_scope(v) for k, v in value.items() if k != '_scope_'}
-    if isinstance(value, (list, tuple)):
-        return [without_scope(v) for v in value]
-    return value
 
 
 @pytest.mark.parametrize('depth', [18, 34, 50])

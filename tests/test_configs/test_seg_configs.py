@@ -3,6 +3,7 @@ import glob
 import os.path as osp
 
 import pytest
+from helpers import without_scope
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
@@ -59,15 +60,6 @@ def test_config_builds(path):
     assert sum(p.numel() for p in model.parameters()) > 0
     if 'drn' in osp.basename(path) and hasattr(model, 'backbone'):
         assert type(model.backbone).__name__ == 'DRN'
-
-
-def without_scope(value):
-    """A config value without the ``_scope_`` marks mmengine adds to ``mmseg::`` bases' entries."""
-    if isinstance(value, dict):
-        return {k: without_scope(v) for k, v in value.items() if k != '_scope_'}
-    if isinstance(value, (list, tuple)):
-        return [without_scope(v) for v in value]
-    return value
 
 
 FCN_80K = sorted(glob.glob(osp.join(REPO, 'configs', 'drn', 'fcn_drn-*-d8_4xb2-80k_*.py')))
