@@ -32,7 +32,7 @@ from mmengine.runner import Runner
 from ..datasets.checks import check_seg_dataset, check_seg_dataset_config
 from ..models.backbones.drn_checkpoint import load_into_model
 from ..models.checks import check_head_channels
-from ..models.utils.checkpoint import CheckpointError, load_checkpoint_file
+from ..models.utils.checkpoint import UnreadableCheckpointError, load_checkpoint_file
 from .atomic import atomic_write
 from .checkpoint_hook import DRNCheckpointHook, remove_partial_checkpoints, resumable_checkpoints
 from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_cpu,
@@ -146,7 +146,7 @@ class DRNRunner(Runner):
             self._load_from = path
             try:
                 super().load_or_resume()  # reads the file before it changes any state
-            except CheckpointError as e:
+            except UnreadableCheckpointError as e:
                 if i == len(candidates) - 1 or '://' in path:
                     raise
                 kept = f'{path}.unreadable'

@@ -15,13 +15,19 @@ import torch.nn as nn
 _GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
 
 __all__ = [
-    'check_finite', 'CheckpointError', 'CheckpointMismatchError', 'load_checkpoint_file',
-    'extract_state_dict', 'strip_module_prefix', 'check_state_dict_fits', 'describe'
+    'check_finite', 'CheckpointError', 'UnreadableCheckpointError', 'CheckpointMismatchError',
+    'load_checkpoint_file', 'extract_state_dict', 'strip_module_prefix', 'check_state_dict_fits',
+    'describe'
 ]
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint file that cannot be read (missing, truncated, corrupt, not a checkpoint)."""
+
+
+class UnreadableCheckpointError(CheckpointError):
+    """A checkpoint file that cannot be read at all: missing, truncated, corrupt, holding code,
+    or no state dict (``--resume`` then tries the next newest checkpoint)."""
 
 
 class CheckpointMismatchError(ValueError):
@@ -37,25 +43,26 @@ def load_checkpoint_file(filename: str, map_location='cpu') -> dict:
     from mmengine.runner import CheckpointLoader
 
     if '://' not in filename and not osp.isfile(filename):
-        raise CheckpointError(f'checkpoint file not found: {filename}')
+        raise UnreadableCheckpointError(f'checkpoint file not found: {filename}')
     try:
         checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
     except Exception as e:  # torch raises many types for truncated / corrupt / foreign files
         code = _GLOBAL.search(str(e)) if 'weights_only' in str(e).lower() or isinstance(
             e, pickle.UnpicklingError) else None
         if code is not None:
-            raise CheckpointError(
+            raise UnreadableCheckpointError(
                 f'{filename} contains code: loading it would call {code.group(1)}, which is not '
                 'a tensor, number or container. drn_mm reads checkpoints without running code '
                 '(torch.load weights_only=True) and will not run it. If you trust the file and '
                 'who made it, convert it once to plain tensors: python -c "import torch; '
                 f"ckpt = torch.load('{filename}', weights_only=False); "
                 "torch.save(dict(state_dict=ckpt['state_dict']), 'weights.pth')\"") from None
-        raise CheckpointError(
+        raise UnreadableCheckpointError(
             f'cannot read checkpoint {filename}: {type(e).__name__}: {e}. The file may be '
             'truncated or corrupt, or not a PyTorch checkpoint.') from e
     if not isinstance(checkpoint, Mapping):
-        raise CheckpointError(f'{filename} holds a {type(checkpoint).__name__}, not a state dict')
+        raise UnreadableCheckpointError(
+            f'{filename} holds a {type(checkpoint).__name__}, not a state dict')
     return checkpoint
 
 
