@@ -1,6 +1,13 @@
 """drn_mm: Dilated Residual Networks for MMSegmentation and MMPretrain."""
+import os
 import os.path as osp
+import shutil
+import sys
 from setuptools import find_packages, setup
+
+ROOT = osp.dirname(osp.abspath(__file__))
+#: shipped inside the package as drn_mm/.mim/, the layout mim and mmengine look for
+MIM_FILES = ('configs', 'tools', 'model-index.yml')
 
 
 def read_version():
@@ -10,6 +17,33 @@ def read_version():
     return namespace['__version__']
 
 
+def add_mim_extension():
+    """Put configs, tools and the model index in drn_mm/.mim/: symlinks for a develop / editable
+    install (they follow the checkout), copies for a wheel or sdist. Other commands (metadata,
+    egg_info) leave it as it is."""
+    if {'develop', 'editable_wheel'} & set(sys.argv):
+        mode = 'symlink'
+    elif {'sdist', 'bdist_wheel', 'build', 'build_py', 'install'} & set(sys.argv):
+        mode = 'copy'
+    else:
+        return
+    mim = osp.join(ROOT, 'drn_mm', '.mim')
+    os.makedirs(mim, exist_ok=True)
+    for name in MIM_FILES:
+        src, dst = osp.join(ROOT, name), osp.join(mim, name)
+        if osp.islink(dst) or osp.isfile(dst):
+            os.remove(dst)
+        elif osp.isdir(dst):
+            shutil.rmtree(dst)
+        if mode == 'symlink':
+            os.symlink(osp.relpath(src, mim), dst)
+        elif osp.isdir(src):
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        else:
+            shutil.copyfile(src, dst)
+
+
+add_mim_extension()
 setup(
     name='drn_mm',
     version=read_version(),
@@ -19,6 +53,8 @@ setup(
     long_description_content_type='text/markdown',
     license='BSD-3-Clause',
     packages=find_packages(include=['drn_mm', 'drn_mm.*']),
+    include_package_data=True,
+    package_data={'drn_mm': ['.mim/model-index.yml', '.mim/configs/**/*', '.mim/tools/**/*']},
     python_requires='>=3.9',
     install_requires=[
         'torch>=2.0',
@@ -40,6 +76,11 @@ setup(
         'setuptools<82',
     ],
     extras_require={
+        # pictures: the TensorBoard backend, mmseg's/mmpretrain's analysis plots, and the grad-cam
+        # mmpretrain's tools/visualization/vis_cam.py was written for (1.5 changed its API)
+        'vis': ['tensorboard>=2.10', 'seaborn>=0.12', 'grad-cam>=1.3.7,<1.5'],
+        # `mim search/train/test drn_mm` (its opendatalab dependency is for dataset downloads)
+        'mim': ['openmim>=0.3.9'],
         'tests': [
             'pytest>=7',
             'hypothesis>=6.0',

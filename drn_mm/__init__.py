@@ -12,16 +12,20 @@ and ``benchmark`` (the speed harness; nothing else imports it).
 """
 from . import compat  # noqa: F401  (torch.load of mmengine checkpoints on torch >= 2.6)
 from . import datasets, engine, evaluation  # noqa: F401  (DRNRunner, datasets, metrics)
-from .apis import convert_checkpoint_file
+from .apis import convert_checkpoint_file, get_config, register_mmpretrain_models
 from .models import *  # noqa: F401,F403
 from .models import __all__ as _models_all
 from .models.backbones.drn_checkpoint import convert_drn_state_dict, load_backbone_checkpoint
+from .models.backbones.drn_loaders import install_checkpoint_loaders
 from .models.utils import CheckpointError, CheckpointMismatchError
 from .registry import available_libraries
 from .version import __version__
 
+install_checkpoint_loaders()  # the authors' files through every mmengine loader
+register_mmpretrain_models()  # list_models('*drn*'), get_model('drn-c-26_3rdparty_in1k')
+
 __all__ = [
     '__version__', 'available_libraries', 'CheckpointError', 'CheckpointMismatchError',
-    'convert_drn_state_dict', 'convert_checkpoint_file', 'load_backbone_checkpoint'
+    'convert_drn_state_dict', 'convert_checkpoint_file', 'get_config', 'load_backbone_checkpoint'
 ]
 __all__ += _models_all

@@ -1,21 +1,11 @@
 import json
-import os.path as osp
 
 import pytest
 import torch
-from helpers import assert_close_scaled  # noqa: F401  (re-exported for old imports)
+from helpers import FIXTURES, assert_close_scaled, fixture_path  # noqa: F401  (re-exported)
 
-FIXTURES = osp.normpath(osp.join(osp.dirname(__file__), '..', '..', 'shared', 'fixtures'))
 #: fixture model -> the drn_mm preset of the same style and block (layers/channels overridden)
 FIXTURE_PRESETS = {'C-26': 'C-26', 'C-58': 'C-58', 'D-22': 'D-22', 'D-24': 'D-24', 'D-54': 'D-54'}
-
-
-def fixture_path(name):
-    path = osp.join(FIXTURES, name)
-    if not osp.exists(path):
-        raise FileNotFoundError(f'{path} is missing: the tests need ../shared/fixtures beside the '
-                                'repository')
-    return path
 
 
 @pytest.fixture(scope='session')

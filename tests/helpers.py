@@ -3,7 +3,19 @@
 drn_mm is imported inside the helpers that need it: spawned test workers import their test
 module, and with it this one, and some of them must stay light.
 """
+import os.path as osp
+
 import torch
+
+FIXTURES = osp.normpath(osp.join(osp.dirname(__file__), '..', '..', 'shared', 'fixtures'))
+
+
+def fixture_path(name):
+    path = osp.join(FIXTURES, name)
+    if not osp.exists(path):
+        raise FileNotFoundError(f'{path} is missing: the tests need ../shared/fixtures beside the '
+                                'repository')
+    return path
 
 
 def build_fixture_backbone(entry, **kwargs):

@@ -4,6 +4,7 @@
     python tools/test.py CONFIG CHECKPOINT --tta        # the reference's multi-scale test
     python tools/test.py CONFIG CHECKPOINT --out preds/ # also write predicted label maps
     python tools/test.py CONFIG CHECKPOINT --metrics-out metrics.json
+    python tools/test.py CONFIG CHECKPOINT --show-dir pictures/  # draw every prediction
 """
 import argparse
 import json
@@ -20,6 +21,9 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='directory for predicted label maps (PNG)')
     parser.add_argument('--tta', action='store_true', help='multi-scale test time augmentation')
     parser.add_argument('--metrics-out', help='also write the metrics to this JSON file')
+    parser.add_argument(
+        '--show-dir', help='draw every prediction (image | prediction | labels) '
+        'into this directory, under vis_image/')
     return add_runner_arguments(parser).parse_args(argv)
 
 
@@ -27,7 +31,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
                       launcher=args.launcher)
-    metrics = test(cfg, args.checkpoint, tta=args.tta, out=args.out)
+    metrics = test(cfg, args.checkpoint, tta=args.tta, out=args.out, show_dir=args.show_dir)
     metrics = {k: float(v) if hasattr(v, '__float__') else v for k, v in metrics.items()}
     print(json.dumps(metrics))
     if args.metrics_out:

@@ -29,6 +29,6 @@ param_scheduler = [
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
     logger=dict(interval=20), checkpoint=dict(interval=100, max_keep_ckpts=2, save_best=None),
-    visualization=dict(type='SegVisualizationHook', draw=False))
+    visualization=dict(type='DRNSegVisualizationHook', max_images=8))
 env_cfg = dict(cudnn_benchmark=False)
 randomness = dict(seed=0)

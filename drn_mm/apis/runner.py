@@ -25,11 +25,14 @@ def train(cfg: Config):
     return runner
 
 
-def test(cfg: Config, checkpoint: str, tta: bool = False, out: Optional[str] = None) -> dict:
+def test(cfg: Config, checkpoint: str, tta: bool = False, out: Optional[str] = None,
+         show_dir: Optional[str] = None) -> dict:
     """Evaluate ``checkpoint`` (drn_mm, or the authors' Cityscapes file) with the test split.
 
     Args:
         out: directory for the predicted label maps (PNG, one per image).
+        show_dir: directory for pictures of every prediction (image, prediction and labels
+            side by side, through the visualizer): ``show_dir/vis_image/test_<name>_0.png``.
 
     Returns:
         dict: the metrics (e.g. ``mIoU``, ``aAcc``, ``mAcc``).
@@ -41,5 +44,17 @@ def test(cfg: Config, checkpoint: str, tta: bool = False, out: Optional[str] = N
     if out:
         cfg.test_evaluator['output_dir'] = out
         cfg.test_evaluator['keep_results'] = True
+    if show_dir:
+        show_predictions(cfg, show_dir)
     runner = build_runner(cfg)
     return runner.test()
+
+
+def show_predictions(cfg: Config, show_dir: str) -> None:
+    """Make the test draw every prediction into ``show_dir`` (mmseg's ``--show-dir``)."""
+    hooks = cfg.setdefault('default_hooks', {})
+    if cfg.get('default_scope', 'mmseg') == 'mmseg':
+        hooks['visualization'] = dict(type='DRNSegVisualizationHook', max_images=None)
+    else:  # mmpretrain's hook draws every `interval`-th image
+        hooks['visualization'] = dict(type='VisualizationHook', enable=True, interval=1)
+    cfg.visualizer['save_dir'] = show_dir

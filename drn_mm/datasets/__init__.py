@@ -22,5 +22,6 @@ if 'mmpretrain' in REGISTRY_MODULES:
         'CUBLocalization', 'ImageNetLocalization', 'parse_voc_boxes', 'CenterCropWithOffset'
     ]
 if 'mmseg' in REGISTRY_MODULES:
+    from .camvid import CamVidDataset  # noqa: F401
     from .loading import LoadCheckedAnnotations  # noqa: F401
-    __all__ += ['LoadCheckedAnnotations']
+    __all__ += ['CamVidDataset', 'LoadCheckedAnnotations']

@@ -7,9 +7,11 @@ from .hooks import ChannelsLastHook, to_channels_last
 from .loops import AmpTestLoop, AmpValLoop, amp_dtype
 from .optim import BF16OptimWrapper, set_mixed_precision
 from .runner import DRNRunner
+from .visualization import *  # noqa: F401,F403  (DRNSegVisualizationHook, with mmseg)
+from .visualization import __all__ as _visualization_all
 
 __all__ = [
     'atomic_write', 'write_text_atomic', 'DRNCheckpointHook', 'find_resumable_checkpoint',
     'AverageLossOverRanksHook', 'CPUSyncBatchNorm', 'ChannelsLastHook', 'to_channels_last',
     'AmpTestLoop', 'AmpValLoop', 'amp_dtype', 'BF16OptimWrapper', 'set_mixed_precision', 'DRNRunner'
-]
+] + _visualization_all

@@ -10,9 +10,11 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=23250, val_interval=2325)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'), logger=dict(type='LoggerHook', interval=50,
-                                                  log_metric_by_epoch=False),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2325, max_keep_ckpts=3,
-                    save_best='mIoU'), sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+                    save_best='mIoU'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # about 8 val/test pictures per pass, whatever the data size (mmseg's hook: every 50th)
+    visualization=dict(type='DRNSegVisualizationHook', max_images=8))

@@ -22,6 +22,7 @@ from ...registry import register_model
 from ..layers import (BasicBlock, get_block, make_block_level, make_conv_level,
                       make_degridding_levels, run_level)
 from .drn_checkpoint import load_backbone_checkpoint
+from .drn_loaders import adopt_backbone_keys
 
 
 class DRNArch(NamedTuple):
@@ -231,6 +232,9 @@ class DRN(BaseModule):
                              f'-1 (nothing), 0 (stem) .. {self.num_levels} (stem + every level)')
         self.frozen_stages = frozen_stages
         self._freeze_stages()
+        # any loader (mmengine's load_checkpoint, torch's load_state_dict): foreign keys renamed,
+        # weights that do not fit refused
+        self.register_load_state_dict_pre_hook(adopt_backbone_keys)
 
     def _build_degridding_levels(self, first: int, width: int, stride: int):
         """Levels 7 and 8 (those with a non-zero layer count), shared with DegriddingNeck."""

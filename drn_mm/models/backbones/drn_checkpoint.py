@@ -49,7 +49,7 @@ def detect_layout(state_dict: Mapping[str, torch.Tensor]) -> str:
     return 'unknown'
 
 
-def _convert_imagenet_key(key: str) -> Optional[str]:
+def convert_imagenet_key(key: str) -> Optional[str]:
     for old, new in (('conv1.', 'stem.0.'), ('bn1.', 'stem.1.'), ('layer0.0.', 'stem.0.'),
                      ('layer0.1.', 'stem.1.')):
         if key.startswith(old):
@@ -99,7 +99,7 @@ def convert_drn_state_dict(
         if layout == 'reference_seg':
             new = _convert_seg_key(key, d_style)
         else:
-            new = _convert_imagenet_key(key)
+            new = convert_imagenet_key(key)
         if new is None:
             unplaced.append(key)
             continue

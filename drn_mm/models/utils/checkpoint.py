@@ -17,7 +17,7 @@ _GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
 __all__ = [
     'check_finite', 'CheckpointError', 'UnreadableCheckpointError', 'CheckpointMismatchError',
     'load_checkpoint_file', 'extract_state_dict', 'strip_module_prefix', 'check_state_dict_fits',
-    'describe'
+    'describe', 'read_error'
 ]
 
 
@@ -38,6 +38,24 @@ def strip_module_prefix(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, tor
     return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state_dict.items()}
 
 
+def read_error(filename: str, e: Exception) -> UnreadableCheckpointError:
+    """The error for a checkpoint file that could not be read: it names the file and, for a file
+    that holds code, the global a weights-only unpickler refused and how to convert the file."""
+    code = _GLOBAL.search(str(e)) if 'weights_only' in str(e).lower() or isinstance(
+        e, pickle.UnpicklingError) else None
+    if code is not None:
+        return UnreadableCheckpointError(
+            f'{filename} contains code: loading it would call {code.group(1)}, which is not '
+            'a tensor, number or container. drn_mm reads checkpoints without running code '
+            '(torch.load weights_only=True) and will not run it. If you trust the file and '
+            'who made it, convert it once to plain tensors: python -c "import torch; '
+            f"ckpt = torch.load('{filename}', weights_only=False); "
+            "torch.save(dict(state_dict=ckpt['state_dict']), 'weights.pth')\"")
+    return UnreadableCheckpointError(
+        f'cannot read checkpoint {filename}: {type(e).__name__}: {e}. The file may be '
+        'truncated or corrupt, or not a PyTorch checkpoint.')
+
+
 def load_checkpoint_file(filename: str, map_location='cpu') -> dict:
     """Read a checkpoint (local path or any URI mmengine knows); errors name the file."""
     from mmengine.runner import CheckpointLoader
@@ -46,20 +64,10 @@ def load_checkpoint_file(filename: str, map_location='cpu') -> dict:
         raise UnreadableCheckpointError(f'checkpoint file not found: {filename}')
     try:
         checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    except CheckpointError:
+        raise
     except Exception as e:  # torch raises many types for truncated / corrupt / foreign files
-        code = _GLOBAL.search(str(e)) if 'weights_only' in str(e).lower() or isinstance(
-            e, pickle.UnpicklingError) else None
-        if code is not None:
-            raise UnreadableCheckpointError(
-                f'{filename} contains code: loading it would call {code.group(1)}, which is not '
-                'a tensor, number or container. drn_mm reads checkpoints without running code '
-                '(torch.load weights_only=True) and will not run it. If you trust the file and '
-                'who made it, convert it once to plain tensors: python -c "import torch; '
-                f"ckpt = torch.load('{filename}', weights_only=False); "
-                "torch.save(dict(state_dict=ckpt['state_dict']), 'weights.pth')\"") from None
-        raise UnreadableCheckpointError(
-            f'cannot read checkpoint {filename}: {type(e).__name__}: {e}. The file may be '
-            'truncated or corrupt, or not a PyTorch checkpoint.') from e
+        raise read_error(filename, e) from e
     if not isinstance(checkpoint, Mapping):
         raise UnreadableCheckpointError(
             f'{filename} holds a {type(checkpoint).__name__}, not a state dict')

@@ -1,0 +1,241 @@
+"""The authors' DRN files load correctly through every OpenMMLab entry point, not only drn_mm's:
+mmengine's load_checkpoint, mmseg's init_model and MMSegInferencer, mmpretrain's get_model and
+ImageClassificationInferencer. Files that do not fit, are truncated or fail their checksum are
+errors naming them. (mmseg's own tools/test.py: test_reference_cityscapes_checkpoint.py.)"""
+import hashlib
+import os.path as osp
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from helpers import fixture_path
+from mmengine.config import Config
+from tool_runs import REPO
+
+import drn_mm  # noqa: F401  (wraps mmengine's checkpoint loaders)
+from drn_mm.models.backbones.drn_checkpoint import convert_drn_state_dict
+from drn_mm.models.backbones.drn_loaders import ChecksumError
+from drn_mm.models.utils.checkpoint import CheckpointMismatchError, UnreadableCheckpointError
+
+SEG_CONFIG = osp.join(REPO, 'configs', 'drn', 'drn_d_22_cityscapes.py')
+CLS_CONFIG = osp.join(REPO, 'configs', 'drn', 'drn_c_26_8xb32_in1k.py')
+
+
+def named_by_sha(path, stem):
+    """Copy ``path`` to ``<stem>-<first 8 hex of its SHA-256>.pth``, as the authors name files."""
+    with open(path, 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    target = osp.join(osp.dirname(path), f'{stem}-{digest[:8]}.pth')
+    shutil.copy(path, target)
+    return target
+
+
+@pytest.fixture(scope='module')
+def seg_reference():
+    """The authors' Cityscapes layout (base.K / seg / up) of a tiny DRN-D, from their code."""
+    return torch.load(fixture_path('reference_seg_eval.pt'), weights_only=True)
+
+
+def seg_cfg(num_classes):
+    cfg = Config.fromfile(SEG_CONFIG)
+    cfg.model.backbone.channels = (4, 8, 16, 16, 32, 32, 32, 32)
+    cfg.model.backbone.norm_cfg = dict(type='BN')
+    cfg.model.decode_head.update(in_channels=32, num_classes=num_classes)
+    cfg.model.decode_head.norm_cfg = dict(type='BN')
+    return cfg
+
+
+@pytest.fixture(scope='module')
+def seg_files(seg_reference, tmp_path_factory):
+    """The fixture's file as the authors save it (``module.`` prefix), and a 19-class variant."""
+    root = tmp_path_factory.mktemp('authors_seg')
+    sd = {'module.' + k: v for k, v in seg_reference['state_dict'].items()}
+    five = root / 'drn_d_tiny_5cls.pth'
+    torch.save(sd, five)
+    g = torch.Generator().manual_seed(0)
+    sd19 = dict(sd)
+    sd19['module.seg.weight'] = torch.randn(19, 32, 1, 1, generator=g)
+    sd19['module.seg.bias'] = torch.randn(19, generator=g)
+    sd19['module.up.weight'] = torch.zeros(19, 1, 16, 16)
+    nineteen = root / 'drn_d_tiny_19cls.pth'
+    torch.save(sd19, nineteen)
+    return dict(five=str(five), nineteen=named_by_sha(str(nineteen), 'drn_d_tiny_19cls'))
+
+
+def assert_weights_are(model, path):
+    expected = convert_drn_state_dict(torch.load(path, weights_only=True))
+    state = model.state_dict()
+    for key, value in expected.items():
+        assert torch.equal(state[key].cpu(), value), key
+    weights = [k for k in state if not k.endswith('num_batches_tracked')]
+    assert sorted(weights) == sorted(k for k in expected if not k.endswith('num_batches_tracked'))
+
+
+def build_seg(cfg):
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return MODELS.build(cfg.model)
+
+
+def test_mmengine_load_checkpoint_converts_the_authors_seg_file(seg_files):
+    from mmengine.runner import load_checkpoint
+    model = build_seg(seg_cfg(5))
+    checkpoint = load_checkpoint(model, seg_files['five'], map_location='cpu')
+    assert_weights_are(model, seg_files['five'])
+    assert checkpoint['meta']['source_layout'] == 'reference_seg'
+    assert 'dataset_meta' not in checkpoint['meta']  # 5 classes: not a Cityscapes model
+
+
+def test_mmseg_init_model_loads_the_authors_file_with_cityscapes_classes(seg_files):
+    from mmseg.apis import init_model
+    from mmseg.utils import get_classes
+    model = init_model(seg_cfg(19), seg_files['nineteen'], device='cpu')
+    assert_weights_are(model, seg_files['nineteen'])
+    assert list(model.dataset_meta['classes']) == list(get_classes('cityscapes'))
+
+
+@pytest.mark.parametrize('by_name', [False, True])
+def test_mmseg_inferencer_loads_the_authors_file_and_segments(seg_files, seg_reference, by_name):
+    from mmseg.apis import MMSegInferencer
+
+    from drn_mm.apis.hub import DRNSegInferencer
+    if by_name:
+        # the name resolves to the full-width D-22 config, which the tiny file does not fit
+        with pytest.raises(CheckpointMismatchError, match=r"drn_d_tiny_19cls-.*\.pth does not fit "
+                           r"DRN\(arch='D-22'\)"):
+            DRNSegInferencer('drn_d_22_cityscapes', weights=seg_files['nineteen'], device='cpu')
+        with pytest.raises(ValueError, match='no weights: pass weights='):
+            DRNSegInferencer(seg_cfg(19), device='cpu')
+        inferencer = DRNSegInferencer(seg_cfg(19), weights=seg_files['nineteen'], device='cpu')
+    else:
+        inferencer = MMSegInferencer(model=seg_cfg(19), weights=seg_files['nineteen'], device='cpu')
+    assert_weights_are(inferencer.model, seg_files['nineteen'])
+    image = seg_reference['images'][0].numpy()[:, :, ::-1].copy()  # BGR, as mmcv reads
+    result = inferencer(image)
+    assert result['predictions'].shape == image.shape[:2]
+    assert int(np.max(result['predictions'])) < 19
+
+
+def test_a_checkpoint_of_another_arch_is_an_error_naming_the_arch(tmp_path):
+    from mmengine.runner import load_checkpoint
+    from mmseg.apis import init_model
+
+    from drn_mm import DRN
+    d38 = {'backbone.' + k: v for k, v in DRN(arch='D-38').state_dict().items()}
+    path = tmp_path / 'drn_d_38_seg.pth'
+    torch.save({'state_dict': d38}, path)
+    model = build_seg(Config.fromfile(SEG_CONFIG))
+    with pytest.raises(
+            CheckpointMismatchError, match=r'drn_d_38_seg\.pth.*DRN-D-38 checkpoint, '
+            r'but the model is DRN-D-22'):
+        load_checkpoint(model, str(path), map_location='cpu')
+    with pytest.raises(CheckpointMismatchError, match='DRN-D-38'):
+        init_model(SEG_CONFIG, str(path), device='cpu')
+
+
+def test_a_file_without_backbone_weights_is_an_error_not_random_weights(tmp_path):
+    """A torchvision-layout file (the authors' DRN-A) read as a whole model has no backbone.*
+    keys: mmengine would warn and test a random backbone; drn_mm refuses."""
+    from mmengine.runner import load_checkpoint
+    model = build_seg(Config.fromfile(SEG_CONFIG))
+    path = tmp_path / 'resnet_like.pth'
+    torch.save({'conv1.weight': torch.zeros(64, 3, 7, 7), 'fc.weight': torch.zeros(10, 64)}, path)
+    with pytest.raises(
+            CheckpointMismatchError, match=r"resnet_like\.pth holds no weights for "
+            r"DRN\(arch='D-22'\).*random weights"):
+        load_checkpoint(model, str(path), map_location='cpu')
+
+
+def test_torchvision_layout_under_the_backbone_prefix_is_renamed():
+    """conv1/bn1/layerN under ``backbone.`` (a torchvision file saved inside a model) load."""
+    from drn_mm import DRN
+    source = DRN(arch='A-18')
+    renamed = {}
+    for key, value in source.state_dict().items():
+        key = key.replace('stem.0.', 'conv1.').replace('stem.1.', 'bn1.')
+        renamed['backbone.' + key] = value
+    renamed['backbone.fc.weight'] = torch.zeros(1000, 512)
+
+    class Holder(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.backbone = DRN(arch='A-18')
+
+    holder = Holder()
+    holder.load_state_dict(renamed)
+    for key, value in source.state_dict().items():
+        assert torch.equal(holder.backbone.state_dict()[key], value), key
+
+
+def test_a_truncated_file_is_an_error_naming_it(seg_files, tmp_path):
+    from mmengine.runner import load_checkpoint
+    data = open(seg_files['five'], 'rb').read()
+    path = tmp_path / 'truncated.pth'
+    path.write_bytes(data[:len(data) // 2])
+    with pytest.raises(UnreadableCheckpointError, match=r'cannot read checkpoint .*truncated\.pth'):
+        load_checkpoint(build_seg(seg_cfg(5)), str(path), map_location='cpu')
+
+
+def test_the_sha256_in_the_name_is_checked(seg_files, tmp_path):
+    from mmengine.runner import load_checkpoint
+    good = seg_files['nineteen']
+    load_checkpoint(build_seg(seg_cfg(19)), good, map_location='cpu')  # its digest fits its name
+    data = bytearray(open(good, 'rb').read())
+    data[-100] ^= 0xFF  # one flipped byte, as a bad download
+    bad = tmp_path / osp.basename(good)
+    bad.write_bytes(bytes(data))
+    digest = osp.basename(good).rsplit('-', 1)[1][:8]
+    with pytest.raises(
+            ChecksumError, match=rf'{osp.basename(good)}: its name says its SHA-256 '
+            rf'starts with {digest}, but the file .* hashes to'):
+        load_checkpoint(build_seg(seg_cfg(19)), str(bad), map_location='cpu')
+
+
+# mmpretrain: the authors' ImageNet layout (conv1/bn1/layerN/fc) of a tiny DRN-C, from their code
+CLS_KWARGS = dict(
+    backbone=dict(channels=(4, 8, 16, 16, 32, 32, 32, 32)), head=dict(num_classes=10,
+                                                                      in_channels=32))
+
+
+@pytest.fixture(scope='module')
+def cls_file(tiny_reference, tmp_path_factory):
+    path = tmp_path_factory.mktemp('authors_cls') / 'drn_c_tiny.pth'
+    torch.save(tiny_reference['models']['C-26']['state_dict'], path)
+    return str(path)
+
+
+def test_mmpretrain_get_model_loads_the_authors_imagenet_file(cls_file, tiny_reference):
+    from mmpretrain import get_model
+    model = get_model(CLS_CONFIG, pretrained=cls_file, **CLS_KWARGS)
+    assert_weights_are(model, cls_file)
+    entry = tiny_reference['models']['C-26']
+    with torch.no_grad():
+        feats = model.extract_feat(tiny_reference['input'])
+    torch.testing.assert_close(feats[-1], entry['levels'][-1], rtol=1e-4, atol=1e-5)
+
+
+def test_mmpretrain_lists_and_builds_drn_models_by_name(cls_file):
+    from mmpretrain import get_model, list_models
+    names = list_models('*drn*')
+    assert 'drn-c-26_3rdparty_in1k' in names and 'drn-d-105_3rdparty_in1k' in names
+    assert not [n for n in names if 'cityscapes' in n]  # segmenters are mmseg's
+    model = get_model('drn-c-26_3rdparty_in1k', pretrained=cls_file, **CLS_KWARGS)
+    assert_weights_are(model, cls_file)
+
+
+def test_mmpretrain_inferencer_by_name_with_the_authors_file(cls_file, tiny_reference):
+    from mmengine.registry import DefaultScope
+    from mmpretrain import ImageClassificationInferencer
+
+    # mmpretrain's Inferencer builds its pipeline in the current default scope, which the mmseg
+    # tests of this process left at 'mmseg' (a fresh process starts without one)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        inferencer = ImageClassificationInferencer('drn-c-26_3rdparty_in1k', pretrained=cls_file,
+                                                   device='cpu', **CLS_KWARGS)
+        assert_weights_are(inferencer.model, cls_file)
+        image = (tiny_reference['input'][0].permute(1, 2, 0).clamp(-2, 2) * 60 + 128).byte().numpy()
+        result = inferencer(image)[0]
+    assert 0 <= result['pred_label'] < 10
