@@ -4,6 +4,7 @@ import os.path as osp
 import shutil
 import sys
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 ROOT = osp.dirname(osp.abspath(__file__))
 #: shipped inside the package as drn_mm/.mim/, the layout mim and mmengine look for
@@ -17,33 +18,45 @@ def read_version():
     return namespace['__version__']
 
 
-def add_mim_extension():
-    """Put configs, tools and the model index in drn_mm/.mim/: symlinks for a develop / editable
-    install (they follow the checkout), copies for a wheel or sdist. Other commands (metadata,
-    egg_info) leave it as it is."""
-    if {'develop', 'editable_wheel'} & set(sys.argv):
-        mode = 'symlink'
-    elif {'sdist', 'bdist_wheel', 'build', 'build_py', 'install'} & set(sys.argv):
-        mode = 'copy'
-    else:
+def _replace(path):
+    if osp.islink(path) or osp.isfile(path):
+        os.remove(path)
+    elif osp.isdir(path):
+        shutil.rmtree(path)
+
+
+def link_mim_files():
+    """A develop / editable install: drn_mm/.mim/ holds symlinks to the checkout's configs, tools
+    and model index (they follow edits). Wheels and sdists get copies (BuildPyWithMim)."""
+    if not {'develop', 'editable_wheel'} & set(sys.argv):
         return
     mim = osp.join(ROOT, 'drn_mm', '.mim')
     os.makedirs(mim, exist_ok=True)
     for name in MIM_FILES:
-        src, dst = osp.join(ROOT, name), osp.join(mim, name)
-        if osp.islink(dst) or osp.isfile(dst):
-            os.remove(dst)
-        elif osp.isdir(dst):
-            shutil.rmtree(dst)
-        if mode == 'symlink':
-            os.symlink(osp.relpath(src, mim), dst)
-        elif osp.isdir(src):
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
-        else:
-            shutil.copyfile(src, dst)
+        _replace(osp.join(mim, name))
+        os.symlink(osp.relpath(osp.join(ROOT, name), mim), osp.join(mim, name))
 
 
-add_mim_extension()
+class BuildPyWithMim(build_py):
+    """build_py, plus copies of configs, tools and the model index in the built package's .mim/
+    (the source tree is left as it is)."""
+
+    def run(self):
+        super().run()
+        if self.editable_mode if hasattr(self, 'editable_mode') else False:
+            return
+        mim = osp.join(self.build_lib, 'drn_mm', '.mim')
+        os.makedirs(mim, exist_ok=True)
+        for name in MIM_FILES:
+            src, dst = osp.join(ROOT, name), osp.join(mim, name)
+            _replace(dst)
+            if osp.isdir(src):
+                shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+            else:
+                shutil.copyfile(src, dst)
+
+
+link_mim_files()
 setup(
     name='drn_mm',
     version=read_version(),
@@ -53,8 +66,7 @@ setup(
     long_description_content_type='text/markdown',
     license='BSD-3-Clause',
     packages=find_packages(include=['drn_mm', 'drn_mm.*']),
-    include_package_data=True,
-    package_data={'drn_mm': ['.mim/model-index.yml', '.mim/configs/**/*', '.mim/tools/**/*']},
+    cmdclass={'build_py': BuildPyWithMim},
     python_requires='>=3.9',
     install_requires=[
         'torch>=2.0',

@@ -78,5 +78,11 @@ fi
 
 log "installing drn_mm (editable) with mmsegmentation, mmpretrain and the test tools"
 pip_install -c "$PINS" -e "$ROOT[tests]"
+# openmim for `mim search/train/test drn_mm` (and its test): without its opendatalab/openxlab
+# dependencies (dataset downloads), which would downgrade setuptools, requests and packaging.
+if ! "$PY" -c 'import mim' 2>/dev/null; then
+    pip_install --no-deps "openmim==0.3.9"
+fi
+pip_install colorama pandas tabulate
 "$PY" -c 'import drn_mm, mmseg.models, mmpretrain.models; print("drn_mm", drn_mm.__version__, "ready")'
 log "done: activate with 'source $VENV/bin/activate'"

@@ -3,9 +3,15 @@
 The exported graph is the segmentor's tensor path, ``model(inputs, mode='tensor')``: normalized
 images (N, 3, H, W) in, the decode head's logits out (DRNSegHead: (N, classes, H, W) after its
 fixed x8 upsampling; mmseg heads: stride-8 logits). Batch, height and width are dynamic axes by
-default. Data preprocessing (BGR->RGB, mean/std) and the final argmax stay outside the graph.
+default. Data preprocessing (BGR->RGB, mean/std, padding to a size divisor) and the final
+argmax stay outside the graph; the file carries them as metadata (:func:`preprocessing_metadata`,
+ONNX ``metadata_props``, e.g. ``onnxruntime.InferenceSession(f).get_modelmeta().custom_metadata_map``)
+so that a deployment can apply exactly what the model was trained with.
 """
 import copy
+import json
+import os
+import os.path as osp
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -14,7 +20,7 @@ import torch.nn as nn
 
 from .fold_bn import fold_batchnorm
 
-__all__ = ['TensorForward', 'export_onnx', 'onnx_parity']
+__all__ = ['TensorForward', 'export_onnx', 'onnx_parity', 'preprocessing_metadata']
 
 
 class TensorForward(nn.Module):
@@ -26,6 +32,28 @@ class TensorForward(nn.Module):
 
     def forward(self, inputs):
         return self.segmentor(inputs, mode='tensor')
+
+
+def preprocessing_metadata(model: nn.Module) -> Dict[str, str]:
+    """What the graph expects of its input and gives out, from the segmentor's data
+    preprocessor and head: string key -> JSON value (ONNX metadata holds strings)."""
+    pre = getattr(model, 'data_preprocessor', None)
+
+    def values(name):
+        tensor = getattr(pre, name, None)
+        return None if tensor is None else [float(v) for v in tensor.flatten()]
+
+    head = getattr(model, 'decode_head', None)
+    meta = dict(
+        input='float32 (N, 3, H, W): the image in RGB (if bgr_to_rgb, reorder a BGR image '
+        'first), minus mean, divided by std, zero-padded at the bottom/right to a multiple of '
+        'size_divisor', mean=values('mean'), std=values('std'),
+        bgr_to_rgb=bool(getattr(pre, 'channel_conversion', False)),
+        size_divisor=getattr(pre, 'size_divisor', None), pad_val=getattr(pre, 'pad_val', None),
+        output='logits (N, num_classes, h, w); crop the padding, resize to the image, argmax',
+        num_classes=getattr(head, 'num_classes', None), classes=list(
+            (getattr(model, 'dataset_meta', None) or {}).get('classes', []) or []))
+    return {k: json.dumps(v) for k, v in meta.items()}
 
 
 def export_onnx(model: nn.Module, path: str, size: Sequence[int] = (512, 1024), batch: int = 1,
@@ -41,6 +69,7 @@ def export_onnx(model: nn.Module, path: str, size: Sequence[int] = (512, 1024), 
         opset: ONNX opset.
     """
     model = copy.deepcopy(model).cpu().eval()
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     if fold_bn:
         fold_batchnorm(model)
     example = torch.zeros(batch, 3, *size)
@@ -63,6 +92,12 @@ def export_onnx(model: nn.Module, path: str, size: Sequence[int] = (512, 1024), 
             TensorForward(model), (example, ), path, input_names=['inputs'],
             output_names=['logits'], dynamic_axes=axes, opset_version=opset,
             do_constant_folding=True, dynamo=False)
+    import onnx
+    graph = onnx.load(path)
+    for key, value in preprocessing_metadata(model).items():
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(graph, path)
     return path
 
 

@@ -57,7 +57,7 @@ def test_onnx_matches_pytorch_with_dynamic_batch_and_size(name, fold_bn, tmp_pat
 
 
 def test_export_tool_writes_and_checks_a_folded_model(tmp_path):
-    out = tmp_path / 'drn.onnx'
+    out = tmp_path / 'new' / 'folder' / 'drn.onnx'  # created by the tool
     options = [f'{k}={list(v) if isinstance(v, tuple) else v}' for k, v in TINY_DRN.items()]
     result = subprocess.run([
         sys.executable,
@@ -70,3 +70,8 @@ def test_export_tool_writes_and_checks_a_folded_model(tmp_path):
     assert out.exists()
     parity = json.loads(result.stdout.strip().splitlines()[-1])
     assert parity['max_rel_err'] <= TOL and parity['shape'] == [1, 19, 64, 96]
+    # the file carries its preprocessing: the config's (the reference's Cityscapes statistics)
+    meta = {p.key: json.loads(p.value) for p in onnx.load(str(out)).metadata_props}
+    assert meta['mean'] == pytest.approx([0.290101 * 255, 0.328081 * 255, 0.286964 * 255])
+    assert meta['std'] == pytest.approx([0.182954 * 255, 0.186566 * 255, 0.184475 * 255])
+    assert meta['bgr_to_rgb'] is True and meta['size_divisor'] == 8 and meta['num_classes'] == 19

@@ -1,12 +1,15 @@
 """The authors' Cityscapes checkpoints (base.K / seg / up layout) evaluate as they are."""
+import glob
 import json
 import os.path as osp
+import sys
 
+import mmseg
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from tool_runs import REPO, run_tool, tiny_options
+from tool_runs import REPO, run, run_tool, tiny_options
 
 
 def to_reference_seg_layout(state_dict, style):
@@ -66,3 +69,16 @@ def test_reference_layout_gives_same_miou_as_drn_mm_layout(tmp_path, demo_citysc
         metrics.append(json.loads(result.stdout.strip().splitlines()[-1]))
     assert metrics[0] == metrics[1]
     assert metrics[0]['aAcc'] > 0
+    # mmseg's own tools/test.py with mmengine's plain Runner (a user's config without drn_mm's
+    # runtime): the authors' file converts in mmengine's checkpoint loader, the same metrics
+    mmseg_test = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'test.py')
+    result = run([
+        sys.executable, mmseg_test, path,
+        str(theirs), '--work-dir',
+        str(tmp_path / 'mmseg'), '--cfg-options', *opts, 'runner_type=Runner'
+    ])
+    log = open(glob.glob(str(tmp_path / 'mmseg' / '*' / '*.log'))[0]).read()
+    assert 'missing keys' not in log and 'unexpected key' not in log
+    line = [ln for ln in log.splitlines() if 'Iter(test)' in ln and 'mIoU:' in ln][-1]
+    for key in ('aAcc', 'mIoU', 'mAcc'):  # mmseg logs them rounded to 2 decimals
+        assert f'{key}: {metrics[0][key]:.4f}' in line, (key, line, result.returncode)
