@@ -4,9 +4,9 @@ The exported graph is the segmentor's tensor path, ``model(inputs, mode='tensor'
 images (N, 3, H, W) in, the decode head's logits out (DRNSegHead: (N, classes, H, W) after its
 fixed x8 upsampling; mmseg heads: stride-8 logits). Batch, height and width are dynamic axes by
 default. Data preprocessing (BGR->RGB, mean/std, padding to a size divisor) and the final
-argmax stay outside the graph; the file carries them as metadata (:func:`preprocessing_metadata`,
-ONNX ``metadata_props``, e.g. ``onnxruntime.InferenceSession(f).get_modelmeta().custom_metadata_map``)
-so that a deployment can apply exactly what the model was trained with.
+argmax stay outside the graph; the file carries them as metadata
+(:func:`preprocessing_metadata`, ONNX ``metadata_props``; onnxruntime:
+``InferenceSession(f).get_modelmeta().custom_metadata_map``) so that a deployment can apply exactly what the model was trained with.
 """
 import copy
 import json
