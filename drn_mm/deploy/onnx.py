@@ -6,7 +6,8 @@ fixed x8 upsampling; mmseg heads: stride-8 logits). Batch, height and width are 
 default. Data preprocessing (BGR->RGB, mean/std, padding to a size divisor) and the final
 argmax stay outside the graph; the file carries them as metadata
 (:func:`preprocessing_metadata`, ONNX ``metadata_props``; onnxruntime:
-``InferenceSession(f).get_modelmeta().custom_metadata_map``) so that a deployment can apply exactly what the model was trained with.
+``InferenceSession(f).get_modelmeta().custom_metadata_map``) so that a deployment can apply
+exactly what the model was trained with.
 """
 import copy
 import json
