@@ -4,7 +4,7 @@ Every tool goes through here: one config reader (:func:`read_config`), one model
 random-init measurements (:func:`build_model`) and one for inference with weights
 (:func:`init_model`).
 """
-from .checkpoint import convert_checkpoint_file, load_model_checkpoint
+from .checkpoint import convert_checkpoint_file, load_model_checkpoint, publish_checkpoint
 from .config import (TASKS, DictAction, add_runner_arguments, config_name, config_task, enable_amp,
                      enable_tta, load_config, read_config)
 from .hub import get_config, model_index, register_mmpretrain_models
@@ -14,7 +14,7 @@ from .model import (build_model, init_classifier, init_model, init_segmentor, mo
 from .runner import build_runner, test, train
 
 __all__ = [
-    'convert_checkpoint_file', 'load_model_checkpoint', 'TASKS', 'DictAction',
+    'convert_checkpoint_file', 'load_model_checkpoint', 'publish_checkpoint', 'TASKS', 'DictAction',
     'add_runner_arguments', 'config_name', 'config_task', 'enable_amp', 'enable_tta', 'load_config',
     'read_config', 'get_config', 'model_index', 'register_mmpretrain_models', 'predict_image',
     'segment_image', 'build_model', 'init_classifier', 'init_model', 'init_segmentor', 'model_task',

@@ -1,4 +1,5 @@
 """Checkpoints of whole models: load any known DRN layout into a built model, convert files."""
+import os
 import os.path as osp
 from typing import Dict
 
@@ -11,7 +12,7 @@ from ..models.utils.checkpoint import (check_state_dict_fits, describe, extract_
                                        load_checkpoint_file, strip_module_prefix)
 from ..version import __version__
 
-__all__ = ['load_model_checkpoint', 'convert_checkpoint_file']
+__all__ = ['load_model_checkpoint', 'convert_checkpoint_file', 'publish_checkpoint']
 
 
 def load_model_checkpoint(model, checkpoint: str):
@@ -40,3 +41,27 @@ def convert_checkpoint_file(src: str, dst: str, arch: str) -> Dict[str, object]:
     return dict(arch=arch, layout=layout, num_tensors=len(state_dict),
                 heads=sorted({k.split('.')[0]
                               for k in state_dict} - {'backbone'}))
+
+
+def publish_checkpoint(src: str, dst: str) -> str:
+    """Write ``src``'s weights and meta (no optimizer, scheduler or message-hub state) to
+    ``<dst without .pth>-<first 8 hex of its SHA-256>.pth``, the name drn_mm's loaders check;
+    returns that path. Non-finite weights are refused."""
+    from ..models.backbones.drn_loaders import sha256_of
+    from ..models.utils.checkpoint import check_finite
+    checkpoint = load_checkpoint_file(src)
+    state_dict = extract_state_dict(checkpoint)
+    check_finite(state_dict, src)
+    meta = dict(checkpoint.get('meta') or {})
+    meta = {
+        k: v
+        for k, v in meta.items()
+        if k in ('dataset_meta', 'epoch', 'iter', 'seed', 'experiment_name', 'mmengine_version')
+    }
+    stem = dst[:-len('.pth')] if dst.endswith('.pth') else dst
+    tmp = stem + '.publishing.pth'
+    os.makedirs(osp.dirname(osp.abspath(tmp)), exist_ok=True)
+    atomic_write(tmp, lambda t: torch.save(dict(state_dict=dict(state_dict), meta=meta), t))
+    final = f'{stem}-{sha256_of(tmp)[:8]}.pth'
+    os.replace(tmp, final)
+    return final

@@ -239,3 +239,15 @@ def test_mmpretrain_inferencer_by_name_with_the_authors_file(cls_file, tiny_refe
         image = (tiny_reference['input'][0].permute(1, 2, 0).clamp(-2, 2) * 60 + 128).byte().numpy()
         result = inferencer(image)[0]
     assert 0 <= result['pred_label'] < 10
+
+
+def test_published_checkpoints_carry_their_checksum(seg_files, tmp_path):
+    from mmengine.runner import load_checkpoint
+
+    from drn_mm.apis import publish_checkpoint
+    from drn_mm.models.backbones.drn_loaders import check_sha256_name
+    path = publish_checkpoint(seg_files['five'], str(tmp_path / 'out' / 'mine.pth'))
+    assert osp.basename(path).startswith('mine-') and check_sha256_name(path)
+    model = build_seg(seg_cfg(5))
+    load_checkpoint(model, path, map_location='cpu')
+    assert_weights_are(model, seg_files['five'])
