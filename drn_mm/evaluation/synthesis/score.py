@@ -1,0 +1,224 @@
+"""The DRN score of generated images: segment them with a DRN (the authors' Cityscapes files or any
+drn_mm segmentation checkpoint) and score the predictions against the label maps they were
+generated from, under a named protocol, so that a number can always be traced to how it was made.
+See docs/drn_score.md for the protocols, the papers that used them and why their numbers differ.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import time
+from typing import Dict, NamedTuple, Optional, Sequence
+
+import numpy as np
+
+from .files import (LABEL_KINDS, ScoreInputError, detect_label_kind, pair_files, read_label,
+                    read_rgb_image, to_class_indices)
+from .reference import (CITYSCAPES_MEAN, CITYSCAPES_STD, fast_hist, per_class_iou, resize_image,
+                        resize_label, resize_log_probabilities, segment)
+
+__all__ = ['Protocol', 'PROTOCOLS', 'score_images', 'write_report', 'markdown_report']
+
+
+class Protocol(NamedTuple):
+    segment_at: str  # 'image': the (generated) image's size; 'label': the labels' size
+    logits_to_label: bool  # resize log-probabilities to the labels' size before argmax
+    labels_to_image: bool  # nearest-downsample the labels to the image's size
+    needs_label_size: bool  # images must already be at the labels' size (real images)
+    papers: str
+
+
+PROTOCOLS: Dict[str, Protocol] = {
+    'native':
+    Protocol('image', False, True, False,
+             'OASIS, CLADE (256x512, labels nearest-downsampled, single scale)'),
+    'upsample-image':
+    Protocol('label', False, False, False,
+             'SPADE-style re-scoring at 1024x2048 (SPADE#100, OASIS#18)'),
+    'upsample-logits':
+    Protocol(
+        'image', True, False, False,
+        'GAN Compression metric/cityscapes_mIoU.py (log-softmax resized '
+        'with PIL bilinear to 1024x2048)'),
+    'full-res':
+    Protocol('label', False, False, True,
+             'real images at 1024x2048: the published 68.0 / 71.4 / 75.6 (D-22 / '
+             'D-38 / D-105)'),
+}
+
+
+def sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _model_classes(model) -> int:
+    head = getattr(model, 'decode_head', None)
+    if head is None or not hasattr(head, 'num_classes'):
+        raise ScoreInputError(f'{type(model).__name__} is not an mmseg segmentor with a decode '
+                              'head: the DRN score needs a segmentation checkpoint')
+    return int(head.num_classes)
+
+
+def _normalization(model, cityscapes: bool, normalization: str):
+    if normalization == 'reference' or (normalization == 'auto' and cityscapes):
+        return CITYSCAPES_MEAN, CITYSCAPES_STD, 'reference (fyu/drn info.json)'
+    pre = model.data_preprocessor
+    if not getattr(pre, 'channel_conversion', False):
+        raise ScoreInputError('the config\'s data preprocessor takes BGR (bgr_to_rgb=False); the '
+                              'score feeds RGB: use --normalization reference or an RGB config')
+    mean = [float(v) / 255 for v in pre.mean.flatten()]
+    std = [float(v) / 255 for v in pre.std.flatten()]
+    return mean, std, 'config data_preprocessor'
+
+
+def _progress(iterable, total, enabled):
+    if not enabled:
+        return iterable
+    try:
+        from tqdm import tqdm
+        return tqdm(iterable, total=total, unit='img')
+    except ImportError:
+        from mmengine.utils import track_iter_progress
+        return track_iter_progress((list(iterable), total))
+
+
+def score_images(model, images: str, labels: str, protocol: str = 'native', ms: bool = False,
+                 label_kind: str = 'auto', image_resize: str = 'bicubic',
+                 real_size: Optional[Sequence[int]] = None, normalization: str = 'auto',
+                 class_names: Optional[Sequence[str]] = None, checkpoint: Optional[str] = None,
+                 progress: bool = False, limit: Optional[int] = None) -> Dict:
+    """Score generated (or, with ``real_size``, real) images against their label maps.
+
+    Args:
+        model: an mmseg segmentor in eval mode (:func:`drn_mm.apis.init_segmentor`).
+        images, labels: folders, searched recursively; paired by file name.
+        protocol: a key of :data:`PROTOCOLS`.
+        ms: the reference's multi-scale test (six scales, PIL resizing, summed log-probabilities).
+        label_kind: one of :data:`~.files.LABEL_KINDS`: Cityscapes ``labelIds`` (34 ids, mapped
+            to train ids), ``trainIds`` (19 + 255), ``index`` (any data set's class indices), or
+            ``auto`` (from the file names, else the values).
+        image_resize: PIL filter for resizing images (``upsample-image``, ``--real``).
+        real_size: (h, w): first resize every image to this size with ``image_resize`` (real images
+            brought to a generator's output size: the upper bound of a protocol).
+        normalization: 'reference' (the authors' Cityscapes statistics, image / 255), 'config'
+            (the config's data preprocessor) or 'auto' (reference for Cityscapes labels).
+        checkpoint: the weights' file, named with its SHA-256 in the result.
+
+    Returns:
+        dict: ``mIoU``, ``per_class_iou``, ``acc_valid`` (255 pixels excluded), ``acc_all``
+        (255 pixels counted as wrong), ``mean_class_acc``, ``void_fraction``, the confusion
+        matrix, and how the number was made (protocol, scales, sizes, label kind, checkpoint).
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f'protocol={protocol!r}; valid: {sorted(PROTOCOLS)}')
+    if label_kind not in LABEL_KINDS:
+        raise ValueError(f'label_kind={label_kind!r}; valid: {LABEL_KINDS}')
+    spec = PROTOCOLS[protocol]
+    num_classes = _model_classes(model)
+    pairs = pair_files(images, labels, label_kind)
+    if limit:
+        pairs = pairs[:limit]
+    if label_kind == 'auto':
+        label_kind = detect_label_kind(pairs)
+    cityscapes = label_kind in ('labelIds', 'trainIds')
+    if cityscapes and num_classes != 19:
+        raise ScoreInputError(
+            f'the model predicts {num_classes} classes; Cityscapes {label_kind} need a 19-class '
+            'Cityscapes model (the authors\' drn_d_22/drn_d_38/drn-d-105_ms_cityscapes.pth or a '
+            'drn_mm Cityscapes checkpoint); for another data set pass --label-type index')
+    mean, std, norm_name = _normalization(model, cityscapes, normalization)
+    hist = np.zeros((num_classes, num_classes), np.int64)
+    total_pixels = void_pixels = 0
+    image_size = label_size = None
+    start = time.perf_counter()
+    for image_path, label_path in _progress(pairs, len(pairs), progress):
+        image = read_rgb_image(image_path)
+        label = to_class_indices(read_label(label_path), label_kind, label_path, num_classes)
+        if real_size is not None:
+            image = resize_image(image, tuple(real_size), image_resize)
+        if image_size is None:
+            image_size, label_size = image.shape[:2], label.shape
+        elif image.shape[:2] != image_size:
+            raise ScoreInputError(f'{image_path} is {image.shape[1]}x{image.shape[0]} (w x h); the '
+                                  f'first image was {image_size[1]}x{image_size[0]}: one '
+                                  'generator output size per run')
+        if spec.needs_label_size and image.shape[:2] != label.shape:
+            raise ScoreInputError(
+                f'{image_path} is {image.shape[1]}x{image.shape[0]} but its labels {label_path} '
+                f'are {label.shape[1]}x{label.shape[0]}: full-res scores real images at the '
+                "labels' size (generated images: native, upsample-image or upsample-logits)")
+        if spec.segment_at == 'label':
+            image = resize_image(image, label.shape, image_resize)
+        logprob = segment(model, image, ms=ms, mean=mean, std=std)
+        if spec.logits_to_label:
+            logprob = resize_log_probabilities(logprob, label.shape)
+        if spec.labels_to_image:
+            label = resize_label(label, image.shape[:2])
+        pred = logprob.argmax(0).numpy()
+        if pred.shape != label.shape:
+            raise ScoreInputError(f'{image_path}: prediction {pred.shape} vs labels {label.shape}')
+        hist += fast_hist(label, pred, num_classes)
+        total_pixels += label.size
+        void_pixels += int(((label < 0) | (label >= num_classes)).sum())
+    seconds = time.perf_counter() - start
+    iou = per_class_iou(hist)
+    diag = np.diag(hist).astype(np.float64)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        class_acc = diag / hist.sum(1)
+    names = list(
+        class_names or getattr(model, 'dataset_meta', {}).get('classes') or range(num_classes))
+    if cityscapes and len(names) != 19:
+        from ...demo.cityscapes import CLASSES
+        names = list(CLASSES)
+    result = dict(
+        mIoU=float(np.nanmean(iou) * 100), acc_valid=float(diag.sum() / max(hist.sum(), 1) * 100),
+        acc_all=float(diag.sum() / max(total_pixels, 1) * 100),
+        mean_class_acc=float(np.nanmean(class_acc) * 100),
+        void_fraction=float(void_pixels / max(total_pixels, 1)), per_class_iou={
+            str(n): (None if np.isnan(v) else float(v * 100))
+            for n, v in zip(names, iou)
+        }, num_images=len(pairs), protocol=protocol, multi_scale=bool(ms), label_kind=label_kind,
+        image_size=list(image_size or []), label_size=list(label_size
+                                                           or []), image_resize=image_resize,
+        real_size=list(real_size) if real_size else None, normalization=norm_name,
+        num_classes=num_classes, seconds=round(seconds, 3), seconds_per_image=round(
+            seconds / max(len(pairs), 1),
+            4), device=str(next(model.parameters()).device), confusion_matrix=hist.tolist())
+    if checkpoint:
+        result['checkpoint'] = dict(file=osp.basename(checkpoint), sha256=sha256_file(checkpoint))
+    return result
+
+
+def markdown_report(result: Dict) -> str:
+    ck = result.get('checkpoint') or {}
+    lines = [
+        f"# DRN score: {result['protocol']}{' + ms' if result['multi_scale'] else ''}", '',
+        '| mIoU | acc (255 ignored) | acc (255 counted wrong) | mean class acc | void | images |',
+        '|---|---|---|---|---|---|',
+        f"| {result['mIoU']:.2f} | {result['acc_valid']:.2f} | {result['acc_all']:.2f} | "
+        f"{result['mean_class_acc']:.2f} | {result['void_fraction'] * 100:.1f} % | "
+        f"{result['num_images']} |", '',
+        f"Images {result['image_size']} (h, w), labels {result['label_size']} "
+        f"({result['label_kind']}); image resize {result['image_resize']}; normalization "
+        f"{result['normalization']}; real_size {result['real_size']}; "
+        f"{result['seconds_per_image']} s/image on {result['device']}.",
+        f"Checkpoint: {ck.get('file', '?')} (sha256 {ck.get('sha256', '?')}).", '',
+        '| class | IoU |', '|---|---|'
+    ]
+    for name, value in result['per_class_iou'].items():
+        lines.append(f"| {name} | {'n/a' if value is None else f'{value:.2f}'} |")
+    return '\n'.join(lines) + '\n'
+
+
+def write_report(result: Dict, json_path: Optional[str] = None,
+                 markdown_path: Optional[str] = None) -> None:
+    for path, text in ((json_path, lambda: json.dumps(result, indent=1)),
+                       (markdown_path, lambda: markdown_report(result))):
+        if path:
+            os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+            with open(path, 'w') as f:
+                f.write(text())
