@@ -106,3 +106,16 @@ def without_scope(value):
     if isinstance(value, (list, tuple)):
         return [without_scope(v) for v in value]
     return value
+
+
+def named_by_sha(path, stem=None):
+    """Rename ``path`` to ``<stem>-<first 8 hex of its SHA-256>.pth`` (the authors' naming, which
+    drn_mm's loaders check); returns the new path."""
+    import hashlib
+    import os
+    with open(path, 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    stem = stem or osp.splitext(osp.basename(str(path)))[0]
+    target = osp.join(osp.dirname(str(path)), f'{stem}-{digest[:8]}.pth')
+    os.replace(str(path), target)
+    return target

@@ -28,8 +28,12 @@ def convert_checkpoint_file(src: str, dst: str, arch: str) -> Dict[str, object]:
     The backbone part is checked against ``DRN(arch=arch)``: a checkpoint of another arch raises
     :class:`CheckpointMismatchError` and nothing is written. Returns a summary.
     """
-    source = extract_state_dict(load_checkpoint_file(src))
-    layout = detect_layout(strip_module_prefix(source))
+    raw = load_checkpoint_file(src)
+    source = extract_state_dict(raw)
+    # mmengine's loaders (wrapped by drn_mm) convert the authors' layouts as they read; the
+    # layout the file had is in the meta they add
+    layout = (raw.get('meta') or {}).get('source_layout') or detect_layout(
+        strip_module_prefix(source))
     state_dict = convert_drn_state_dict(source)
     backbone = {k[len('backbone.'):]: v for k, v in state_dict.items() if k.startswith('backbone.')}
     model = DRN(arch=arch)

@@ -42,7 +42,7 @@ def test_train_py_runner_is_the_runner_tools_train_builds(tmp_path):
     assert type(runner).__name__ == 'DRNRunner'  # the config's runner_type
     hooks = [type(h).__name__ for h in runner.hooks]
     for hook in ('IterTimerHook', 'LoggerHook', 'ParamSchedulerHook', 'DistSamplerSeedHook',
-                 'SegVisualizationHook', 'ChannelsLastHook'):
+                 'DRNSegVisualizationHook', 'ChannelsLastHook'):
         assert hook in hooks, hooks
     assert not any('Checkpoint' in h for h in hooks)  # nothing written
     assert hooks[-1] == '_WindowTimer'  # lowest priority: after every other hook of an iteration

@@ -3,7 +3,7 @@ import os.path as osp
 
 import pytest
 import torch
-from helpers import reference_checkpoint_from_key_table
+from helpers import named_by_sha, reference_checkpoint_from_key_table
 from mmengine.registry import DefaultScope
 from tool_runs import REPO
 
@@ -13,11 +13,12 @@ from drn_mm.apis import load_config
 def test_pretrained_sets_backbone_init_and_loads_authors_file(tmp_path, official_keys):
     from mmseg.registry import MODELS
     state = reference_checkpoint_from_key_table(official_keys['drn_c_42'])
-    path = tmp_path / 'drn_c_42-9d336e8c.pth'
+    path = tmp_path / 'drn_c_42.pth'
     torch.save(state, path)
+    path = named_by_sha(path)  # drn_c_42-<its digest>.pth, the authors' naming (checked)
     cfg = load_config(
         osp.join(REPO, 'configs', 'drn', 'drn_c_42_cityscapes.py'), pretrained=str(path))
-    assert cfg.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=str(path))
+    assert cfg.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=path)
     assert cfg.runner_type == 'DRNRunner'
     cfg.model.backbone.norm_cfg = dict(type='BN')
     with DefaultScope.overwrite_default_scope('mmseg'):

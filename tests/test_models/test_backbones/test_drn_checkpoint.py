@@ -5,7 +5,7 @@ import sys
 
 import pytest
 import torch
-from helpers import reference_checkpoint_from_key_table
+from helpers import named_by_sha, reference_checkpoint_from_key_table
 
 from drn_mm.models import DRN
 from drn_mm.models.backbones.drn_checkpoint import convert_drn_state_dict
@@ -157,8 +157,9 @@ def run_tool(*args):
 def test_convert_tool_writes_mmengine_checkpoint(tmp_path, official_keys):
     state = reference_checkpoint_from_key_table(official_keys['drn_d_38'],
                                                 with_num_batches_tracked=False)
-    src, dst = tmp_path / 'drn_d_38-eebb45f0.pth', tmp_path / 'out' / 'drn_d_38_mm.pth'
+    src, dst = tmp_path / 'drn_d_38.pth', tmp_path / 'out' / 'drn_d_38_mm.pth'
     torch.save(state, src)
+    src = named_by_sha(src)  # drn_d_38-<its digest>.pth, the authors' naming (checked)
     result = run_tool(src, dst, '--arch', 'D-38')
     assert result.returncode == 0, result.stderr
     assert 'reference_d checkpoint' in result.stdout
