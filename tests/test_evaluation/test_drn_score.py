@@ -180,6 +180,14 @@ def test_every_protocol_runs_and_label_ids_equal_train_ids(cityscapes_model, gen
             by_train['acc_valid'] * (1 - by_train['void_fraction']), rel=1e-12)
 
 
+def test_batches_give_the_same_scores(cityscapes_model, generated):
+    model = init_segmentor(*cityscapes_model)
+    single = score_images(model, *generated, protocol='upsample-logits')
+    batched = score_images(model, *generated, protocol='upsample-logits', batch_size=2)
+    assert batched['confusion_matrix'] == single['confusion_matrix']
+    assert batched['batch_size'] == 2
+
+
 def test_native_downsamples_labels_with_pil_nearest(cityscapes_model, generated):
     """native == segmenting at 32x64 and scoring against PIL-nearest 32x64 labels, by hand."""
     import glob
@@ -261,3 +269,17 @@ def test_the_tool_writes_json_and_markdown_naming_the_checkpoint(cityscapes_mode
     markdown = open(tmp_path / 'o' / 's.md').read()
     assert '# DRN score: upsample-logits + ms' in markdown and digest in markdown
     assert '| traffic sign |' in markdown
+
+
+def test_the_authors_files_choose_their_config(tmp_path):
+    """drn_d_22_cityscapes.pth as it is (base.K / seg / up, module. prefix) -> drn_mm's D-22
+    Cityscapes config, without --config."""
+    from helpers import to_reference_seg_layout
+
+    from drn_mm.apis import build_model, read_config
+    from drn_mm.apis.synthesis import config_for_checkpoint
+    config = osp.join(REPO, 'configs', 'drn', 'drn_d_22_cityscapes.py')
+    model = build_model(read_config(config))
+    path = tmp_path / 'drn_d_22_cityscapes.pth'
+    torch.save(to_reference_seg_layout(model.state_dict(), 'D'), path)
+    assert osp.realpath(config_for_checkpoint(str(path))) == osp.realpath(config)
