@@ -38,6 +38,8 @@ def parse_args(argv=None):
                         help='real images: resize them to this (generated) size first')
     parser.add_argument('--normalization', default='auto', choices=['auto', 'reference', 'config'])
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'int8', 'auto'],
+                        help='fp32 (default: the reference\'s), bf16, int8 (ONNX Runtime) or auto')
     parser.add_argument('--batch-size', type=int, default=1,
                         help='images per forward pass (single scale; 1 is the reference\'s way)')
     parser.add_argument('--limit', type=int, help='score the first N pairs only (a quick look)')
@@ -53,7 +55,8 @@ def main(argv=None):
                        device=args.device, protocol=args.protocol, ms=args.ms,
                        label_kind=args.label_type, image_resize=args.image_resize,
                        real_size=args.real, normalization=args.normalization,
-                       progress=not args.no_progress, limit=args.limit, batch_size=args.batch_size)
+                       progress=not args.no_progress, limit=args.limit, batch_size=args.batch_size,
+                       precision=args.precision)
     write_report(result, args.out_json, args.out_md)
     print(markdown_report(result))
     summary = {

@@ -26,13 +26,15 @@ def train(cfg: Config):
 
 
 def test(cfg: Config, checkpoint: str, tta: bool = False, out: Optional[str] = None,
-         show_dir: Optional[str] = None) -> dict:
+         show_dir: Optional[str] = None, precision: str = 'fp32') -> dict:
     """Evaluate ``checkpoint`` (drn_mm, or the authors' Cityscapes file) with the test split.
 
     Args:
         out: directory for the predicted label maps (PNG, one per image).
         show_dir: directory for pictures of every prediction (image, prediction and labels
             side by side, through the visualizer): ``show_dir/vis_image/test_<name>_0.png``.
+        precision: 'fp32' (default: reproduces published numbers), 'bf16', 'int8' or 'auto'
+            (:mod:`drn_mm.deploy.precision`; segmentors only).
 
     Returns:
         dict: the metrics (e.g. ``mIoU``, ``aAcc``, ``mAcc``).
@@ -46,6 +48,9 @@ def test(cfg: Config, checkpoint: str, tta: bool = False, out: Optional[str] = N
         cfg.test_evaluator['keep_results'] = True
     if show_dir:
         show_predictions(cfg, show_dir)
+    if precision != 'fp32':
+        cfg.custom_hooks = list(cfg.get(
+            'custom_hooks', [])) + [dict(type='InferencePrecisionHook', precision=precision)]
     runner = build_runner(cfg)
     return runner.test()
 

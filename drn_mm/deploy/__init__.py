@@ -2,8 +2,10 @@
 from .fold_bn import (fold_batchnorm, fold_conv_bn, fold_segmentor_checkpoint,
                       load_folded_checkpoint, unfolded_batchnorms)
 from .onnx import TensorForward, export_onnx, onnx_parity
+from .precision import PRECISIONS, build_predictor, cpu_features, use_predictor
 
 __all__ = [
     'fold_batchnorm', 'fold_conv_bn', 'fold_segmentor_checkpoint', 'load_folded_checkpoint',
-    'unfolded_batchnorms', 'TensorForward', 'export_onnx', 'onnx_parity'
+    'unfolded_batchnorms', 'TensorForward', 'export_onnx', 'onnx_parity', 'PRECISIONS',
+    'build_predictor', 'cpu_features', 'use_predictor'
 ]

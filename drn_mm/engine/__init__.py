@@ -16,5 +16,6 @@ __all__ = [
 ]
 
 if 'mmseg' in REGISTRY_MODULES:
+    from .precision_hook import InferencePrecisionHook  # noqa: F401
     from .visualization import DRNSegVisualizationHook  # noqa: F401
-    __all__ += ['DRNSegVisualizationHook']
+    __all__ += ['DRNSegVisualizationHook', 'InferencePrecisionHook']

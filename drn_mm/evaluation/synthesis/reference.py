@@ -56,12 +56,15 @@ def normalize(image: np.ndarray, mean: Sequence[float] = CITYSCAPES_MEAN,
     return x.sub(m).div(s)[None]
 
 
-def log_probabilities(model, x: torch.Tensor) -> torch.Tensor:
+def log_probabilities(model, x: torch.Tensor, forward=None) -> torch.Tensor:
     """The log-softmax of a segmentor's full-resolution logits (``mode='tensor'``): (N, C, H', W'),
-    H' = 8 * ceil(H / 8) for DRN's x8 head, as the reference's."""
-    device = next(model.parameters()).device
+    H' = 8 * ceil(H / 8) for DRN's x8 head, as the reference's. ``forward``: another way to the
+    same logits (a bf16 / int8 :class:`~drn_mm.deploy.precision.Predictor`)."""
     with torch.no_grad():
-        logits = model(x.to(device), mode='tensor')
+        if forward is not None:
+            logits = forward(x)
+        else:
+            logits = model(x.to(next(model.parameters()).device), mode='tensor')
     return F.log_softmax(logits.float(), dim=1).cpu()
 
 
@@ -96,20 +99,20 @@ def resize_log_probabilities(logprob: torch.Tensor, size) -> torch.Tensor:
     return torch.from_numpy(np.stack(channels))
 
 
-def segment(model, image: np.ndarray, ms: bool = False, mean=CITYSCAPES_MEAN,
-            std=CITYSCAPES_STD) -> torch.Tensor:
+def segment(model, image: np.ndarray, ms: bool = False, mean=CITYSCAPES_MEAN, std=CITYSCAPES_STD,
+            forward=None) -> torch.Tensor:
     """The reference's per-image log-probabilities: (C, H, W) single scale (the model's output
     cropped to the image: equal to it when H, W are multiples of 8, as the reference requires),
     or the multi-scale sum."""
     h, w = image.shape[:2]
     if not ms:
-        return log_probabilities(model, normalize(image, mean, std))[0, :, :h, :w]
+        return log_probabilities(model, normalize(image, mean, std), forward)[0, :, :h, :w]
     total = None
     for scale in MS_SCALES:
         scaled = image if scale == 1.0 else np.asarray(
             Image.fromarray(image).resize((int(w * scale), int(h * scale)), Image.BICUBIC))
         out = resize_log_probabilities(
-            log_probabilities(model, normalize(scaled, mean, std))[0], (h, w))
+            log_probabilities(model, normalize(scaled, mean, std), forward)[0], (h, w))
         total = out if total is None else total + out
     return total
 

@@ -92,7 +92,8 @@ def score_images(model, images: str, labels: str, protocol: str = 'native', ms: 
                  label_kind: str = 'auto', image_resize: str = 'bicubic',
                  real_size: Optional[Sequence[int]] = None, normalization: str = 'auto',
                  class_names: Optional[Sequence[str]] = None, checkpoint: Optional[str] = None,
-                 progress: bool = False, limit: Optional[int] = None, batch_size: int = 1) -> Dict:
+                 progress: bool = False, limit: Optional[int] = None, batch_size: int = 1,
+                 precision: str = 'fp32', calibration_images: int = 8) -> Dict:
     """Score generated (or, with ``real_size``, real) images against their label maps.
 
     Args:
@@ -111,6 +112,9 @@ def score_images(model, images: str, labels: str, protocol: str = 'native', ms: 
         checkpoint: the weights' file, named with its SHA-256 in the result.
         batch_size: images per forward pass (single scale; 1 is the reference's way, larger is
             faster and equal up to float rounding). Multi-scale runs image by image.
+        precision: 'fp32' (the reference's; default), 'bf16', 'int8' or 'auto'
+            (:mod:`drn_mm.deploy.precision`); int8 calibrates and 'auto' checks label agreement
+            on the first ``calibration_images`` images (as segmented). Recorded in the result.
 
     Returns:
         dict: ``mIoU``, ``per_class_iou``, ``acc_valid`` (255 pixels excluded), ``acc_all``
@@ -135,6 +139,19 @@ def score_images(model, images: str, labels: str, protocol: str = 'native', ms: 
             'Cityscapes model (the authors\' drn_d_22/drn_d_38/drn-d-105_ms_cityscapes.pth or a '
             'drn_mm Cityscapes checkpoint); for another data set pass --label-type index')
     mean, std, norm_name = _normalization(model, cityscapes, normalization)
+    forward, precision_detail = None, 'fp32 eager (the reference\'s)'
+    if precision != 'fp32':
+        from ...deploy.precision import build_predictor
+        calibration = []
+        for image_path, label_path in pairs[:calibration_images]:
+            image = read_rgb_image(image_path)
+            if real_size is not None:
+                image = resize_image(image, tuple(real_size), image_resize)
+            if spec.segment_at == 'label':
+                image = resize_image(image, read_label(label_path).shape, image_resize)
+            calibration.append(normalize(image, mean, std))
+        forward = build_predictor(model, precision, calibration)
+        precision_detail = f'{forward.precision}: {forward.detail}'
     hist = np.zeros((num_classes, num_classes), np.int64)
     counts = dict(total=0, void=0)
     image_size = label_size = None
@@ -144,11 +161,14 @@ def score_images(model, images: str, labels: str, protocol: str = 'native', ms: 
         if not batch:
             return
         if ms or len(batch) == 1:
-            logprobs = [segment(model, image, ms=ms, mean=mean, std=std) for image, _, _ in batch]
+            logprobs = [
+                segment(model, image, ms=ms, mean=mean, std=std, forward=forward)
+                for image, _, _ in batch
+            ]
         else:  # one forward pass for the batch (equal sizes): the same up to float rounding
             h, w = batch[0][0].shape[:2]
-            out = log_probabilities(model,
-                                    torch.cat([normalize(im, mean, std) for im, _, _ in batch]))
+            inputs = torch.cat([normalize(im, mean, std) for im, _, _ in batch])
+            out = log_probabilities(model, inputs, forward)
             logprobs = list(out[:, :, :h, :w])
         for logprob, (image, label, path) in zip(logprobs, batch):
             if spec.logits_to_label:
@@ -211,7 +231,7 @@ def score_images(model, images: str, labels: str, protocol: str = 'native', ms: 
         num_classes=num_classes, normalization=norm_name, image_size=list(image_size or []),
         label_size=list(label_size or []), image_resize=image_resize,
         real_size=list(real_size) if real_size else None, batch_size=batch_size,
-        device=str(next(model.parameters()).device))
+        precision=precision_detail, device=str(next(model.parameters()).device))
     result.update(
         seconds=round(seconds, 3), seconds_per_image=round(seconds / max(len(pairs), 1), 4),
         confusion_matrix=hist.tolist())
@@ -231,7 +251,8 @@ def markdown_report(result: Dict) -> str:
         f"{result['num_images']} |", '',
         f"Images {result['image_size']} (h, w), labels {result['label_size']} "
         f"({result['label_kind']}); image resize {result['image_resize']}; normalization "
-        f"{result['normalization']}; real_size {result['real_size']}; "
+        f"{result['normalization']}; real_size {result['real_size']}; precision "
+        f"{result['precision']}; "
         f"{result['seconds_per_image']} s/image on {result['device']}.",
         f"Checkpoint: {ck.get('file', '?')} (sha256 {ck.get('sha256', '?')}).", '',
         '| class | IoU |', '|---|---|'

@@ -1,0 +1,227 @@
+"""Inference precision for segmentors on the hardware at hand: fp32, bf16 and INT8 paths behind one
+interface, chosen from what the CPU has.
+
+- ``fp32``: the model as it is (eager). Evaluation stays here by default: it reproduces published
+  numbers.
+- ``bf16``: a copy with BatchNorm folded into the convs, in channels_last, under
+  ``torch.autocast(bfloat16)``. Fast where the CPU has bf16 in hardware (AVX-512 BF16, AMX-BF16)
+  or on a GPU; on a CPU without it bf16 is emulated and slower than fp32.
+- ``int8``: post-training static quantization with ONNX Runtime (the maintained stack available
+  here: torch 2.14 dropped ``torch.ao``'s PT2E flow in favour of torchao, which is not installed):
+  the BN-folded ONNX graph of :func:`~drn_mm.deploy.export_onnx`, QDQ with per-channel int8
+  weights and uint8 activations calibrated on a few of the config's images, run by ONNX Runtime's
+  CPU provider (VNNI / AMX-INT8 kernels where the CPU has them).
+- ``auto``: bf16 where the hardware has it and its labels agree with fp32 on the calibration images
+  (>= :data:`AGREEMENT_MIN`), else fp32; the choice and its reason are returned (and logged).
+
+Every path is a :class:`Predictor`: normalized (N, 3, H, W) float32 in, float32 logits out, the
+same as ``segmentor(inputs, mode='tensor')``.
+"""
+import copy
+import os.path as osp
+import tempfile
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+from .fold_bn import fold_batchnorm
+
+__all__ = [
+    'PRECISIONS', 'AGREEMENT_MIN', 'cpu_features', 'has_bf16_hardware', 'Predictor',
+    'build_predictor', 'label_agreement', 'choose_precision', 'calibration_batches'
+]
+
+PRECISIONS = ('fp32', 'bf16', 'int8', 'auto')
+#: the label agreement with fp32 a faster path must reach on the calibration images for 'auto'
+AGREEMENT_MIN = 0.99
+
+
+def cpu_features() -> Dict[str, object]:
+    """The CPU model and the ISA flags that decide the fast paths (from /proc/cpuinfo)."""
+    flags, model = set(), ''
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('flags') and not flags:
+                    flags = set(line.split(':', 1)[1].split())
+                elif line.startswith('model name') and not model:
+                    model = line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    isa = {
+        name: name in flags
+        for name in ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8',
+                     'avx_vnni')
+    }
+    return dict(cpu=model, threads=torch.get_num_threads(), **isa)
+
+
+def has_bf16_hardware(device: str = 'cpu') -> bool:
+    if device.startswith('cuda'):
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:
+        features = cpu_features()
+        return bool(features['avx512_bf16'] or features['amx_bf16'])
+
+
+class Predictor:
+    """Normalized inputs -> float32 logits. ``precision``: the path; ``detail``: how it runs."""
+
+    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor], precision: str, detail: str):
+        self.fn, self.precision, self.detail = fn, precision, detail
+
+    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.fn(inputs).float()
+
+
+def _fp32(model: nn.Module) -> Predictor:
+    device = next(model.parameters()).device
+    return Predictor(lambda x: model(x.to(device), mode='tensor'), 'fp32', 'eager float32')
+
+
+def _bf16(model: nn.Module) -> Predictor:
+    device = next(model.parameters()).device
+    fast = fold_batchnorm(copy.deepcopy(model)).eval().to(memory_format=torch.channels_last)
+
+    def run(x):
+        x = x.to(device).contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            return fast(x, mode='tensor')
+
+    return Predictor(run, 'bf16', 'BN folded, channels_last, autocast bfloat16')
+
+
+class _Calibration:
+    """onnxruntime's CalibrationDataReader over a list of input tensors."""
+
+    def __init__(self, inputs: Sequence[torch.Tensor]):
+        self.items = iter([{'inputs': x.numpy()} for x in inputs])
+
+    def get_next(self):
+        return next(self.items, None)
+
+    def rewind(self):  # onnxruntime >= 1.16 may call it
+        pass
+
+
+def _int8(model: nn.Module, calibration: Sequence[torch.Tensor],
+          workdir: Optional[str]) -> Predictor:
+    import onnxruntime as ort
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from .onnx import export_onnx
+    if not calibration:
+        raise ValueError('int8 needs calibration inputs (a few normalized images of the data)')
+    workdir = workdir or tempfile.mkdtemp(prefix='drn_mm_int8_')
+    fp32_path = osp.join(workdir, 'model_fp32.onnx')
+    prep_path = osp.join(workdir, 'model_prep.onnx')
+    int8_path = osp.join(workdir, 'model_int8.onnx')
+    size = tuple(calibration[0].shape[2:])
+    export_onnx(model, fp32_path, size=size, batch=1, fold_bn=True, dynamic=True)
+    quant_pre_process(fp32_path, prep_path, skip_symbolic_shape=True)
+    quantize_static(prep_path, int8_path,
+                    _Calibration([x[i:i + 1] for x in calibration
+                                  for i in range(x.shape[0])]), quant_format=QuantFormat.QDQ,
+                    per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    calibrate_method=CalibrationMethod.MinMax)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    session = ort.InferenceSession(int8_path, options, providers=['CPUExecutionProvider'])
+
+    def run(x):
+        return torch.from_numpy(session.run(['logits'], {'inputs': x.cpu().numpy()})[0])
+
+    return Predictor(
+        run, 'int8', f'ONNX Runtime {ort.__version__} static QDQ (per-channel int8 '
+        f'weights, uint8 activations, MinMax on {len(calibration)} batches): '
+        f'{int8_path}')
+
+
+def build_predictor(model: nn.Module, precision: str = 'fp32',
+                    calibration: Optional[Sequence[torch.Tensor]] = None,
+                    workdir: Optional[str] = None) -> Predictor:
+    """A :class:`Predictor` of ``model`` (an mmseg segmentor in eval mode) at ``precision``
+    ('fp32', 'bf16', 'int8'; 'auto': :func:`choose_precision`). ``model`` is not changed."""
+    if precision not in PRECISIONS:
+        raise ValueError(f'precision={precision!r}; valid: {PRECISIONS}')
+    model.eval()
+    if precision == 'auto':
+        return choose_precision(model, calibration or [])[0]
+    if precision == 'fp32':
+        return _fp32(model)
+    if precision == 'bf16':
+        return _bf16(model)
+    return _int8(model, calibration or [], workdir)
+
+
+def label_agreement(a: Predictor, b: Predictor, inputs: Sequence[torch.Tensor]) -> float:
+    """The fraction of pixels where the argmax labels of ``a`` and ``b`` agree on ``inputs``."""
+    same = total = 0
+    for x in inputs:
+        la, lb = a(x).argmax(1), b(x).argmax(1)
+        same += int((la == lb).sum())
+        total += la.numel()
+    return same / max(total, 1)
+
+
+def choose_precision(model: nn.Module,
+                     calibration: Sequence[torch.Tensor]) -> Tuple[Predictor, str]:
+    """'auto': bf16 where the hardware has it and its labels agree with fp32 on ``calibration``
+    (>= :data:`AGREEMENT_MIN`), else fp32. Returns the predictor and the reason, in words."""
+    device = str(next(model.parameters()).device)
+    fp32 = _fp32(model)
+    if not has_bf16_hardware(device):
+        return _explained(
+            fp32, f'fp32: {device} has no bf16 hardware (bf16 would be emulated, '
+            'slower than fp32)')
+    bf16 = _bf16(model)
+    if not calibration:
+        return _explained(fp32, 'fp32: no calibration images to check bf16 labels against fp32')
+    agreement = label_agreement(bf16, fp32, calibration)
+    if agreement >= AGREEMENT_MIN:
+        return _explained(
+            bf16, (f'bf16: {device} has bf16 hardware and bf16 labels agree with fp32 on '
+                   f'{agreement * 100:.2f} % of {len(calibration)} calibration batches\' pixels'))
+    return _explained(fp32, (f'fp32: bf16 labels agree with fp32 on only {agreement * 100:.2f} % '
+                             f'(< {AGREEMENT_MIN * 100:.0f} %)'))
+
+
+def _explained(predictor: Predictor, reason: str) -> Tuple[Predictor, str]:
+    predictor.detail = f'auto chose {reason}; {predictor.detail}'
+    return predictor, reason
+
+
+def calibration_batches(model: nn.Module, dataloader, num_images: int = 8) -> List[torch.Tensor]:
+    """Normalized input batches (the model's data preprocessor) from a dataloader's first
+    ``num_images`` images: what int8 calibrates on and 'auto' checks agreement on."""
+    batches, seen = [], 0
+    for data in dataloader:
+        with torch.no_grad():
+            inputs = model.data_preprocessor(data, False)['inputs']
+        batches.append(inputs.float().cpu())
+        seen += inputs.shape[0]
+        if seen >= num_images:
+            break
+    return batches
+
+
+def use_predictor(model: nn.Module, predictor: Predictor) -> nn.Module:
+    """Make an mmseg segmentor's predictions (``test_step``, ``inference_model``, the test loop,
+    TTA) go through ``predictor``: its ``encode_decode`` becomes the predictor's logits through the
+    decode head's ``predict_by_feat`` (resize to the image). Returns ``model``."""
+
+    def encode_decode(inputs, batch_img_metas):
+        logits = predictor(inputs).to(inputs.device)
+        return model.decode_head.predict_by_feat(logits, batch_img_metas)
+
+    model.encode_decode = encode_decode
+    model.inference_precision = predictor.precision
+    return model
+
+
+__all__ += ['use_predictor']
