@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from drn_mm.apis import DictAction, init_segmentor, segment_image
+from drn_mm.apis import DictAction, init_segmentor, segment_image, set_inference_precision
 from drn_mm.visualization import overlay_segmentation, save_png
 
 
@@ -20,6 +20,11 @@ def main(argv=None):
     parser.add_argument('--opacity', type=float, default=1.0,
                         help='mask opacity over the image, 1.0 = mask only')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--precision', default='fp32', choices=['fp32', 'bf16', 'int8', 'auto'],
+        help='fp32 (default), bf16, int8 (ONNX Runtime) or auto; int8 '
+        'calibrates on --calibration images (default: the image itself)')
+    parser.add_argument('--calibration', nargs='+', help='images to calibrate int8 on')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, key=value')
     args = parser.parse_args(argv)
@@ -27,6 +32,9 @@ def main(argv=None):
         parser.error(f'--opacity={args.opacity} must be within [0, 1]')
     model = init_segmentor(args.config, args.checkpoint, device=args.device,
                            cfg_options=args.cfg_options)
+    if args.precision != 'fp32':
+        print('precision:',
+              set_inference_precision(model, args.precision, args.calibration or [args.image]))
     label = segment_image(model, args.image)
     save_png(args.out,
              overlay_segmentation(args.image, label, model.dataset_meta['palette'], args.opacity))

@@ -42,7 +42,11 @@ def _environment(device: torch.device) -> Dict[str, object]:
             tf32_cudnn_conv=torch.backends.cudnn.allow_tf32,
             tf32_matmul=torch.backends.cuda.matmul.allow_tf32)
     else:
-        env['device_name'] = platform.processor() or platform.machine()
+        from ..deploy.precision import cpu_features, has_bf16_hardware
+        features = cpu_features()  # the model and ISA flags (AVX2 / AVX-512 / AMX) decide speed
+        env['device_name'] = features.pop('cpu') or platform.processor() or platform.machine()
+        features.pop('threads')
+        env.update(cpu_isa=features, cpu_bf16_hardware=has_bf16_hardware('cpu'))
     return env
 
 

@@ -176,6 +176,9 @@ def test_cpu_run_writes_json_markdown_and_plot(cpu_run):
     assert meta['environment']['device'] == 'cpu' and meta['environment']['torch']
     assert meta['settings']['infer_size'] == [16, 32] and meta['settings']['check_accuracy']
     assert meta['environment']['cpu_threads'] == 1
+    isa = meta['environment']['cpu_isa']  # what decides CPU speed, detected on this machine
+    assert set(isa) >= {'avx2', 'avx512f', 'avx512_bf16', 'amx_bf16', 'amx_int8'}
+    assert isinstance(meta['environment']['cpu_bf16_hardware'], bool)
     assert set(meta['definitions']) >= {'gflops', 'latency_ms', 'throughput_ips', 'accuracy'}
     assert (out / 'benchmark.png').stat().st_size > 10_000
     markdown = (out / 'benchmark.md').read_text()

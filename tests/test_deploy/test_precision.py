@@ -82,3 +82,24 @@ def test_test_tool_runs_each_precision(demo_cityscapes_data, tmp_path):
         if precision != 'fp32':
             assert 'inference precision: ' in log and '% of the pixels of' in log
     assert metrics['int8'].keys() == metrics['fp32'].keys()
+
+
+def test_inference_tool_precision(demo_cityscapes_data, tmp_path):
+    """tools/inference.py --precision int8 calibrates on the image and says how it agrees."""
+    import glob as g
+
+    from drn_mm.apis import init_segmentor, segment_image, set_inference_precision
+    model = build_model(read_config(DEMO_CONFIG), seed=0)
+    calibrate_batchnorm(model, torch.randn(2, 3, 64, 128))
+    checkpoint = tmp_path / 'm.pth'
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    image = sorted(g.glob(osp.join(demo_cityscapes_data, 'leftImg8bit', 'val', '*', '*.png')))[0]
+    fp32 = segment_image(init_segmentor(DEMO_CONFIG, str(checkpoint)), image)
+    model = init_segmentor(DEMO_CONFIG, str(checkpoint))
+    said = set_inference_precision(model, 'int8', [image])
+    assert said.startswith('int8 (ONNX Runtime') and 'labels agree with fp32 on' in said
+    int8 = segment_image(model, image)
+    assert int8.shape == fp32.shape and model.inference_precision == 'int8'
+    result = run_tool('inference.py', DEMO_CONFIG, checkpoint, image, '--out',
+                      tmp_path / 'o' / 'x.png', '--precision', 'bf16')
+    assert 'precision: bf16' in result.stdout and (tmp_path / 'o' / 'x.png').is_file()
