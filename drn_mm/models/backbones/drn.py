@@ -131,6 +131,12 @@ class DRN(BaseModule):
         norm_cfg (dict): Norm layer config (BN, SyncBN, GN, ...).
         norm_eval (bool): Keep norm layers in eval mode during training (frozen statistics).
         with_cp (bool): Gradient checkpointing per level (saves memory, costs a re-forward).
+        contract_dilation (bool): DRN-A only. The dilated ResNet of PyTorch-Encoding (and mmseg's
+            ``contract_dilation=True`` for Bottleneck stages): the first block of each dilated
+            stage runs its first 3x3 conv at half the stage's dilation (BasicBlock: conv1 at d/2,
+            conv2 at d; Bottleneck: its 3x3 at d/2), instead of the authors' DRN-A, which runs
+            that whole block at dilation 1. The parameters are the same: torchvision ResNets
+            load either way. Default False (the authors').
         init_cfg (dict | list[dict], optional): Initialization. ``dict(type='Pretrained',
             checkpoint=PATH)`` accepts drn_mm checkpoints, the authors' ImageNet and Cityscapes
             checkpoints and torchvision ResNets (for DRN-A) as they are; a checkpoint that does not
@@ -145,9 +151,9 @@ class DRN(BaseModule):
     def __init__(self, arch: str = 'C-26', in_channels: int = 3,
                  channels: Optional[Sequence[int]] = None, layers: Optional[Sequence[int]] = None,
                  out_indices: Union[int, Sequence[int]] = -1, frozen_stages: int = -1,
-                 conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN', requires_grad=True), norm_eval: bool = False,
-                 with_cp: bool = False, pretrained: Optional[str] = None, init_cfg=None):
+                 conv_cfg: Optional[dict] = None, norm_cfg: dict = dict(
+                     type='BN', requires_grad=True), norm_eval: bool = False, with_cp: bool = False,
+                 contract_dilation: bool = False, pretrained: Optional[str] = None, init_cfg=None):
         if arch not in ARCH_SETTINGS:
             raise ValueError(f'DRN: arch={arch!r} is not a DRN preset; valid: {arch_names()}')
         if pretrained is not None:
@@ -183,6 +189,10 @@ class DRN(BaseModule):
                              'least one block each (only levels 7 and 8 of B/C/D may be 0)')
         if any(n < 0 for n in self.layers):
             raise ValueError(f'DRN-{arch}: layers={self.layers} has a negative entry')
+        if contract_dilation and self.style != 'A':
+            raise ValueError(f'DRN-{arch}: contract_dilation is an option of DRN-A (its dilated '
+                             'stages start with a dilation-1 block); B/C/D dilate whole levels')
+        self.contract_dilation = contract_dilation
         self.in_channels = in_channels
         self.conv_cfg = conv_cfg
         self.norm_cfg = norm_cfg
@@ -216,9 +226,13 @@ class DRN(BaseModule):
                                                norm_cfg)
             else:
                 block = BasicBlock if kind == 'basic' else self.block
+                first = geo.first_dilation
+                if self.contract_dilation and geo.dilation > 1:
+                    # (first 3x3, second 3x3); a Bottleneck's one 3x3 takes the second entry
+                    half = geo.dilation // 2
+                    first = (half, half) if block.expansion > 1 else (half, geo.dilation)
                 level, width = make_block_level(block, width, planes, n, geo.stride, geo.dilation,
-                                                geo.first_dilation, conv_cfg=conv_cfg,
-                                                norm_cfg=norm_cfg)
+                                                first, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
             stride *= geo.stride
             self._add_level(i + 1, level, width, stride)
         # levels 7-8: degridding (B/C/D)
