@@ -20,7 +20,7 @@ import torch
 from drn_mm.apis import build_model, load_model_checkpoint, read_config
 from drn_mm.benchmark import calibrate_batchnorm
 from drn_mm.benchmark.interleaved import interleaved_times, ratio_table, ratios
-from drn_mm.benchmark.reference_model import AuthorsDRNSeg
+from drn_mm.benchmark.reference_model import AuthorsDRNSeg, authors_state_dict
 from drn_mm.deploy.precision import (build_predictor, cpu_features, has_bf16_hardware,
                                      label_agreement)
 
@@ -51,7 +51,7 @@ def main(argv=None):
         if path == 'authors':
             authors = AuthorsDRNSeg(model.backbone.arch, model.decode_head.num_classes,
                                     model.backbone.channels).eval()
-            authors.load_state_dict(authors_state(model), strict=True)
+            authors.load_state_dict(authors_state_dict(model), strict=True)
             fns['authors fp32 eager'] = lambda m=authors: _no_grad(m, x)
             details['authors fp32 eager'] = 'AuthorsDRNSeg (the reference DRNSeg), eager'
         else:
@@ -91,24 +91,6 @@ def main(argv=None):
 def _no_grad(module, x):
     with torch.no_grad():
         return module(x)
-
-
-def authors_state(model):
-    """drn_mm segmentor weights under the authors' DRNSeg names (base.K / seg / up)."""
-    style = model.backbone.style
-    out = {}
-    for key, value in model.state_dict().items():
-        if key.startswith('backbone.stem.'):
-            index, rest = key[len('backbone.stem.'):].split('.', 1)
-            out[f'base.0.{index}.{rest}' if style == 'D' else f'base.{index}.{rest}'] = value
-        elif key.startswith('backbone.layer'):
-            level, rest = key[len('backbone.layer'):].split('.', 1)
-            out[f'base.{int(level) + (0 if style == "D" else 2)}.{rest}'] = value
-        elif key.startswith('decode_head.conv_seg.'):
-            out['seg.' + key.rsplit('.', 1)[1]] = value
-        elif key == 'decode_head.up.weight':
-            out['up.weight'] = value
-    return out
 
 
 if __name__ == '__main__':

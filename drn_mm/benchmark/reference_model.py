@@ -18,7 +18,7 @@ import torch.nn as nn
 from ..models.backbones.drn import ARCH_SETTINGS
 from ..models.decode_heads.drn_seg_head import bilinear_kernel
 
-__all__ = ['AuthorsDRNSeg']
+__all__ = ['AuthorsDRNSeg', 'authors_state_dict']
 
 
 def _conv3x3(cin, cout, stride=1, dilation=1):
@@ -143,3 +143,21 @@ class AuthorsDRNSeg(nn.Module):
 
     def forward(self, x):
         return torch.log_softmax(self.up(self.seg(self.base(x))), dim=1)
+
+
+def authors_state_dict(model) -> dict:
+    """drn_mm segmentor weights under the authors' DRNSeg names (base.K / seg / up)."""
+    style = model.backbone.style
+    out = {}
+    for key, value in model.state_dict().items():
+        if key.startswith('backbone.stem.'):
+            index, rest = key[len('backbone.stem.'):].split('.', 1)
+            out[f'base.0.{index}.{rest}' if style == 'D' else f'base.{index}.{rest}'] = value
+        elif key.startswith('backbone.layer'):
+            level, rest = key[len('backbone.layer'):].split('.', 1)
+            out[f'base.{int(level) + (0 if style == "D" else 2)}.{rest}'] = value
+        elif key.startswith('decode_head.conv_seg.'):
+            out['seg.' + key.rsplit('.', 1)[1]] = value
+        elif key == 'decode_head.up.weight':
+            out['up.weight'] = value
+    return out

@@ -8,22 +8,18 @@ from tool_runs import REPO, run, tool_command
 
 from drn_mm.apis import build_model, read_config
 from drn_mm.benchmark.interleaved import interleaved_times, ratio_table, ratios
-from drn_mm.benchmark.reference_model import AuthorsDRNSeg
+from drn_mm.benchmark.reference_model import AuthorsDRNSeg, authors_state_dict
 
 CONFIG = f'{REPO}/configs/drn/drn_d_22_cityscapes.py'
 
 
 @pytest.mark.parametrize('arch', ['D-22', 'C-26', 'D-54', 'C-58'])
 def test_authors_model_equals_drn_mm_in_float64(arch):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('bp', f'{REPO}/tools/benchmark_precision.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     cfg = read_config(CONFIG)
     cfg.model.backbone.update(arch=arch, norm_cfg=dict(type='BN'))
     model = build_model(cfg).double().eval()
     authors = AuthorsDRNSeg(arch)
-    authors.load_state_dict(tool.authors_state(model), strict=True)  # every key, their names
+    authors.load_state_dict(authors_state_dict(model), strict=True)  # every key, their names
     authors.double().eval()
     x = torch.randn(1, 3, 40, 56, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
