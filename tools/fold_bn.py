@@ -12,7 +12,7 @@ import json
 import sys
 
 from drn_mm.apis import DictAction
-from drn_mm.deploy import fold_segmentor_checkpoint
+from drn_mm.apis.deploy import fold_segmentor_checkpoint
 
 
 def parse_args(argv=None):

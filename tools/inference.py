@@ -7,7 +7,8 @@ import sys
 
 import numpy as np
 
-from drn_mm.apis import DictAction, init_segmentor, segment_image, set_inference_precision
+from drn_mm.apis import DictAction, init_segmentor, segment_image
+from drn_mm.deploy.precision import set_inference_precision
 from drn_mm.visualization import overlay_segmentation, save_png
 
 

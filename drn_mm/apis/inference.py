@@ -1,7 +1,7 @@
 """Inference on image files with a model from :func:`~drn_mm.apis.init_model`."""
 import numpy as np
 
-__all__ = ['segment_image', 'predict_image', 'set_inference_precision']
+__all__ = ['segment_image', 'predict_image']
 
 
 def segment_image(model, image: str) -> np.ndarray:
@@ -28,25 +28,3 @@ def predict_image(model, image: str):
         data = pipeline(dict(img_path=image))
         with torch.no_grad():
             return model.test_step(pseudo_collate([data]))[0]
-
-
-def set_inference_precision(model, precision: str, images=()) -> str:
-    """Route a segmentor's predictions through a bf16 / int8 / 'auto' path
-    (:mod:`drn_mm.deploy.precision`), calibrated (int8) and checked against fp32 ('auto', and the
-    returned agreement) on ``images`` (files, through the model's test pipeline). Returns what
-    runs, in words."""
-    from mmengine.registry import DefaultScope
-    from mmseg.apis.utils import _preprare_data
-
-    from ..deploy.precision import (build_predictor, calibration_batches, label_agreement,
-                                    use_predictor)
-    if precision == 'fp32':
-        return 'fp32 eager'
-    with DefaultScope.overwrite_default_scope('mmseg'):
-        batches = [_preprare_data(image, model)[0] for image in images]
-    calibration = calibration_batches(model, batches, len(batches))
-    predictor = build_predictor(model, precision, calibration)
-    agreement = label_agreement(predictor, build_predictor(model, 'fp32'), calibration)
-    use_predictor(model, predictor)
-    return (f'{predictor.precision} ({predictor.detail}); labels agree with fp32 on '
-            f'{agreement * 100:.2f} % of {len(calibration)} image(s)')

@@ -19,21 +19,15 @@ A folded BN is replaced by ``nn.Identity`` in its parent, so the module tree kee
 BNs that fit none of these (e.g. after an addition, or with ``track_running_stats=False``) are
 left as they are; :func:`unfolded_batchnorms` names them.
 """
-import copy
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Tuple
 
 import torch
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..apis import build_model, load_model_checkpoint, read_config
-from ..engine.atomic import atomic_write
 from ..models.layers import BasicBlock, Bottleneck
 
-__all__ = [
-    'fold_batchnorm', 'fold_conv_bn', 'unfolded_batchnorms', 'load_folded_checkpoint',
-    'fold_segmentor_checkpoint'
-]
+__all__ = ['fold_batchnorm', 'fold_conv_bn', 'unfolded_batchnorms', 'load_folded_checkpoint']
 
 
 def _block_types() -> Tuple[type, ...]:
@@ -147,33 +141,3 @@ def load_folded_checkpoint(model: nn.Module, checkpoint: str, map_location='cpu'
     state_dict = raw.get('state_dict', raw)
     model.load_state_dict(state_dict, strict=True)
     return model
-
-
-def fold_segmentor_checkpoint(
-    config: str, checkpoint: str, out: str, cfg_options: Optional[dict] = None,
-    verify_size: Sequence[int] = (64, 128)) -> Dict[str, object]:
-    """Fold the BatchNorms of ``config``'s segmentor with ``checkpoint``'s weights into its convs
-    and save the folded weights to ``out`` (load them with :func:`load_folded_checkpoint`).
-
-    The folded model is checked against the unfolded one (eval mode, fp32) on a random input of
-    ``verify_size``; returns ``max_abs_err``, ``max_rel_err`` (over max |unfolded logits|),
-    ``folded`` (number of BNs folded) and ``unfolded`` (names of BNs that stayed).
-    """
-    model = build_model(read_config(config, cfg_options))
-    load_model_checkpoint(model, checkpoint)
-    model.eval()
-    before = len(unfolded_batchnorms(model))
-    folded = fold_batchnorm(copy.deepcopy(model))
-    inputs = torch.randn(1, 3, *verify_size, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        expected = model(inputs, mode='tensor')
-        actual = folded(inputs, mode='tensor')
-    err = (actual - expected).abs().max().item()
-    left = unfolded_batchnorms(folded)
-    report = dict(max_abs_err=err, max_rel_err=err / max(expected.abs().max().item(), 1e-12),
-                  folded=before - len(left), unfolded=left)
-    saved = dict(
-        state_dict=folded.state_dict(),
-        meta=dict(bn_folded=True, config=config, source_checkpoint=checkpoint, verification=report))
-    atomic_write(out, lambda tmp: torch.save(saved, tmp))
-    return report

@@ -225,3 +225,26 @@ def use_predictor(model: nn.Module, predictor: Predictor) -> nn.Module:
 
 
 __all__ += ['use_predictor']
+
+
+def set_inference_precision(model, precision: str, images=()) -> str:
+    """Route a segmentor's predictions through a bf16 / int8 / 'auto' path
+    (:mod:`drn_mm.deploy.precision`), calibrated (int8) and checked against fp32 ('auto', and the
+    returned agreement) on ``images`` (files, through the model's test pipeline). Returns what
+    runs, in words."""
+    from mmengine.registry import DefaultScope
+    from mmseg.apis.utils import _preprare_data
+
+    if precision == 'fp32':
+        return 'fp32 eager'
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        batches = [_preprare_data(image, model)[0] for image in images]
+    calibration = calibration_batches(model, batches, len(batches))
+    predictor = build_predictor(model, precision, calibration)
+    agreement = label_agreement(predictor, build_predictor(model, 'fp32'), calibration)
+    use_predictor(model, predictor)
+    return (f'{predictor.precision} ({predictor.detail}); labels agree with fp32 on '
+            f'{agreement * 100:.2f} % of {len(calibration)} image(s)')
+
+
+__all__ += ['set_inference_precision']

@@ -6,8 +6,9 @@ import torch
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from drn_mm.deploy.fold_bn import (fold_batchnorm, fold_conv_bn, fold_segmentor_checkpoint,
-                                   load_folded_checkpoint, unfolded_batchnorms)
+from drn_mm.apis.deploy import fold_segmentor_checkpoint
+from drn_mm.deploy.fold_bn import (fold_batchnorm, fold_conv_bn, load_folded_checkpoint,
+                                   unfolded_batchnorms)
 from drn_mm.models import DRN
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -88,7 +88,8 @@ def test_inference_tool_precision(demo_cityscapes_data, tmp_path):
     """tools/inference.py --precision int8 calibrates on the image and says how it agrees."""
     import glob as g
 
-    from drn_mm.apis import init_segmentor, segment_image, set_inference_precision
+    from drn_mm.apis import init_segmentor, segment_image
+    from drn_mm.deploy.precision import set_inference_precision
     model = build_model(read_config(DEMO_CONFIG), seed=0)
     calibrate_batchnorm(model, torch.randn(2, 3, 64, 128))
     checkpoint = tmp_path / 'm.pth'
