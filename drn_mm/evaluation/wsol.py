@@ -16,7 +16,7 @@ min-max-normalized class activation maps, MaxBoxAccV2 and PxAP (drn_reference.md
   highest threshold down: ``sum_i P(tau_i) * (R(tau_i) - R(tau_{i-1}))`` with ``R = 0`` above the
   highest threshold.
 """
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -73,15 +73,18 @@ def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / (area_a[:, None] + area_b[None, :] - inter)
 
 
-def best_ious(cam, gt_boxes, taus: Optional[np.ndarray] = None,
-              largest_only: bool = False) -> np.ndarray:
+def best_ious(cam, gt_boxes, taus: Optional[np.ndarray] = None, largest_only: bool = False,
+              transform: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> np.ndarray:
     """For one image: at each threshold, the best IoU of any box of ``{normalized cam >= tau}``
-    with any ground-truth box; (T,) array (0 where the mask is empty)."""
+    with any ground-truth box; (T,) array (0 where the mask is empty). ``transform`` maps the
+    boxes from the CAM's pixels to the ground truth's (e.g. input -> original image)."""
     cam = normalize_cam(cam)
     taus = thresholds() if taus is None else taus
     out = np.zeros(len(taus))
     for i, tau in enumerate(taus):
         boxes = component_boxes(cam >= tau, largest_only)
+        if transform is not None and len(boxes):
+            boxes = transform(boxes)
         ious = box_iou_matrix(boxes, gt_boxes)
         out[i] = ious.max() if ious.size else 0.0
     return out

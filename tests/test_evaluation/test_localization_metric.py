@@ -4,6 +4,7 @@ scores chosen so that every error can be computed by hand."""
 import os.path as osp
 
 import mmpretrain  # noqa: F401,E402  (required: drn_mm's tests need both libraries)
+import numpy as np
 import pytest
 import torch
 from helpers import run_two_ranks
@@ -12,6 +13,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS, METRICS  # noqa: E402
 
 import drn_mm  # noqa: F401
+from drn_mm.evaluation.wsol import max_box_acc
 
 META_KEYS = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
              'flip_direction', 'ori_bboxes', 'ori_bbox_labels', 'crop_offset', 'pre_crop_shape')
@@ -277,3 +279,30 @@ def test_metric_over_two_ranks_equals_one_process(tmp_path):
     assert results[0][0] == [0, 2, 4] and results[1][0] == [1, 3, 0]  # padded with image 0
     for rank in (0, 1):
         assert results[rank][1] == expected
+
+
+def test_max_box_acc_v2_through_the_metric(tmp_path):
+    """The sweep on the same five images: the GT class's map upsampled to 32 x 32, normalized,
+    boxes mapped to original pixels. Image 4's map is constant (-1): normalized to zeros, so
+    only tau = 0 gives a box, the whole image (0,0,32,64) against GT (0,0,16,16): IoU 1/8."""
+    root, images, cams, scores = imagenet_case(tmp_path)
+    dataset = build(
+        dict(type='ImageNetLocalization', data_root=root, split='val', pipeline=PIPELINE))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        metric = METRICS.build(dict(type='LocalizationMetric', max_box_acc=True))
+    for i in range(len(dataset)):
+        sample = dataset[i]['data_samples']
+        sample.set_field(cams[i], 'pred_cam')
+        sample.set_pred_score(scores[i])
+        metric.process(None, [sample.to_dict()])
+    sweeps = [np.asarray(r['sweep_ious']) for r in metric.results]
+    assert sweeps[4][0] == pytest.approx(1 / 8) and not sweeps[4][1:].any()
+    # images 0 and 3: the hot cells' box is the GT box exactly at some tau
+    assert sweeps[0].max() == pytest.approx(1.0) and sweeps[3].max() == pytest.approx(1.0)
+    metrics = metric.evaluate(len(dataset))
+    expected = max_box_acc(sweeps)
+    for key, value in expected.items():
+        assert metrics[f'localization/{key}'] == pytest.approx(value), key
+    # at every delta image 4 fails (1/8 < 0.3), so at most 4 of 5 images: <= 80 %
+    assert metrics['localization/MaxBoxAcc@70'] <= 80.0
+    assert 'localization/MaxBoxAccV2' in metrics
