@@ -12,7 +12,7 @@ This module imports only the standard library at the top: each check imports wha
 import importlib
 import platform
 import sys
-from typing import Callable, List, NamedTuple, Optional
+from typing import Callable, List, NamedTuple, Optional, Set, Tuple
 
 OK, WARN, FAIL, INFO = 'ok', 'WARN', 'FAIL', 'info'
 
@@ -134,45 +134,46 @@ def check_safe_loading() -> List[Finding]:
     ]
 
 
-def _cpu_flags() -> set:
+#: the ISA flags that decide DRN's fast CPU paths
+ISA_FLAGS = ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8', 'avx_vnni')
+
+
+def cpu_info() -> Tuple[str, Set[str]]:
+    """(CPU model, ISA flags) from /proc/cpuinfo (model from ``platform`` where it is missing).
+    The one reader of /proc/cpuinfo: :mod:`drn_mm.deploy.precision` and the benchmark use it."""
+    model, flags = '', set()
     try:
         with open('/proc/cpuinfo') as f:
             for line in f:
-                if line.startswith('flags'):
-                    return set(line.split(':', 1)[1].split())
+                if line.startswith('flags') and not flags:
+                    flags = set(line.split(':', 1)[1].split())
+                elif line.startswith('model name') and not model:
+                    model = line.split(':', 1)[1].strip()
     except OSError:
         pass
-    return set()
+    return model or platform.processor() or platform.machine(), flags
 
 
-def _cpu_model() -> str:
+def cpu_bf16_hardware(flags: Optional[Set[str]] = None) -> bool:
+    """Whether this CPU computes bf16 in hardware (oneDNN's own test, else AVX-512 BF16 / AMX)."""
     try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        import torch
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:
+        flags = cpu_info()[1] if flags is None else flags
+        return 'avx512_bf16' in flags or 'amx_bf16' in flags
 
 
 def check_hardware() -> List[Finding]:
-    flags = _cpu_flags()
-    isa = [
-        name for name in ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8')
-        if name in flags
-    ]
-    found = [Finding(INFO, 'cpu', f'{_cpu_model()}; ISA: {", ".join(isa) or "none of AVX2+"}')]
+    model, flags = cpu_info()
+    isa = [name for name in ISA_FLAGS if name in flags]
+    found = [Finding(INFO, 'cpu', f'{model}; ISA: {", ".join(isa) or "none of AVX2+"}')]
     try:
         import torch
     except ImportError:
         return found
     found.append(Finding(INFO, 'threads', f'torch uses {torch.get_num_threads()}'))
-    try:
-        bf16 = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except Exception:
-        bf16 = 'avx512_bf16' in flags or 'amx_bf16' in flags
-    if bf16:
+    if cpu_bf16_hardware(flags):
         fast = 'AMX' if 'amx_bf16' in flags else 'AVX-512 BF16'
         found.append(
             Finding(
@@ -216,11 +217,8 @@ def check_drn_mm() -> List[Finding]:
         found.append(
             Finding(FAIL, f'{library} registry', f'missing: {missing}') if missing else Finding(
                 OK, f'{library} registry', f'{", ".join(names)}, DRNRunner registered'))
-    from mmengine.runner import CheckpointLoader
-    plain = [
-        p or '(local path)' for p, loader in CheckpointLoader._schemes.items()
-        if not hasattr(loader, '_drn_mm_wrapped')
-    ]
+    from drn_mm.models.backbones.drn_loaders import unwrapped_schemes
+    plain = [p or '(local path)' for p in unwrapped_schemes()]
     found.append(
         Finding(
             WARN, 'checkpoint loaders', f'not wrapped: {plain}: the authors\' files load only '

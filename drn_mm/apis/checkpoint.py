@@ -51,8 +51,7 @@ def publish_checkpoint(src: str, dst: str) -> str:
     """Write ``src``'s weights and meta (no optimizer, scheduler or message-hub state) to
     ``<dst without .pth>-<first 8 hex of its SHA-256>.pth``, the name drn_mm's loaders check;
     returns that path. Non-finite weights are refused."""
-    from ..models.backbones.drn_loaders import sha256_of
-    from ..models.utils.checkpoint import check_finite
+    from ..models.utils.checkpoint import check_finite, sha256_of
     checkpoint = load_checkpoint_file(src)
     state_dict = extract_state_dict(checkpoint)
     check_finite(state_dict, src)

@@ -38,33 +38,21 @@ AGREEMENT_MIN = 0.99
 
 
 def cpu_features() -> Dict[str, object]:
-    """The CPU model and the ISA flags that decide the fast paths (from /proc/cpuinfo)."""
-    flags, model = set(), ''
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('flags') and not flags:
-                    flags = set(line.split(':', 1)[1].split())
-                elif line.startswith('model name') and not model:
-                    model = line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    isa = {
-        name: name in flags
-        for name in ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8',
-                     'avx_vnni')
-    }
-    return dict(cpu=model, threads=torch.get_num_threads(), **isa)
+    """The CPU model, torch's threads and the ISA flags that decide the fast paths."""
+    # drn_mm.doctor reads /proc/cpuinfo (imported here, not at the top: `python -m drn_mm.doctor`
+    # must find it unimported)
+    from ..doctor import ISA_FLAGS, cpu_info
+    model, flags = cpu_info()
+    return dict(cpu=model, threads=torch.get_num_threads(),
+                **{name: name in flags
+                   for name in ISA_FLAGS})
 
 
 def has_bf16_hardware(device: str = 'cpu') -> bool:
     if device.startswith('cuda'):
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except Exception:
-        features = cpu_features()
-        return bool(features['avx512_bf16'] or features['amx_bf16'])
+    from ..doctor import cpu_bf16_hardware
+    return cpu_bf16_hardware()
 
 
 class Predictor:

@@ -3,7 +3,6 @@ drn_mm segmentation checkpoint) and score the predictions against the label maps
 generated from, under a named protocol, so that a number can always be traced to how it was made.
 See docs/drn_score.md for the protocols, the papers that used them and why their numbers differ.
 """
-import hashlib
 import json
 import os
 import os.path as osp
@@ -13,6 +12,7 @@ from typing import Dict, NamedTuple, Optional, Sequence
 import numpy as np
 import torch
 
+from ...models.utils.checkpoint import sha256_of
 from .files import (LABEL_KINDS, ScoreInputError, detect_label_kind, pair_files, read_label,
                     read_rgb_image, to_class_indices)
 from .reference import (CITYSCAPES_MEAN, CITYSCAPES_STD, fast_hist, log_probabilities, normalize,
@@ -47,14 +47,6 @@ PROTOCOLS: Dict[str, Protocol] = {
              'real images at 1024x2048: the published 68.0 / 71.4 / 75.6 (D-22 / '
              'D-38 / D-105)'),
 }
-
-
-def sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _model_classes(model) -> int:
@@ -236,7 +228,7 @@ def score_images(model, images: str, labels: str, protocol: str = 'native', ms: 
         seconds=round(seconds, 3), seconds_per_image=round(seconds / max(len(pairs), 1), 4),
         confusion_matrix=hist.tolist())
     if checkpoint:
-        result['checkpoint'] = dict(file=osp.basename(checkpoint), sha256=sha256_file(checkpoint))
+        result['checkpoint'] = dict(file=osp.basename(checkpoint), sha256=sha256_of(checkpoint))
     return result
 
 

@@ -19,21 +19,20 @@ ResNet reads that layout as it is. The DRN backbone converts the keys under its 
 (:func:`adopt_backbone_keys`, a load-state-dict pre-hook) and refuses weights that do not fit it,
 whichever loader calls it: a silent partial load of random weights is never the result.
 """
-import hashlib
 import os.path as osp
 import re
-from typing import Callable, Mapping, Optional
+from typing import Callable, List, Mapping, Optional
 
 import torch
 
 from ..utils.checkpoint import (CheckpointError, CheckpointMismatchError, UnreadableCheckpointError,
                                 check_state_dict_fits, describe, extract_state_dict, read_error,
-                                strip_module_prefix)
+                                sha256_of, strip_module_prefix)
 from .drn_checkpoint import _arch_hint, convert_drn_state_dict, convert_imagenet_key, detect_layout
 
 __all__ = [
     'install_checkpoint_loaders', 'check_sha256_name', 'to_mmengine_checkpoint',
-    'adopt_backbone_keys', 'ChecksumError'
+    'adopt_backbone_keys', 'ChecksumError', 'unwrapped_schemes'
 ]
 
 #: ``name-<hex>.pth``: the hex digits are the start of the file's SHA-256 (torch.hub's convention)
@@ -45,14 +44,6 @@ _last_read = {'file': None}
 
 class ChecksumError(UnreadableCheckpointError):
     """A file whose SHA-256 does not start with the digits its name carries."""
-
-
-def sha256_of(filename: str, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(filename, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_sha256_name(filename: str) -> Optional[str]:
@@ -140,6 +131,13 @@ def _wrap(loader: Callable, local: bool) -> Callable:
     load_drn_aware.__name__ = loader.__name__  # mmengine logs "Loads checkpoint by <name>"
     setattr(load_drn_aware, _WRAPPED, loader)
     return load_drn_aware
+
+
+def unwrapped_schemes() -> List[str]:
+    """The prefixes of mmengine's checkpoint schemes that drn_mm has not wrapped ('' is a local
+    path); empty after :func:`install_checkpoint_loaders`."""
+    from mmengine.runner import CheckpointLoader
+    return [p for p, loader in CheckpointLoader._schemes.items() if not hasattr(loader, _WRAPPED)]
 
 
 def install_checkpoint_loaders() -> None:

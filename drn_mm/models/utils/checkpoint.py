@@ -3,6 +3,7 @@
 Nothing here knows a key layout: the DRN layouts and their conversion live beside the model
 (:mod:`drn_mm.models.backbones.drn_checkpoint`).
 """
+import hashlib
 import os.path as osp
 import pickle
 import re
@@ -17,7 +18,7 @@ _GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
 __all__ = [
     'check_finite', 'CheckpointError', 'UnreadableCheckpointError', 'CheckpointMismatchError',
     'load_checkpoint_file', 'extract_state_dict', 'strip_module_prefix', 'check_state_dict_fits',
-    'describe', 'read_error'
+    'describe', 'read_error', 'sha256_of'
 ]
 
 
@@ -138,3 +139,12 @@ def describe(module: nn.Module) -> str:
     if isinstance(backbone, nn.Module):
         return f'{type(module).__name__}(backbone={describe(backbone)})'
     return type(module).__name__
+
+
+def sha256_of(filename: str, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a file, hex, read in chunks."""
+    digest = hashlib.sha256()
+    with open(filename, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            digest.update(block)
+    return digest.hexdigest()
