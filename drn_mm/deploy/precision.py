@@ -29,7 +29,8 @@ from .fold_bn import fold_batchnorm
 
 __all__ = [
     'PRECISIONS', 'AGREEMENT_MIN', 'cpu_features', 'has_bf16_hardware', 'Predictor',
-    'build_predictor', 'label_agreement', 'choose_precision', 'calibration_batches'
+    'build_predictor', 'label_agreement', 'choose_precision', 'calibration_batches',
+    'use_predictor', 'apply_precision', 'set_inference_precision'
 ]
 
 PRECISIONS = ('fp32', 'bf16', 'int8', 'auto')
@@ -212,7 +213,15 @@ def use_predictor(model: nn.Module, predictor: Predictor) -> nn.Module:
     return model
 
 
-__all__ += ['use_predictor']
+def apply_precision(model: nn.Module, precision: str, calibration: Sequence[torch.Tensor],
+                    workdir: Optional[str] = None) -> Tuple[Predictor, float]:
+    """Build ``precision``'s predictor (int8 calibrated on ``calibration``), measure its label
+    agreement with fp32 on the same batches and route ``model``'s predictions through it
+    (:func:`use_predictor`). Returns the predictor and the agreement (a fraction)."""
+    predictor = build_predictor(model, precision, calibration, workdir=workdir)
+    agreement = label_agreement(predictor, build_predictor(model, 'fp32'), calibration)
+    use_predictor(model, predictor)
+    return predictor, agreement
 
 
 def set_inference_precision(model, precision: str, images=()) -> str:
@@ -228,11 +237,6 @@ def set_inference_precision(model, precision: str, images=()) -> str:
     with DefaultScope.overwrite_default_scope('mmseg'):
         batches = [_preprare_data(image, model)[0] for image in images]
     calibration = calibration_batches(model, batches, len(batches))
-    predictor = build_predictor(model, precision, calibration)
-    agreement = label_agreement(predictor, build_predictor(model, 'fp32'), calibration)
-    use_predictor(model, predictor)
+    predictor, agreement = apply_precision(model, precision, calibration)
     return (f'{predictor.precision} ({predictor.detail}); labels agree with fp32 on '
             f'{agreement * 100:.2f} % of {len(calibration)} image(s)')
-
-
-__all__ += ['set_inference_precision']

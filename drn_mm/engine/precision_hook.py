@@ -9,8 +9,7 @@ logged. Evaluation stays fp32 unless asked: it reproduces published numbers.
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
-from ..deploy.precision import (PRECISIONS, build_predictor, calibration_batches, label_agreement,
-                                use_predictor)
+from ..deploy.precision import PRECISIONS, apply_precision, calibration_batches
 from ..registry import register
 
 __all__ = ['InferencePrecisionHook']
@@ -35,13 +34,11 @@ class InferencePrecisionHook(Hook):
                             f'{type(model).__name__}')
         model.eval()
         calibration = calibration_batches(model, runner.test_dataloader, self.calibration_images)
-        predictor = build_predictor(model, self.precision, calibration,
-                                    workdir=runner.log_dir if self.precision == 'int8' else None)
-        fp32 = build_predictor(model, 'fp32')
-        agreement = label_agreement(predictor, fp32, calibration)
+        predictor, agreement = apply_precision(
+            model, self.precision, calibration,
+            workdir=runner.log_dir if self.precision == 'int8' else None)
         print_log(
             f'inference precision: {predictor.precision} ({predictor.detail}); labels agree '
             f'with fp32 on {agreement * 100:.2f} % of the pixels of {len(calibration)} '
             'calibration batches', logger='current')
-        use_predictor(model, predictor)
         runner.message_hub.update_info('inference_precision', predictor.precision)

@@ -131,17 +131,26 @@ def score_images(model, images: str, labels: str, protocol: str = 'native', ms: 
             'Cityscapes model (the authors\' drn_d_22/drn_d_38/drn-d-105_ms_cityscapes.pth or a '
             'drn_mm Cityscapes checkpoint); for another data set pass --label-type index')
     mean, std, norm_name = _normalization(model, cityscapes, normalization)
+
+    def read_pair(image_path, label_path):
+        """The image (at ``real_size`` if given) and its labels as class indices."""
+        image = read_rgb_image(image_path)
+        if real_size is not None:
+            image = resize_image(image, tuple(real_size), image_resize)
+        return image, to_class_indices(read_label(label_path), label_kind, label_path, num_classes)
+
+    def as_segmented(image, label):
+        """The image at the size the protocol segments it."""
+        return resize_image(image, label.shape,
+                            image_resize) if spec.segment_at == 'label' else image
+
     forward, precision_detail = None, 'fp32 eager (the reference\'s)'
     if precision != 'fp32':
         from ...deploy.precision import build_predictor
-        calibration = []
-        for image_path, label_path in pairs[:calibration_images]:
-            image = read_rgb_image(image_path)
-            if real_size is not None:
-                image = resize_image(image, tuple(real_size), image_resize)
-            if spec.segment_at == 'label':
-                image = resize_image(image, read_label(label_path).shape, image_resize)
-            calibration.append(normalize(image, mean, std))
+        calibration = [
+            normalize(as_segmented(*read_pair(*pair)), mean, std)
+            for pair in pairs[:calibration_images]
+        ]
         forward = build_predictor(model, precision, calibration)
         precision_detail = f'{forward.precision}: {forward.detail}'
     hist = np.zeros((num_classes, num_classes), np.int64)
@@ -177,10 +186,7 @@ def score_images(model, images: str, labels: str, protocol: str = 'native', ms: 
 
     start = time.perf_counter()
     for image_path, label_path in _progress(pairs, len(pairs), progress):
-        image = read_rgb_image(image_path)
-        label = to_class_indices(read_label(label_path), label_kind, label_path, num_classes)
-        if real_size is not None:
-            image = resize_image(image, tuple(real_size), image_resize)
+        image, label = read_pair(image_path, label_path)
         if image_size is None:
             image_size, label_size = image.shape[:2], label.shape
         elif image.shape[:2] != image_size:
@@ -192,8 +198,7 @@ def score_images(model, images: str, labels: str, protocol: str = 'native', ms: 
                 f'{image_path} is {image.shape[1]}x{image.shape[0]} but its labels {label_path} '
                 f'are {label.shape[1]}x{label.shape[0]}: full-res scores real images at the '
                 "labels' size (generated images: native, upsample-image or upsample-logits)")
-        if spec.segment_at == 'label':
-            image = resize_image(image, label.shape, image_resize)
+        image = as_segmented(image, label)
         if batch and (batch[0][0].shape != image.shape):
             flush()  # upsample-image at labels of another size: a new batch
         batch.append((image, label, image_path))
