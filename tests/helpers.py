@@ -124,19 +124,5 @@ def named_by_sha(path, stem=None):
 def to_reference_seg_layout(state_dict, style):
     """Write a drn_mm segmentor's weights the way the authors' DRNSeg stores them
     (drn_reference.md section 4), with the `module.` prefix of their training checkpoints."""
-    out = {}
-    for key, value in state_dict.items():
-        if key.startswith('backbone.stem.'):
-            index, rest = key[len('backbone.stem.'):].split('.', 1)
-            out[f'base.0.{index}.{rest}' if style == 'D' else f'base.{index}.{rest}'] = value
-        elif key.startswith('backbone.layer'):
-            level, rest = key[len('backbone.layer'):].split('.', 1)
-            child = int(level) if style == 'D' else int(level) + 2
-            out[f'base.{child}.{rest}'] = value
-        elif key.startswith('decode_head.conv_seg.'):
-            out['seg.' + key.rsplit('.', 1)[1]] = value
-        elif key == 'decode_head.up.weight':
-            out['up.weight'] = value
-        else:
-            raise AssertionError(f'unexpected key {key}')
-    return {'module.' + k: v for k, v in out.items()}
+    from drn_mm.benchmark.reference_model import authors_state_dict
+    return {'module.' + k: v for k, v in authors_state_dict(state_dict, style).items()}

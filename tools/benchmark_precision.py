@@ -51,7 +51,8 @@ def main(argv=None):
         if path == 'authors':
             authors = AuthorsDRNSeg(model.backbone.arch, model.decode_head.num_classes,
                                     model.backbone.channels).eval()
-            authors.load_state_dict(authors_state_dict(model), strict=True)
+            authors.load_state_dict(
+                authors_state_dict(model.state_dict(), model.backbone.style), strict=True)
             fns['authors fp32 eager'] = lambda m=authors: _no_grad(m, x)
             details['authors fp32 eager'] = 'AuthorsDRNSeg (the reference DRNSeg), eager'
         else:

@@ -145,11 +145,12 @@ class AuthorsDRNSeg(nn.Module):
         return torch.log_softmax(self.up(self.seg(self.base(x))), dim=1)
 
 
-def authors_state_dict(model) -> dict:
-    """drn_mm segmentor weights under the authors' DRNSeg names (base.K / seg / up)."""
-    style = model.backbone.style
+def authors_state_dict(state_dict, style: str) -> dict:
+    """A drn_mm segmentor's weights (DRN-C or DRN-D ``style``) under the authors' DRNSeg names:
+    ``base.K`` (DRN-D: base.0 = the stem, base.K = level K; DRN-C: base.0-2 = conv1, bn1, relu,
+    base.K+2 = level K), ``seg`` and ``up``. A key with no place there is an error."""
     out = {}
-    for key, value in model.state_dict().items():
+    for key, value in state_dict.items():
         if key.startswith('backbone.stem.'):
             index, rest = key[len('backbone.stem.'):].split('.', 1)
             out[f'base.0.{index}.{rest}' if style == 'D' else f'base.{index}.{rest}'] = value
@@ -160,4 +161,6 @@ def authors_state_dict(model) -> dict:
             out['seg.' + key.rsplit('.', 1)[1]] = value
         elif key == 'decode_head.up.weight':
             out['up.weight'] = value
+        else:
+            raise ValueError(f'{key} has no place in the authors\' DRNSeg layout')
     return out

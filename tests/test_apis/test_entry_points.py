@@ -2,14 +2,12 @@
 mmengine's load_checkpoint, mmseg's init_model and MMSegInferencer, mmpretrain's get_model and
 ImageClassificationInferencer. Files that do not fit, are truncated or fail their checksum are
 errors naming them. (mmseg's own tools/test.py: test_reference_cityscapes_checkpoint.py.)"""
-import hashlib
 import os.path as osp
-import shutil
 
 import numpy as np
 import pytest
 import torch
-from helpers import fixture_path
+from helpers import fixture_path, named_by_sha
 from mmengine.config import Config
 from tool_runs import REPO
 
@@ -20,15 +18,6 @@ from drn_mm.models.utils.checkpoint import CheckpointMismatchError, UnreadableCh
 
 SEG_CONFIG = osp.join(REPO, 'configs', 'drn', 'drn_d_22_cityscapes.py')
 CLS_CONFIG = osp.join(REPO, 'configs', 'drn', 'drn_c_26_8xb32_in1k.py')
-
-
-def named_by_sha(path, stem):
-    """Copy ``path`` to ``<stem>-<first 8 hex of its SHA-256>.pth``, as the authors name files."""
-    with open(path, 'rb') as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    target = osp.join(osp.dirname(path), f'{stem}-{digest[:8]}.pth')
-    shutil.copy(path, target)
-    return target
 
 
 @pytest.fixture(scope='module')

@@ -19,7 +19,8 @@ def test_authors_model_equals_drn_mm_in_float64(arch):
     cfg.model.backbone.update(arch=arch, norm_cfg=dict(type='BN'))
     model = build_model(cfg).double().eval()
     authors = AuthorsDRNSeg(arch)
-    authors.load_state_dict(authors_state_dict(model), strict=True)  # every key, their names
+    authors.load_state_dict(authors_state_dict(model.state_dict(), arch[0]),
+                            strict=True)  # every key, their names
     authors.double().eval()
     x = torch.randn(1, 3, 40, 56, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():

@@ -30,10 +30,7 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root,
                  data_prefix=dict(img_path='val', seg_map_path='valannot'), pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=1, num_workers=4, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 data_prefix=dict(img_path='test',
-                                  seg_map_path='testannot'), pipeline=test_pipeline))
+    val_dataloader, dataset=dict(val_dataloader['dataset'],
+                                 data_prefix=dict(img_path='test', seg_map_path='testannot')))
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
