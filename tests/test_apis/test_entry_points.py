@@ -240,3 +240,14 @@ def test_published_checkpoints_carry_their_checksum(seg_files, tmp_path):
     model = build_seg(seg_cfg(5))
     load_checkpoint(model, path, map_location='cpu')
     assert_weights_are(model, seg_files['five'])
+
+
+def test_a_later_load_from_memory_is_not_named_after_an_earlier_file(seg_files):
+    from mmengine.runner import load_checkpoint
+
+    from drn_mm import DRN
+    load_checkpoint(build_seg(seg_cfg(5)), seg_files['five'], map_location='cpu')
+    d38 = DRN(arch='D-38').state_dict()
+    with pytest.raises(CheckpointMismatchError, match=r"^the checkpoint does not fit "
+                       r"DRN\(arch='D-22'\)"):
+        DRN(arch='D-22').load_state_dict(d38)

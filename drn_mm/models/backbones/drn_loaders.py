@@ -175,3 +175,5 @@ def adopt_backbone_keys(module, state_dict, prefix, local_metadata, strict, miss
     weights = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
     with _arch_hint(module, weights, ''):
         check_state_dict_fits(module, weights, describe(module), source=source)
+    # the file's name served this load: a later load from memory must not be named after it
+    _last_read['file'] = None
