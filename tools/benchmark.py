@@ -81,6 +81,10 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', default='work_dirs/benchmark')
     p.add_argument('--cpu-threads', type=int,
                    help='torch.set_num_threads (on a shared CPU, 1 avoids OpenMP contention)')
+    p.add_argument(
+        '--no-interleave', action='store_true',
+        help='time each inference row alone, one after another (default: all models and modes '
+        'of a batch size in turn within each repeat, so a noisy machine slows all alike)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override entries of every config, key=value')
@@ -101,7 +105,7 @@ def settings_from_args(args, task: str = 'seg') -> BenchmarkSettings:
                              cudnn_benchmark=not args.no_cudnn_benchmark,
                              compile_backend=args.compile_backend, compile_mode=args.compile_mode,
                              cpu_threads=args.cpu_threads, train_workers=args.train_workers,
-                             seed=args.seed, **values)
+                             seed=args.seed, interleave=not args.no_interleave, **values)
 
 
 def main(argv=None):

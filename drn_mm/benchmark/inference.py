@@ -20,7 +20,10 @@ from .inputs import predict_batch
 from .settings import BenchmarkSettings, Mode
 from .timing import compile_fn, release, strict_fp32, time_calls
 
-__all__ = ['prepare_inference_model', 'compare_outputs', 'measure_inference', 'fp32_reference']
+__all__ = [
+    'prepare_inference_model', 'inference_call', 'compare_outputs', 'measure_inference',
+    'fp32_reference', 'logits_of'
+]
 
 
 def prepare_inference_model(base: nn.Module, mode: Mode, device: torch.device,
@@ -70,30 +73,46 @@ def compare_outputs(output: torch.Tensor, reference: torch.Tensor) -> Dict[str, 
                 label_agreement=(output.argmax(1) == reference.argmax(1)).float().mean().item())
 
 
+def inference_call(model: nn.Module, mode: Mode, batch: int, device: torch.device,
+                   settings: BenchmarkSettings):
+    """The timed call of a prepared ``model`` (see :func:`prepare_inference_model`) at ``batch``:
+    a function of no arguments, under ``torch.no_grad()`` and ``mode``'s autocast."""
+    # (with cl, the model's data preprocessor already gives channels_last inputs)
+    inputs, data_samples = predict_batch(model, batch, settings.infer_size, settings.seed)
+    call = _infer_call(model, inputs, data_samples, settings.infer_path)
+
+    def fn():
+        with torch.no_grad(), mode.autocast(device.type):
+            return call()
+
+    return fn
+
+
+def logits_of(fn, settings: BenchmarkSettings) -> torch.Tensor:
+    """The logits (or scores) one call of ``fn`` gives, as float32."""
+    return _logits(fn(), settings.infer_path)
+
+
 def measure_inference(base: nn.Module, mode: Mode, batch: int, device: torch.device,
                       settings: BenchmarkSettings,
                       reference: Optional[torch.Tensor] = None) -> Dict[str, object]:
-    """One inference measurement of ``base`` (left untouched) in ``mode`` at ``batch``."""
+    """One inference measurement of ``base`` (left untouched) in ``mode`` at ``batch``, timed
+    alone (the run's ``interleave=False`` path; the interleaved one is in
+    :mod:`drn_mm.benchmark.run`)."""
     model = prepare_inference_model(base, mode, device, settings)
     try:
-        # (with cl, the model's data preprocessor already gives channels_last inputs)
-        inputs, data_samples = predict_batch(model, batch, settings.infer_size, settings.seed)
-        call = _infer_call(model, inputs, data_samples, settings.infer_path)
-
-        def fn():
-            with torch.no_grad(), mode.autocast(device.type):
-                return call()
-
+        fn = inference_call(model, mode, batch, device, settings)
         timing = time_calls(fn, device, settings.warmup, settings.repeats, settings.infer_iters)
         accuracy = None
         if reference is not None:
-            accuracy = compare_outputs(_logits(fn(), settings.infer_path), reference)
+            accuracy = compare_outputs(logits_of(fn, settings), reference)
     finally:
         del model
         release(device, mode.compile)
     return dict(latency_ms=timing['ms'], first_call_s=timing['first_call_s'],
                 peak_mem_mb=timing['peak_mem_mb'],
-                throughput_ips=batch / (timing['ms']['median'] / 1e3), accuracy=accuracy)
+                throughput_ips=batch / (timing['ms']['median'] / 1e3),
+                throughput_best_ips=batch / (timing['ms']['min'] / 1e3), accuracy=accuracy)
 
 
 def fp32_reference(base: nn.Module, batch: int, settings: BenchmarkSettings) -> torch.Tensor:

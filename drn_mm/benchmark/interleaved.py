@@ -7,41 +7,15 @@ baseline is ``min(baseline) / min(candidate)`` (the least disturbed runs); the p
 (baseline and candidate timed side by side in the same repeat) give its spread,
 ``(max - min) / median``. A spread above :data:`UNRELIABLE_SPREAD` marks the ratio unreliable.
 """
-import time
 from statistics import median
-from typing import Callable, Dict, List, Sequence
+from typing import Dict, List, Sequence
 
-import torch
+from ..deploy.timing import interleaved_times
 
 __all__ = ['UNRELIABLE_SPREAD', 'interleaved_times', 'ratios', 'ratio_table']
 
 #: the per-repeat ratio spread above which a ratio is flagged unreliable
 UNRELIABLE_SPREAD = 0.25
-
-
-def _sync():
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-
-
-def interleaved_times(fns: Dict[str, Callable[[], object]], repeats: int = 10, iters: int = 1,
-                      warmup: int = 1) -> Dict[str, List[float]]:
-    """Seconds per call of each candidate, one value per repeat; within a repeat the candidates
-    run one after the other, in an order rotated from repeat to repeat."""
-    names = list(fns)
-    for name in names:
-        for _ in range(warmup):
-            fns[name]()
-    _sync()
-    samples = {name: [] for name in names}
-    for r in range(repeats):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            start = time.perf_counter()
-            for _ in range(iters):
-                fns[name]()
-            _sync()
-            samples[name].append((time.perf_counter() - start) / iters)
-    return samples
 
 
 def ratios(samples: Dict[str, Sequence[float]], baseline: str) -> Dict[str, Dict[str, object]]:

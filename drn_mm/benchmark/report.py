@@ -3,9 +3,12 @@
 Ratios (added in place by :func:`add_ratios`, None where a side is missing):
 
 - model: ``params_vs_baseline``, ``gflops_vs_baseline`` (this / baseline);
-- inference row: ``throughput_vs_baseline`` (this img/s / baseline img/s in the same mode and
-  batch; equals the latency speedup), ``speedup_vs_fp32`` (this img/s / this model's ``fp32``
-  img/s at the same batch), ``memory_vs_baseline`` (peak memory, this / baseline);
+- inference row: ``throughput_vs_baseline`` (this best img/s / baseline best img/s in the same
+  mode and batch, best = batch / min latency; equals the speedup of the minimum latencies),
+  ``speedup_vs_fp32`` (the same against this model's ``fp32`` row at the same batch),
+  ``memory_vs_baseline`` (peak memory, this / baseline). Rows timed interleaved also get
+  ``vs_baseline_spread_pct`` / ``vs_fp32_spread_pct`` (the spread of the per-repeat ratios,
+  (max - min) / median) and ``vs_baseline_reliable`` / ``vs_fp32_reliable`` (spread <= 25 %);
 - training row: ``throughput_vs_baseline`` (same mode and loop), ``speedup_vs_fp32`` (same loop),
   ``memory_vs_baseline``, and for the Runner loops (``runner``: ``model.train_step``;
   ``train_py``: the whole Runner of tools/train.py) ``vs_bare`` (this img/s / the bare loop's
@@ -17,8 +20,9 @@ import os
 import os.path as osp
 from typing import Dict, Optional
 
+from .interleaved import UNRELIABLE_SPREAD
 from .markdown import markdown_table
-from .targets import check_targets, targets_markdown
+from .targets import check_targets, speed_of, targets_markdown
 
 __all__ = ['add_ratios', 'find_baseline', 'to_markdown', 'plot', 'write_outputs']
 
@@ -52,6 +56,19 @@ def _ok(row) -> bool:
     return row.get('status') == 'ok'
 
 
+def _ratio_spread(row, other) -> Optional[float]:
+    """The spread of ``row``'s per-repeat speed-up over ``other`` when the two were timed side
+    by side (interleaved), else None."""
+    if not (other and row.get('interleaved') and other.get('interleaved')):
+        return None
+    per_repeat = sorted(
+        o / r for r, o in zip(row['latency_ms']['samples'], other['latency_ms']['samples']))
+    mid = per_repeat[len(per_repeat) //
+                     2] if len(per_repeat) % 2 else (per_repeat[len(per_repeat) // 2 - 1] +
+                                                     per_repeat[len(per_repeat) // 2]) / 2
+    return 100.0 * (per_repeat[-1] - per_repeat[0]) / mid
+
+
 def add_ratios(results: Dict, baseline: Optional[str] = None,
                targets: Optional[Dict] = None) -> Dict:
     """Add the ratios described in the module docstring to ``results`` (in place), and the
@@ -77,9 +94,14 @@ def add_ratios(results: Dict, baseline: Optional[str] = None,
             rest = tuple(row[k] for k in keys)
             base = by_key.get((name, row['mode']) + rest)
             fp32 = by_key.get((row['model'], 'fp32') + rest)
-            row['throughput_vs_baseline'] = _ratio(row['throughput_ips'], base
-                                                   and base['throughput_ips'])
-            row['speedup_vs_fp32'] = _ratio(row['throughput_ips'], fp32 and fp32['throughput_ips'])
+            row['throughput_vs_baseline'] = _ratio(speed_of(row), base and speed_of(base))
+            row['speedup_vs_fp32'] = _ratio(speed_of(row), fp32 and speed_of(fp32))
+            if kind == 'inference':
+                for key, other in (('vs_baseline', base), ('vs_fp32', fp32)):
+                    spread = _ratio_spread(row, other)
+                    row[f'{key}_spread_pct'] = spread
+                    row[f'{key}_reliable'] = (None if spread is None else spread <= 100 *
+                                              UNRELIABLE_SPREAD)
             row['memory_vs_baseline'] = _ratio(
                 row.get('peak_mem_mb'), base and base.get('peak_mem_mb'))
             if kind == 'training' and row['loop'] != 'bare':
@@ -96,6 +118,15 @@ def _f(value, fmt='{:.2f}', none='–'):
 
 def _x(value):
     return _f(value, '{:.2f}x')
+
+
+def _x_spread(value, spread_pct):
+    """A ratio, with the spread of its per-repeat values when it has one, flagged when the
+    spread makes it unreliable."""
+    if value is None or spread_pct is None:
+        return _x(value)
+    flag = ' **unreliable**' if spread_pct > 100 * UNRELIABLE_SPREAD else ''
+    return f'{value:.2f}x ±{spread_pct:.0f}%{flag}'
 
 
 def _stats(ms):
@@ -144,18 +175,24 @@ def to_markdown(results: Dict) -> str:
         acc = r.get('accuracy') or {}
         rows.append(cells + [
             _stats(r['latency_ms']), f'{r["throughput_ips"]:.1f}',
-            _x(r['throughput_vs_baseline']),
-            _x(r['speedup_vs_fp32']),
+            _x_spread(r['throughput_vs_baseline'], r.get('vs_baseline_spread_pct')),
+            _x_spread(r['speedup_vs_fp32'], r.get('vs_fp32_spread_pct')),
             _f(r['peak_mem_mb'], '{:.0f}'),
             _f(acc.get('max_abs_err'), '{:.2e}'),
             _f(acc.get('max_rel_err'), '{:.2e}'),
             _f(acc.get('label_agreement'), '{:.4f}')
         ])
     infer_size = 'x'.join(map(str, settings['infer_size']))
-    lines += ['', f'## Inference ({settings["infer_path"]} path, {infer_size})', '']
+    order = ('models and modes interleaved repeat by repeat'
+             if settings.get('interleave') else 'each row timed alone')
+    lines += [
+        '', f'## Inference ({settings["infer_path"]} path, {infer_size}; {order}; '
+        f'{settings["repeats"]} repeats)', ''
+    ]
     lines += markdown_table([
-        'model', 'mode', 'batch', 'latency ms: median (min–max)', 'img/s', 'x baseline', 'x fp32',
-        'peak MB', 'max abs err', 'max rel err', 'label agree'
+        'model', 'mode', 'batch', 'latency ms: median (min–max)', 'img/s (median)',
+        'x baseline (minima; spread)', 'x fp32 (minima; spread)', 'peak MB', 'max abs err',
+        'max rel err', 'label agree'
     ], rows)
 
     rows = []

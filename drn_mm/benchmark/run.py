@@ -10,11 +10,13 @@ import torch.nn as nn
 
 from ..apis import build_model, config_name, config_task, model_task, read_config
 from .flops import count_params, model_flops
-from .inference import fp32_reference, measure_inference
+from .inference import (compare_outputs, fp32_reference, inference_call, logits_of,
+                        measure_inference, prepare_inference_model)
 from .inputs import calibrate_batchnorm, predict_batch
+from .interleaved import interleaved_times
 from .published import published
 from .settings import BenchmarkSettings, parse_mode, resolve_device
-from .timing import release
+from .timing import release, summarize
 from .training import measure_training
 
 __all__ = ['DEFINITIONS', 'common_task', 'run_benchmark']
@@ -60,9 +62,16 @@ DEFINITIONS = {
     'included); params_infer leaves auxiliary heads out',
     'latency_ms':
     'per call, over repeats of iters calls, after warm-up; median/min/max/'
-    'mean/std; spread_pct = (max - min) / median',
+    'mean/std; spread_pct = (max - min) / median. With interleave (the default) every '
+    'model and mode of a batch size runs in turn within each repeat, the order rotated '
+    'from repeat to repeat, so a slow minute of a shared machine slows all of them',
     'throughput_ips':
-    'images per second = batch / median latency',
+    'images per second = batch / median latency; throughput_best_ips = batch / min latency',
+    'ratios':
+    'inference ratios (x baseline, x fp32) are of the minimum latencies (the least disturbed '
+    'repeats); ratio_spread_pct = (max - min) / median of the per-repeat ratios (the two '
+    'rows timed side by side in the same repeat); above 25 % the ratio is flagged unreliable. '
+    'Training ratios are of median throughputs (training rows are timed one after another)',
     'peak_mem_mb':
     'torch.cuda.max_memory_allocated over the timed calls (weights included); '
     'None on CPU',
@@ -124,6 +133,72 @@ def _inference_rows(name, base, device, settings, log) -> List[Dict[str, object]
     return rows
 
 
+def _interleaved_inference_rows(bases: Dict[str, nn.Module], device, settings,
+                                log) -> List[Dict[str, object]]:
+    """Every model in every mode, batch by batch, timed in turn within each repeat
+    (:func:`~drn_mm.benchmark.interleaved.interleaved_times`)."""
+    rows = []
+    for batch in settings.infer_batches:
+        fns, prepared, by_key = {}, [], {}
+        for name, base in bases.items():
+            reference = fp32_reference(base, batch, settings) if settings.check_accuracy else None
+            for mode_name in settings.modes:
+                mode = parse_mode(mode_name)
+                row = dict(model=name, mode=mode_name, batch=batch, size=list(settings.infer_size),
+                           path=settings.infer_path, interleaved=True)
+                rows.append(row)
+
+                def prepare(base=base, mode=mode, reference=reference):
+                    model = prepare_inference_model(base, mode, device, settings)
+                    fn = inference_call(model, mode, batch, device, settings)
+                    warm = _warm_up(fn, device, settings.warmup)
+                    if reference is not None:
+                        warm['accuracy'] = compare_outputs(logits_of(fn, settings), reference)
+                    prepared.append(model)
+                    return dict(warm, fn=fn, status='ok')
+
+                outcome = _guarded(f'{name} infer {mode_name} b{batch}', prepare, log)
+                if outcome['status'] == 'ok':
+                    fns[(name, mode_name)] = outcome.pop('fn')
+                    by_key[(name, mode_name)] = row
+                row.update(outcome)
+        log(f'batch {batch}: {len(fns)} model/mode pairs interleaved over {settings.repeats} '
+            'repeats')
+        samples = interleaved_times(fns, settings.repeats, settings.infer_iters, warmup=0)
+        for key, times in samples.items():
+            row = by_key[key]
+            row['latency_ms'] = summarize(times)
+            row['throughput_ips'] = batch / (row['latency_ms']['median'] / 1e3)
+            row['throughput_best_ips'] = batch / (row['latency_ms']['min'] / 1e3)
+            log(f'{key[0]} infer {key[1]} b{batch}: min {row["latency_ms"]["min"]:.2f} ms, '
+                f'median {row["latency_ms"]["median"]:.2f} ms')
+        fns.clear()  # the prepared models of this batch size go
+        prepared.clear()
+        release(device, any(parse_mode(m).compile for m in settings.modes))
+    return rows
+
+
+def _warm_up(fn, device: torch.device, warmup: int) -> Dict[str, object]:
+    """The first call timed alone (compilation, autotuning), ``warmup - 1`` more calls, then one
+    call for the peak memory (CUDA)."""
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    fn()
+    sync()
+    first = time.perf_counter() - start
+    for _ in range(warmup - 1):
+        fn()
+    peak = None
+    if device.type == 'cuda':
+        sync()
+        torch.cuda.reset_peak_memory_stats(device)
+        fn()
+        sync()
+        peak = torch.cuda.max_memory_allocated(device) / 2**20
+    return dict(first_call_s=first, peak_mem_mb=peak)
+
+
 def _training_rows(name, base, cfg, device, settings, log) -> List[Dict[str, object]]:
     rows = []
     for mode_name in settings.train_modes:
@@ -179,6 +254,7 @@ def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
             settings=asdict(settings), definitions=DEFINITIONS), models=[], inference=[],
         training=[])
     start = time.perf_counter()
+    bases = {}
     for config in configs:
         name = config_name(config)
         log(f'{name}: building')
@@ -187,6 +263,9 @@ def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
         results['models'].append(_model_entry(name, config, base, flops_size))
         base.to(device)
         calibrate_batchnorm(base, predict_batch(base, 2, settings.infer_size, settings.seed)[0])
+        if settings.interleave:  # all models first, then their inference side by side
+            bases[name] = (base, cfg)
+            continue
         results['inference'] += _inference_rows(name, base, device, settings, log)
         results['training'] += _training_rows(name, base, cfg, device, settings, log)
         del base
@@ -194,5 +273,21 @@ def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
         log(f'{name}: done, {time.perf_counter() - start:.0f} s since the start')
         if on_model_done is not None:
             on_model_done(results)
+    if settings.interleave:
+        results['inference'] = _interleaved_inference_rows(
+            {
+                name: base
+                for name, (base, _) in bases.items()
+            }, device, settings, log)
+        if on_model_done is not None:
+            on_model_done(results)
+        for name in list(bases):
+            base, cfg = bases.pop(name)
+            results['training'] += _training_rows(name, base, cfg, device, settings, log)
+            del base
+            release(device)
+            log(f'{name}: trained, {time.perf_counter() - start:.0f} s since the start')
+            if on_model_done is not None:
+                on_model_done(results)
     results['meta']['wall_s'] = time.perf_counter() - start
     return results

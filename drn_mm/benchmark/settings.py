@@ -95,6 +95,7 @@ class BenchmarkSettings:
     cpu_threads: Optional[int] = None  # torch.set_num_threads (CPU runs); default: torch's
     train_workers: Optional[int] = None  # train_py loop's DataLoader workers; default: config's
     seed: int = 0
+    interleave: bool = True  # inference: every model and mode in turn within each repeat
 
     def validate(self):
         for name in list(self.modes) + list(self.train_modes):

@@ -14,17 +14,17 @@ each target whose rows were measured, the measured ratio, the threshold and whet
 target whose rows are missing (the model, mode or loop was not in the run, or its measurement
 failed) is listed as not measured, with what is missing; the device is recorded with every entry.
 
-Inference targets compare throughput at batch 1 (the run's smallest batch); "fastest mode" is the
-highest throughput among the model's measured modes. Training targets use the first of
-``runner_loops`` (``train_py``, the whole Runner of tools/train.py, then ``runner``,
-``model.train_step``) that was measured.
+Inference targets compare the best throughput (batch / min latency) at batch 1 (the run's
+smallest batch); "fastest mode" is the highest among the model's measured modes. Training
+targets use the first of ``runner_loops`` (``train_py``, the whole Runner of tools/train.py,
+then ``runner``, ``model.train_step``) that was measured.
 """
 import json
 from typing import Dict, List, Optional
 
 from .markdown import markdown_table
 
-__all__ = ['TARGET_KINDS', 'load_targets', 'check_targets', 'targets_markdown']
+__all__ = ['TARGET_KINDS', 'load_targets', 'check_targets', 'targets_markdown', 'speed_of']
 
 TARGET_KINDS = ('fastest_vs_mode', 'fastest_vs_fastest', 'runner_vs_bare', 'runner_fast_vs_fp32')
 
@@ -47,6 +47,12 @@ def _ok(row) -> bool:
     return row.get('status') == 'ok'
 
 
+def speed_of(row: Dict) -> float:
+    """What ratios compare: an inference row's best throughput (batch / min latency: the least
+    disturbed repeat), a training row's median throughput (training steps are not interleaved)."""
+    return row['throughput_best_ips'] if 'throughput_best_ips' in row else row['throughput_ips']
+
+
 def _infer_rows(results, model) -> List[Dict]:
     rows = [r for r in results.get('inference', []) if r['model'] == model and _ok(r)]
     if not rows:
@@ -57,7 +63,7 @@ def _infer_rows(results, model) -> List[Dict]:
 
 def _fastest(results, model) -> Optional[Dict]:
     rows = _infer_rows(results, model)
-    return max(rows, key=lambda r: r['throughput_ips']) if rows else None
+    return max(rows, key=speed_of) if rows else None
 
 
 def _train_row(results, model, modes, loops) -> Optional[Dict]:
@@ -74,15 +80,17 @@ def _train_row(results, model, modes, loops) -> Optional[Dict]:
 
 def _describe(row, kind='infer') -> str:
     if kind == 'infer':
-        return f'{row["model"]} {row["mode"]} b{row["batch"]} {row["throughput_ips"]:.2f} img/s'
+        return (f'{row["model"]} {row["mode"]} b{row["batch"]} {speed_of(row):.2f} img/s '
+                '(best repeat)')
     return f'{row["model"]} {row["loop"]} {row["mode"]} {row["throughput_ips"]:.2f} img/s'
 
 
 def _ratio_entry(num, den, kind, missing) -> Dict:
     if num is None or den is None:
         return dict(value=None, detail=f'needs {missing}')
-    return dict(value=num['throughput_ips'] / den['throughput_ips'],
-                detail=f'{_describe(num, kind)} / {_describe(den, kind)}')
+    return dict(
+        value=speed_of(num) / speed_of(den),
+        detail=f'{_describe(num, kind)} / {_describe(den, kind)}')
 
 
 def _entry(results, target, train_modes, runner_loops) -> Dict:

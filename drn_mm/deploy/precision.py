@@ -11,8 +11,10 @@ interface, chosen from what the CPU has.
   the BN-folded ONNX graph of :func:`~drn_mm.deploy.export_onnx`, QDQ with per-channel int8
   weights and uint8 activations calibrated on a few of the config's images, run by ONNX Runtime's
   CPU provider (VNNI / AMX-INT8 kernels where the CPU has them).
-- ``auto``: bf16 where the hardware has it and its labels agree with fp32 on the calibration images
-  (>= :data:`AGREEMENT_MIN`), else fp32; the choice and its reason are returned (and logged).
+- ``auto``: the fastest of fp32, bf16 (where the hardware has it) and int8 (CPU, onnxruntime)
+  whose labels agree with fp32 on the calibration images (>= :data:`AGREEMENT_MIN`), timed side
+  by side on them; the choice and its reason (every candidate's time and agreement) are returned
+  (and logged). See :func:`choose_precision`.
 
 Every path is a :class:`Predictor`: normalized (N, 3, H, W) float32 in, float32 logits out, the
 same as ``segmentor(inputs, mode='tensor')``.
@@ -140,7 +142,7 @@ def build_predictor(model: nn.Module, precision: str = 'fp32',
         raise ValueError(f'precision={precision!r}; valid: {PRECISIONS}')
     model.eval()
     if precision == 'auto':
-        return choose_precision(model, calibration or [])[0]
+        return choose_precision(model, calibration or [], workdir=workdir)[0]
     if precision == 'fp32':
         return _fp32(model)
     if precision == 'bf16':
@@ -158,26 +160,73 @@ def label_agreement(a: Predictor, b: Predictor, inputs: Sequence[torch.Tensor]) 
     return same / max(total, 1)
 
 
-def choose_precision(model: nn.Module,
-                     calibration: Sequence[torch.Tensor]) -> Tuple[Predictor, str]:
-    """'auto': bf16 where the hardware has it and its labels agree with fp32 on ``calibration``
-    (>= :data:`AGREEMENT_MIN`), else fp32. Returns the predictor and the reason, in words."""
+def _int8_available(device: str) -> Optional[str]:
+    """None where the int8 path can run, else why not."""
+    if not device.startswith('cpu'):
+        return f'int8 runs on the CPU (ONNX Runtime), the model is on {device}'
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return 'int8 needs onnxruntime (pip install onnxruntime)'
+    return None
+
+
+def choose_precision(model: nn.Module, calibration: Sequence[torch.Tensor], repeats: int = 3,
+                     workdir: Optional[str] = None) -> Tuple[Predictor, str]:
+    """'auto': the fastest path whose labels agree with fp32 on ``calibration`` (a fraction of
+    the pixels >= :data:`AGREEMENT_MIN`).
+
+    Candidates: fp32 always; bf16 where the device has bf16 hardware (emulated bf16 is slower than
+    fp32, so it is not tried); int8 on a CPU with onnxruntime, calibrated on ``calibration``. Each
+    candidate is timed on the first calibration batch, all of them in turn within each of
+    ``repeats`` repeats (:func:`~drn_mm.deploy.timing.interleaved_times`), and ranked by its
+    minimum. Without calibration images nothing can be checked: fp32. Returns the predictor and
+    the reason, in words, with every candidate's time and agreement; ``predictor.candidates``
+    holds them (name -> dict(ms, agreement, qualified) or dict(skipped=why)).
+
+    Note that int8 is checked on the images it was calibrated on; the tools report agreement on
+    those same images, so check a held-out set (tools/test.py's metrics) before trusting it.
+    """
+    from .timing import interleaved_times
+
     device = str(next(model.parameters()).device)
     fp32 = _fp32(model)
-    if not has_bf16_hardware(device):
-        return _explained(
-            fp32, f'fp32: {device} has no bf16 hardware (bf16 would be emulated, '
-            'slower than fp32)')
-    bf16 = _bf16(model)
     if not calibration:
-        return _explained(fp32, 'fp32: no calibration images to check bf16 labels against fp32')
-    agreement = label_agreement(bf16, fp32, calibration)
-    if agreement >= AGREEMENT_MIN:
-        return _explained(
-            bf16, (f'bf16: {device} has bf16 hardware and bf16 labels agree with fp32 on '
-                   f'{agreement * 100:.2f} % of {len(calibration)} calibration batches\' pixels'))
-    return _explained(fp32, (f'fp32: bf16 labels agree with fp32 on only {agreement * 100:.2f} % '
-                             f'(< {AGREEMENT_MIN * 100:.0f} %)'))
+        fp32.candidates = dict(fp32=dict(ms=None, agreement=1.0, qualified=True))
+        return _explained(fp32, 'fp32: no calibration images to check faster paths against fp32')
+    candidates, predictors = {}, dict(fp32=fp32)
+    if has_bf16_hardware(device):
+        predictors['bf16'] = _bf16(model)
+    else:
+        candidates['bf16'] = dict(skipped=f'{device} has no bf16 hardware (bf16 would be '
+                                  'emulated, slower than fp32)')
+    why_not = _int8_available(device)
+    if why_not is None:
+        predictors['int8'] = _int8(model, calibration, workdir)
+    else:
+        candidates['int8'] = dict(skipped=why_not)
+    x = calibration[0]
+    times = interleaved_times({
+        name: (lambda p=p: p(x))
+        for name, p in predictors.items()
+    }, repeats=repeats)
+    for name, predictor in predictors.items():
+        agreement = 1.0 if name == 'fp32' else label_agreement(predictor, fp32, calibration)
+        candidates[name] = dict(
+            ms=min(times[name]) * 1e3, agreement=agreement, qualified=agreement >= AGREEMENT_MIN)
+    best = min((name for name in predictors if candidates[name]['qualified']),
+               key=lambda name: candidates[name]['ms'])
+    chosen = predictors[best]
+    chosen.candidates = candidates
+    said = '; '.join(
+        f'{name} skipped: {c["skipped"]}' if 'skipped' in
+        c else f'{name} {c["ms"]:.1f} ms, agreement {c["agreement"] * 100:.2f} %'
+        f'{"" if c["qualified"] else " (< {:.0f} %: not eligible)".format(AGREEMENT_MIN * 100)}'
+        for name, c in candidates.items())
+    return _explained(
+        chosen, f'{best}: the fastest path whose labels agree with fp32 on >= '
+        f'{AGREEMENT_MIN * 100:.0f} % of {len(calibration)} calibration batches\' pixels '
+        f'(min of {repeats} interleaved repeats on {tuple(x.shape)}: {said})')
 
 
 def _explained(predictor: Predictor, reason: str) -> Tuple[Predictor, str]:

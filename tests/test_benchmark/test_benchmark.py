@@ -2,6 +2,7 @@
 import json
 import math
 import os.path as osp
+import statistics
 import subprocess
 import sys
 
@@ -104,8 +105,8 @@ def test_time_calls_counts_warmup_and_repeats():
 def fake_results():
 
     def infer(model, mode, ips, batch=1):
-        return dict(model=model, mode=mode, batch=batch, status='ok', throughput_ips=ips,
-                    peak_mem_mb=None)
+        return dict(model=model, mode=mode, batch=batch, status='ok', throughput_ips=ips / 2,
+                    throughput_best_ips=ips, peak_mem_mb=None)
 
     def model(name, config, params, gflops):
         return dict(name=name, config=config, params=params, flops=dict(gflops=gflops))
@@ -145,6 +146,9 @@ def test_ratios_against_the_baseline():
     assert runner['vs_bare'] == pytest.approx(0.9) and train_py['vs_bare'] == pytest.approx(0.8)
     assert 'vs_bare' not in bare
     assert runner['throughput_vs_baseline'] is None  # the baseline was not trained
+    # rows not timed side by side (interleave=False) have ratios but no ratio spread
+    assert rows['drn', 'amp_cl']['vs_fp32_spread_pct'] is None
+    assert rows['drn', 'amp_cl']['vs_fp32_reliable'] is None
     assert add_ratios(fake_results(), 'drn')['models'][0]['params_vs_baseline'] == 1.0
     with pytest.raises(ValueError, match='matches'):
         add_ratios(fake_results(), 'resnet')
@@ -196,8 +200,8 @@ def test_cpu_run_writes_json_markdown_and_plot(cpu_run):
         for r in results['inference'] if r['model'] == results['baseline'] and r['batch'] == 1
     }
     assert targets['d22_fastest_vs_fcn']['value'] == pytest.approx(
-        max(r['throughput_ips'] for r in d22.values()) / max(r['throughput_ips']
-                                                             for r in fcn.values()))
+        max(r['throughput_best_ips'] for r in d22.values()) / max(r['throughput_best_ips']
+                                                                  for r in fcn.values()))
     assert targets['d38_fastest_vs_fcn']['met'] is None
     assert '## Targets of the performance issue' in markdown
     assert f"{meta['environment']['device_name']} (cpu)" in markdown
@@ -233,12 +237,18 @@ def test_cpu_run_inference_rows(cpu_run):
         ms = r['latency_ms']
         assert 0 < ms['min'] <= ms['median'] <= ms['max'] and len(ms['samples']) == 2
         assert r['throughput_ips'] == pytest.approx(r['batch'] / (ms['median'] / 1e3))
+        assert r['throughput_best_ips'] == pytest.approx(r['batch'] / (ms['min'] / 1e3))
         assert r['peak_mem_mb'] is None  # CPU
+        assert r['interleaved'] is True  # the default: all rows of a batch timed in turn
+        # ratios are of the minima; their spread is of the per-repeat ratios (same repeat)
         b = by_key[base, r['mode'], r['batch']]
-        assert r['throughput_vs_baseline'] == pytest.approx(r['throughput_ips'] /
-                                                            b['throughput_ips'])
+        assert r['throughput_vs_baseline'] == pytest.approx(b['latency_ms']['min'] / ms['min'])
         fp32 = by_key[r['model'], 'fp32', r['batch']]
-        assert r['speedup_vs_fp32'] == pytest.approx(r['throughput_ips'] / fp32['throughput_ips'])
+        assert r['speedup_vs_fp32'] == pytest.approx(fp32['latency_ms']['min'] / ms['min'])
+        per_repeat = [f / t for f, t in zip(fp32['latency_ms']['samples'], ms['samples'])]
+        assert r['vs_fp32_spread_pct'] == pytest.approx(100 * (max(per_repeat) - min(per_repeat)) /
+                                                        statistics.median(per_repeat))
+        assert r['vs_fp32_reliable'] == (r['vs_fp32_spread_pct'] <= 25)
         if r['model'] == base:
             assert r['throughput_vs_baseline'] == pytest.approx(1.0)
         acc = r['accuracy']

@@ -60,4 +60,6 @@ def test_precision_tool_writes_isa_flags_spreads_and_agreement(tmp_path):
     assert all(len(result['samples_ms'][k]) == 3 for k in rows)
     assert {'speedup', 'speedup_spread_pct', 'reliable'} <= set(rows['drn_mm bf16'])
     assert 0 <= rows['drn_mm bf16']['label_agreement_vs_fp32'] <= 1
+    assert result['aten_cpu_capability'] and set(
+        result['isa_limits']) == {'ONEDNN_MAX_CPU_ISA', 'ATEN_CPU_CAPABILITY'}
     assert (tmp_path / 'precision_benchmark.md').read_text().startswith('# Inference paths')

@@ -58,15 +58,29 @@ def test_each_path_builds_runs_and_agrees_with_fp32(model_and_inputs, precision,
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
 
 
-def test_auto_explains_its_choice(model_and_inputs):
+def test_auto_picks_the_fastest_path_that_agrees_and_explains(model_and_inputs, tmp_path):
     model, inputs = model_and_inputs
-    predictor, reason = choose_precision(model, inputs)
+    predictor, reason = choose_precision(model, inputs, workdir=str(tmp_path))
+    candidates = predictor.candidates
+    assert set(candidates) == {'fp32', 'bf16', 'int8'}
     if has_bf16_hardware('cpu'):
-        assert reason.startswith(('bf16: cpu has bf16 hardware', 'fp32: bf16 labels agree'))
+        assert 'ms' in candidates['bf16']
     else:
-        assert reason == ('fp32: cpu has no bf16 hardware (bf16 would be emulated, slower than '
-                          'fp32)')
+        assert 'no bf16 hardware' in candidates['bf16']['skipped']
+    assert 'ms' in candidates['int8']  # onnxruntime is a test dependency
+    eligible = {n: c for n, c in candidates.items() if 'ms' in c and c['agreement'] >= 0.99}
+    assert 'fp32' in eligible and candidates['fp32']['agreement'] == 1.0
+    assert predictor.precision == min(eligible, key=lambda n: eligible[n]['ms'])
+    for name, c in candidates.items():  # the reason names each candidate, time and agreement
+        assert name in reason
+        if 'ms' in c:
+            assert f'{c["ms"]:.1f} ms, agreement {c["agreement"] * 100:.2f} %' in reason
+            assert c['qualified'] == (c['agreement'] >= 0.99)
+    assert reason.startswith(f'{predictor.precision}: the fastest path whose labels agree')
     assert predictor.detail.startswith(f'auto chose {reason}')
+    # nothing to check against: fp32, said so
+    predictor, reason = choose_precision(model, [])
+    assert predictor.precision == 'fp32' and 'no calibration images' in reason
 
 
 def test_test_tool_runs_each_precision(demo_cityscapes_data, tmp_path):

@@ -43,6 +43,7 @@ class DegriddingNeck(BaseModule):
                                         residual, conv_cfg, norm_cfg)
         self.layers = nn.ModuleList(level for level, _ in levels)
         self.in_channels = in_channels
+        self.dilations = tuple(dilations)
         self.out_channels = levels[-1][1] if levels else in_channels
         self.in_index = in_index
         self.with_cp = with_cp
