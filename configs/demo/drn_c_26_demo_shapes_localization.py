@@ -35,12 +35,14 @@ train_dataloader = dict(
     dataset=dict(data_root=data_root, metainfo=dict(classes=classes), pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=50, num_workers=1, persistent_workers=True,
-    dataset=dict(data_root=data_root, metainfo=dict(classes=classes), pipeline=test_pipeline))
+    dataset=dict(data_root=data_root, metainfo=dict(classes=classes), pipeline=test_pipeline,
+                 mask_dir='masks'))  # the generator writes each object's exact mask (PxAP)
 test_dataloader = val_dataloader
 # paper protocol: argmax class map, cells with f(c) > 0, smallest enclosing box, IoU >= 0.5
-# (CAM protocol: --cfg-options test_evaluator.protocol=cam test_evaluator.threshold=0.2)
+# (CAM protocol: --cfg-options test_evaluator.protocol=cam test_evaluator.threshold=0.2), plus
+# MaxBoxAccV2 and PxAP of Choe et al. 2020 (threshold sweeps; tools/cam_tasks.py shows all)
 val_evaluator = dict(type='LocalizationMetric', protocol='paper', threshold=0.0, topk=(1, ),
-                     stride=8)
+                     stride=8, max_box_acc=True, pxap=True)
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(

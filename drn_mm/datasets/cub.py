@@ -13,7 +13,8 @@ A box ``x y width height`` is ``(x, y, x + width, y + height)`` in
 :mod:`drn_mm.evaluation.localization`'s
 convention (continuous pixels, exclusive ends), kept in original-image pixels.
 """
-from typing import Dict, Tuple
+import os.path as osp
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 from mmengine.fileio import list_from_file
@@ -33,12 +34,18 @@ class CUBLocalization(CUB):
         data_root (str): the CUB_200_2011 folder.
         split (str): 'train' or 'test'.
         bbox_file (str): box file relative to ``data_root``. Default ``'bounding_boxes.txt'``.
+        mask_dir (str, optional): folder (relative to ``data_root``) of the objects' masks, one
+            PNG per image at the image's path under ``images/`` with ``.png`` (non-zero: object),
+            as Choe et al. 2020 release CUB's and :mod:`drn_mm.demo.shapes` writes them. Each
+            data info then has ``ori_mask_path`` (keep it in ``PackInputs`` meta keys) for
+            PxAP; a missing mask is an error naming it. Default None (no masks).
         **kwargs: :class:`mmpretrain.datasets.CUB` arguments.
     """
 
     def __init__(self, data_root: str, split: str = 'train', bbox_file: str = 'bounding_boxes.txt',
-                 **kwargs):
+                 mask_dir: Optional[str] = None, **kwargs):
         self.bbox_file = bbox_file
+        self.mask_dir = mask_dir
         super().__init__(data_root=data_root, split=split, **kwargs)
 
     def _load_boxes(self) -> Dict[int, Tuple[float, float, float, float]]:
@@ -73,4 +80,11 @@ class CUBLocalization(CUB):
                                  f'{image_id + 1} ({info["img_path"]})')
             info['ori_bboxes'] = np.array([boxes[image_id]], dtype=np.float32)
             info['ori_bbox_labels'] = np.array([info['gt_label']], dtype=np.int64)
+            if self.mask_dir is not None:
+                mask = self.backend.join_path(self.data_root, self.mask_dir,
+                                              osp.splitext(images[image_id])[0] + '.png')
+                if not osp.isfile(mask):
+                    raise FileNotFoundError(f'CUBLocalization(mask_dir={self.mask_dir!r}): no mask '
+                                            f'{mask} for image {info["img_path"]}')
+                info['ori_mask_path'] = mask
         return data_list

@@ -26,6 +26,8 @@ Layout written under ``root`` (exactly the files :class:`~drn_mm.datasets.CUBLoc
 reads, plus CUB's ``classes.txt``)::
 
     images/001.striped_disc/striped_disc_0001.jpg ...
+    masks/001.striped_disc/striped_disc_0001.png   the object's exact mask (255 on it, 0 off:
+                                                    pixel centres inside the shape), for PxAP
     images.txt              "<image_id> <path under images/>"
     image_class_labels.txt  "<image_id> <class_id>"          (1-based)
     train_test_split.txt    "<image_id> <1: train, 0: test>"
@@ -236,6 +238,9 @@ def generate_demo_shapes_cub(root: str, num_per_class_train: int, num_per_class_
             rel = f'{folder}/{name}_{k + 1:04d}.jpg'
             Image.fromarray(image).save(osp.join(root, 'images', rel), quality=95,
                                         subsampling=0)  # 4:4:4: keep thin colour stripes
+            mask_path = osp.join(root, 'masks', osp.splitext(rel)[0] + '.png')
+            os.makedirs(osp.dirname(mask_path), exist_ok=True)
+            Image.fromarray(mask.astype(np.uint8) * 255).save(mask_path)
             x, y, w, h = box_from_object_mask(mask)
             files['images.txt'].append(f'{image_id} {rel}')
             files['image_class_labels.txt'].append(f'{image_id} {label + 1}')

@@ -23,7 +23,7 @@ from mmengine.logging import print_log
 from ..registry import register
 from .localization import (DEFAULT_THRESHOLDS, PROTOCOLS, box_iou, box_to_original,
                            geometry_from_metainfo, localize, upsample_cam)
-from .wsol import best_ious, max_box_acc
+from .wsol import best_ious, max_box_acc, pixel_counts, pxap_from_counts, thresholds
 
 
 @register('METRICS', ('mmpretrain', ))
@@ -55,6 +55,12 @@ class LocalizationMetric(BaseMetric):
             components mapped to original pixels. Off by default: the paper's protocol (the
             errors above) is what DRN's published numbers use, and the sweep costs about 100
             connected-component passes per image.
+        pxap (bool): Also report PxAP (%, the area under the pixel precision-recall curve of the
+            GT class's min-max normalized CAM against the object masks, over the same 100
+            thresholds) and PIoU (the best pixel IoU, with its threshold): needs
+            ``ori_mask_path`` in each sample (``CUBLocalization(mask_dir=...)``, kept in
+            ``PackInputs`` meta keys) and a test pipeline that only resizes (the CAM is resized
+            to the original image). Off by default, as ``max_box_acc``.
         collect_device (str): 'cpu' or 'gpu' for collecting results across ranks.
         prefix (str, optional): metric name prefix. Default 'localization'.
     """
@@ -63,7 +69,7 @@ class LocalizationMetric(BaseMetric):
     def __init__(self, protocol: str = 'paper', threshold: Optional[float] = None,
                  topk: Union[int, Sequence[int]] = (1, 5), iou_thr: float = 0.5, stride: int = 8,
                  cam_normalize: str = 'max', connectivity: int = 8, max_box_acc: bool = False,
-                 collect_device: str = 'cpu', prefix: Optional[str] = None):
+                 pxap: bool = False, collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         if protocol not in PROTOCOLS:
             raise ValueError(f'LocalizationMetric: protocol={protocol!r}; valid: {PROTOCOLS}')
@@ -80,6 +86,7 @@ class LocalizationMetric(BaseMetric):
         self.iou_thr = iou_thr
         self.stride = stride
         self.max_box_acc = max_box_acc
+        self.pxap = pxap
         self.cam_kwargs = {} if protocol == 'paper' else dict(normalize=cam_normalize,
                                                               connectivity=connectivity)
 
@@ -123,7 +130,42 @@ class LocalizationMetric(BaseMetric):
                           iou=float(box_iou(box, gt_boxes).max()))
             if self.max_box_acc:
                 result['sweep_ious'] = self.sweep_ious(sample, label, gt_boxes).tolist()
+            if self.pxap:
+                tp, fp, positives = pixel_counts(
+                    self.original_cam(sample, label), self.object_mask(sample))
+                result.update(pxap_tp=tp.tolist(), pxap_fp=fp.tolist(), pxap_pos=positives)
             self.results.append(result)
+
+    def original_cam(self, sample: dict, label: int) -> np.ndarray:
+        """The GT class's CAM at the original image's pixels: upsampled to the input, then
+        resized to the original size (a test pipeline that crops is refused: the CAM would not
+        cover the whole image)."""
+        geometry_from_metainfo(sample)  # refuses flips and crops that recorded nothing
+        if 'crop_offset' in sample:
+            raise ValueError(f'LocalizationMetric(pxap=True): {sample.get("img_path")} was '
+                             'cropped by the test pipeline; PxAP needs the whole image (resize '
+                             'only)')
+        cam = upsample_cam(sample['pred_cam'][label].detach().float().cpu(), self.stride,
+                           input_size=tuple(sample['img_shape'][:2]))
+        ori = tuple(int(v) for v in sample['ori_shape'][:2])
+        if tuple(cam.shape) != ori:
+            cam = torch.nn.functional.interpolate(cam[None, None], size=ori, mode='bilinear',
+                                                  align_corners=False)[0, 0]
+        return cam.numpy()
+
+    @staticmethod
+    def object_mask(sample: dict) -> np.ndarray:
+        """The object's boolean mask (non-zero pixels of ``ori_mask_path``)."""
+        from PIL import Image
+        path = LocalizationMetric._require(
+            sample, 'ori_mask_path', 'use CUBLocalization(mask_dir=...) and keep '
+            "'ori_mask_path' in PackInputs meta_keys")
+        with Image.open(path) as image:
+            mask = np.asarray(image.convert('L')) > 0
+        if tuple(mask.shape) != tuple(int(v) for v in sample['ori_shape'][:2]):
+            raise ValueError(f'mask {path} is {mask.shape}, its image {sample.get("img_path")} '
+                             f'{tuple(sample["ori_shape"][:2])}')
+        return mask
 
     def sweep_ious(self, sample: dict, label: int, gt_boxes: torch.Tensor) -> np.ndarray:
         """Best IoU with the GT boxes at each of the 100 thresholds (MaxBoxAccV2)."""
@@ -150,6 +192,12 @@ class LocalizationMetric(BaseMetric):
         metrics['mean_iou'] = 100.0 * float(np.mean([r['iou'] for r in results]))
         if self.max_box_acc:
             metrics.update(max_box_acc([np.asarray(r['sweep_ious']) for r in results]))
+        if self.pxap:
+            metrics.update(
+                pxap_from_counts(
+                    np.sum([r['pxap_tp'] for r in results], axis=0),
+                    np.sum([r['pxap_fp'] for r in results], axis=0),
+                    sum(r['pxap_pos'] for r in results), thresholds()))
         print_log(self.format_table(metrics, len(results)), logger='current')
         return metrics
 
@@ -163,6 +211,9 @@ class LocalizationMetric(BaseMetric):
             rows += [(f'MaxBoxAcc@{d} (best tau {metrics[f"MaxBoxAcc@{d}_tau"]:.2f})',
                       metrics[f'MaxBoxAcc@{d}']) for d in (30, 50, 70)]
             rows.append(('MaxBoxAccV2 (Choe et al. 2020)', metrics['MaxBoxAccV2']))
+        if 'PxAP' in metrics:
+            rows += [('PxAP (Choe et al. 2020)', metrics['PxAP']),
+                     (f'PIoU (best tau {metrics["PIoU_tau"]:.2f})', metrics['PIoU'])]
         setting = (f'protocol={self.protocol}, threshold={self.threshold:g}, '
                    f'IoU >= {self.iou_thr:g}, {num_images} images')
         width = max(len(name) for name, _ in rows)

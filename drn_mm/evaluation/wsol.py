@@ -14,7 +14,7 @@ min-max-normalized class activation maps, MaxBoxAccV2 and PxAP (drn_reference.md
 - **PxAP**: over the whole set, precision and recall of the pixels ``{cam >= tau}`` against the
   ground-truth masks at every tau; the area under the precision-recall curve, taken from the
   highest threshold down: ``sum_i P(tau_i) * (R(tau_i) - R(tau_{i-1}))`` with ``R = 0`` above the
-  highest threshold.
+  highest threshold. ``PIoU`` (with ``PIoU_tau``): the best pixel IoU over the thresholds.
 """
 from typing import Callable, Dict, Iterable, Optional, Sequence, Tuple
 
@@ -22,7 +22,7 @@ import numpy as np
 
 __all__ = [
     'IOU_THRESHOLDS', 'thresholds', 'normalize_cam', 'component_boxes', 'box_iou_matrix',
-    'best_ious', 'max_box_acc', 'PxAPAccumulator', 'pxap'
+    'best_ious', 'max_box_acc', 'pixel_counts', 'pxap_from_counts', 'PxAPAccumulator', 'pxap'
 ]
 
 #: the delta of MaxBoxAccV2
@@ -108,6 +108,50 @@ def max_box_acc(per_image_ious: Iterable[np.ndarray], taus: Optional[np.ndarray]
     return result
 
 
+def pixel_counts(cam, mask,
+                 taus: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray, int]:
+    """(true positives, false positives) per threshold of the min-max normalized ``cam`` against
+    the boolean ``mask`` (same (H, W) size), and the mask's pixel count: what PxAP sums over a
+    data set."""
+    taus = thresholds() if taus is None else np.asarray(taus)
+    cam = normalize_cam(cam)
+    mask = np.asarray(mask, bool)
+    if cam.shape != mask.shape:
+        raise ValueError(f'CAM {cam.shape} and mask {mask.shape} differ in size')
+    on = cam[None] >= taus[:, None, None]  # (T, H, W)
+    tp = (on & mask[None]).sum(axis=(1, 2)).astype(np.int64)
+    fp = (on & ~mask[None]).sum(axis=(1, 2)).astype(np.int64)
+    return tp, fp, int(mask.sum())
+
+
+def pxap_from_counts(tp: np.ndarray, fp: np.ndarray, positives: int,
+                     taus: Optional[np.ndarray] = None) -> Dict[str, float]:
+    """PxAP (area under the pixel precision-recall curve, %) from counts summed over a data set,
+    and the best pixel IoU over thresholds (``PIoU``, %) with its threshold (``PIoU_tau``)."""
+    taus = thresholds() if taus is None else np.asarray(taus)
+    precision, recall = _precision_recall(tp, fp, positives)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        iou = np.asarray(tp, np.float64) / (np.asarray(fp, np.float64) + positives)
+    best = int(np.argmax(iou))  # tp / (tp + fp + fn), fn = positives - tp
+    return dict(
+        PxAP=_average_precision(precision, recall, taus) * 100, PIoU=float(iou[best] * 100),
+        PIoU_tau=float(taus[best]))
+
+
+def _precision_recall(tp, fp, positives) -> Tuple[np.ndarray, np.ndarray]:
+    tp, fp = np.asarray(tp, np.float64), np.asarray(fp, np.float64)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), 1.0)
+    return precision, tp / max(positives, 1)
+
+
+def _average_precision(precision, recall, taus) -> float:
+    """Area under the precision-recall curve, from the highest threshold down (recall grows)."""
+    order = np.argsort(-np.asarray(taus))
+    r = np.concatenate([[0.0], recall[order]])
+    return float(np.sum(precision[order] * np.diff(r)))
+
+
 class PxAPAccumulator:
     """Pixel counts at every threshold over a data set: add (cam, mask) pairs, then
     :meth:`compute`."""
@@ -119,25 +163,15 @@ class PxAPAccumulator:
         self.positives = 0
 
     def add(self, cam, mask) -> None:
-        cam = normalize_cam(cam)
-        mask = np.asarray(mask, bool)
-        if cam.shape != mask.shape:
-            raise ValueError(f'CAM {cam.shape} and mask {mask.shape} differ in size')
-        for i, tau in enumerate(self.taus):
-            on = cam >= tau
-            self.tp[i] += int((on & mask).sum())
-            self.fp[i] += int((on & ~mask).sum())
-        self.positives += int(mask.sum())
+        tp, fp, positives = pixel_counts(cam, mask, self.taus)
+        self.tp += tp
+        self.fp += fp
+        self.positives += positives
 
     def compute(self) -> Tuple[float, np.ndarray, np.ndarray]:
         """(PxAP in percent, precision per tau, recall per tau)."""
-        with np.errstate(divide='ignore', invalid='ignore'):
-            precision = np.where(self.tp + self.fp > 0, self.tp / (self.tp + self.fp), 1.0)
-        recall = self.tp / max(self.positives, 1)
-        order = np.argsort(-self.taus)  # highest threshold first: recall grows
-        r = np.concatenate([[0.0], recall[order]])
-        ap = float(np.sum(precision[order] * np.diff(r)))
-        return ap * 100, precision, recall
+        precision, recall = _precision_recall(self.tp, self.fp, self.positives)
+        return _average_precision(precision, recall, self.taus) * 100, precision, recall
 
 
 def pxap(pairs: Iterable[Tuple[np.ndarray, np.ndarray]],

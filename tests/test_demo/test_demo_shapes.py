@@ -47,7 +47,12 @@ def test_layout_and_determinism(shapes, tmp_path):
     assert summary['num_train'] == 3 * len(CLASSES) and summary['num_test'] == 2 * len(CLASSES)
     files = all_files(root)
     assert set(CUB_FILES) <= set(files)
-    assert len([f for f in files if f.endswith('.jpg')]) == 5 * len(CLASSES)
+    images = [f for f in files if f.endswith('.jpg')]
+    assert len(images) == 5 * len(CLASSES)
+    # each image's exact object mask, at the same path under masks/ (the PxAP masks)
+    masks = [f for f in files if f.startswith('masks' + os.sep)]
+    assert sorted(masks) == sorted(
+        osp.join('masks', osp.relpath(osp.splitext(f)[0] + '.png', 'images')) for f in images)
     again = str(tmp_path / 'again')
     generate_demo_shapes_cub(again, 3, 2, size=SIZE, seed=7)
     assert all_files(again) == files

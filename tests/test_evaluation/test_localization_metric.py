@@ -306,3 +306,101 @@ def test_max_box_acc_v2_through_the_metric(tmp_path):
     # at every delta image 4 fails (1/8 < 0.3), so at most 4 of 5 images: <= 80 %
     assert metrics['localization/MaxBoxAcc@70'] <= 80.0
     assert 'localization/MaxBoxAccV2' in metrics
+
+
+def _shapes_case(tmp_path):
+    """The demo shapes generator (masks written beside the images), one test image per class."""
+    from drn_mm.demo.shapes import generate_demo_shapes_cub
+    root = str(tmp_path / 'shapes')
+    generate_demo_shapes_cub(root, 0, 1, size=(48, 48), seed=3)
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='PackInputs', meta_keys=META_KEYS + ('ori_mask_path', ))
+    ]
+    dataset = build(
+        dict(type='CUBLocalization', data_root=root, split='test', mask_dir='masks',
+             pipeline=pipeline))
+    return root, dataset
+
+
+def test_pxap_through_the_metric_equals_the_sum_by_hand(tmp_path):
+    """PxAP of the GT class's CAM against the generator's exact masks: (1) a CAM that is the mask
+    itself (stride 1): precision and recall 1 at every tau > 0 -> 100 %, PIoU 100; (2) each
+    mask average-pooled to 6 x 6 cells (stride 8): the metric equals PxAP computed by hand on
+    the upsampled maps (wsol.pxap), with PIoU from the same counts."""
+    from PIL import Image
+
+    from drn_mm.demo.shapes import render_sample
+    from drn_mm.evaluation.localization import upsample_cam
+    from drn_mm.evaluation.wsol import pixel_counts, pxap, pxap_from_counts
+    root, dataset = _shapes_case(tmp_path)
+    assert len(dataset) == 5
+    masks = []
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        mask = np.asarray(Image.open(info['ori_mask_path'])) > 0
+        masks.append(mask)
+        # the file is the generator's mask of that image (image ids are 1-based, in order)
+        assert (mask == render_sample(info['gt_label'], (48, 48), (3, i + 1))[1]).all()
+
+    def run(cams, stride):
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            metric = METRICS.build(dict(type='LocalizationMetric', pxap=True, stride=stride))
+        for i in range(len(dataset)):
+            sample = dataset[i]['data_samples']
+            sample.set_field(cams[i], 'pred_cam')
+            sample.set_pred_score(torch.ones(5) / 5)
+            metric.process(None, [sample.to_dict()])
+        return metric.evaluate(len(dataset))
+
+    def cam_of(values, label):
+        cam = torch.zeros(5, *values.shape)
+        cam[label] = values
+        return cam
+
+    exact = [
+        cam_of(torch.from_numpy(m).float(),
+               dataset.get_data_info(i)['gt_label']) for i, m in enumerate(masks)
+    ]
+    metrics = run(exact, stride=1)
+    assert metrics['localization/PxAP'] == pytest.approx(100.0)
+    assert metrics['localization/PIoU'] == pytest.approx(100.0)
+    pooled = [
+        cam_of(
+            torch.nn.functional.avg_pool2d(torch.from_numpy(m).float()[None], 8)[0],
+            dataset.get_data_info(i)['gt_label']) for i, m in enumerate(masks)
+    ]
+    metrics = run(pooled, stride=8)
+    upsampled = [
+        upsample_cam(c[dataset.get_data_info(i)['gt_label']], 8, (48, 48)).numpy()
+        for i, c in enumerate(pooled)
+    ]
+    assert metrics['localization/PxAP'] == pytest.approx(pxap(zip(upsampled, masks)), abs=1e-9)
+    counts = [pixel_counts(c, m) for c, m in zip(upsampled, masks)]
+    by_hand = pxap_from_counts(
+        sum(c[0] for c in counts), sum(c[1] for c in counts), sum(c[2] for c in counts))
+    assert metrics['localization/PIoU'] == pytest.approx(by_hand['PIoU'])
+    assert metrics['localization/PIoU_tau'] == by_hand['PIoU_tau']
+    assert 50 < metrics['localization/PxAP'] < 100
+
+
+def test_pxap_needs_masks_and_the_whole_image(tmp_path):
+    root, dataset = _shapes_case(tmp_path)
+    missing = osp.join(root, 'masks', '003.dotted_triangle')
+    import shutil
+    shutil.rmtree(missing)
+    with pytest.raises(FileNotFoundError, match='no mask .*dotted_triangle'):
+        build(dict(type='CUBLocalization', data_root=root, split='test', mask_dir='masks'))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        metric = METRICS.build(dict(type='LocalizationMetric', pxap=True))
+    sample = dataset[0]['data_samples'].to_dict()
+    sample.update(pred_cam=torch.zeros(5, 6, 6), pred_score=torch.ones(5))
+    sample.pop('ori_mask_path')
+    with pytest.raises(KeyError, match='ori_mask_path'):
+        metric.process(None, [sample])
+    sample = dataset[0]['data_samples'].to_dict()
+    sample.update(
+        pred_cam=torch.zeros(5, 6, 6), pred_score=torch.ones(5), crop_offset=(0, 0),
+        pre_crop_shape=(48, 48))
+    with pytest.raises(ValueError, match='cropped'):
+        metric.process(None, [sample])

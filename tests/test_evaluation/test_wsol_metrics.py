@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from drn_mm.evaluation.wsol import (PxAPAccumulator, best_ious, box_iou_matrix, component_boxes,
-                                    max_box_acc, normalize_cam, pxap, thresholds)
+                                    max_box_acc, normalize_cam, pixel_counts, pxap,
+                                    pxap_from_counts, thresholds)
 
 
 def test_thresholds_and_normalization():
@@ -86,3 +87,10 @@ def test_pxap_by_hand():
     np.testing.assert_allclose(recall, [1, 1, 0.5])
     with pytest.raises(ValueError, match='differ in size'):
         acc.add(cam, np.zeros((2, 2), bool))
+    # the same from counts, and the best pixel IoU tp / (fp + positives): tau 0.5: 1 / 3,
+    # tau 0.25: 2 / 3, tau 0: 2 / 4 -> PIoU 66.7 % at tau 0.25
+    tp, fp, positives = pixel_counts(cam, np.array([[False, True, False, True]]), [0, 0.25, 0.5])
+    assert tp.tolist() == [2, 2, 1] and fp.tolist() == [2, 1, 1] and positives == 2
+    result = pxap_from_counts(tp, fp, positives, [0, 0.25, 0.5])
+    assert result['PxAP'] == pytest.approx(700 / 12)
+    assert result['PIoU'] == pytest.approx(200 / 3) and result['PIoU_tau'] == 0.25

@@ -6,7 +6,8 @@ data_root = 'data/CUB_200_2011'
 data_preprocessor = dict(num_classes=200, mean=[123.675, 116.28, 103.53],
                          std=[58.395, 57.12, 57.375], to_rgb=True)
 loc_meta_keys = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
-                 'flip_direction', 'ori_bboxes', 'ori_bbox_labels', 'crop_offset', 'pre_crop_shape')
+                 'flip_direction', 'ori_bboxes', 'ori_bbox_labels', 'crop_offset', 'pre_crop_shape',
+                 'ori_mask_path')  # (the object's mask, for PxAP: CUBLocalization(mask_dir=...))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
