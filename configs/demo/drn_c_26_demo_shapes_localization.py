@@ -33,10 +33,10 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=32, num_workers=1, persistent_workers=True,
     dataset=dict(data_root=data_root, metainfo=dict(classes=classes), pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=50, num_workers=1, persistent_workers=True,
-    dataset=dict(data_root=data_root, metainfo=dict(classes=classes), pipeline=test_pipeline,
-                 mask_dir='masks'))  # the generator writes each object's exact mask (PxAP)
+# mask_dir: the generator writes each object's exact mask (for PxAP)
+val_dataset = dict(data_root=data_root, metainfo=dict(classes=classes), pipeline=test_pipeline,
+                   mask_dir='masks')
+val_dataloader = dict(batch_size=50, num_workers=1, persistent_workers=True, dataset=val_dataset)
 test_dataloader = val_dataloader
 # paper protocol: argmax class map, cells with f(c) > 0, smallest enclosing box, IoU >= 0.5
 # (CAM protocol: --cfg-options test_evaluator.protocol=cam test_evaluator.threshold=0.2), plus
