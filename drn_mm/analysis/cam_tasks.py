@@ -176,13 +176,20 @@ def cam_tasks_markdown(result: Dict[str, object]) -> str:
 
 
 def plot_cam_tasks(result: Dict[str, object], path: str, num: int = 5, stride: int = 8) -> str:
-    """A picture: for ``num`` test images, the image, its mask, the GT class's map and the
-    segmentation from the maps."""
+    """A picture: for ``num`` test images (the first of each class, in turn), the image, its
+    mask, the GT class's map and the segmentation from the maps."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from PIL import Image
-    samples = result['samples'][:num]
+    by_class = {}
+    for sample in result['samples']:
+        by_class.setdefault(int(np.asarray(sample['gt_label']).reshape(-1)[0]), []).append(sample)
+    samples = []
+    while len(samples) < num and any(by_class.values()):
+        for label in sorted(by_class):
+            if by_class[label] and len(samples) < num:
+                samples.append(by_class[label].pop(0))
     tau = result['segmentation']['tau']
     fig, axes = plt.subplots(len(samples), 4, figsize=(8, 2.1 * len(samples)), squeeze=False)
     for row, sample in zip(axes, samples):

@@ -263,16 +263,7 @@ def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
         results['models'].append(_model_entry(name, config, base, flops_size))
         base.to(device)
         calibrate_batchnorm(base, predict_batch(base, 2, settings.infer_size, settings.seed)[0])
-        if settings.interleave:  # all models first, then their inference side by side
-            bases[name] = (base, cfg)
-            continue
-        results['inference'] += _inference_rows(name, base, device, settings, log)
-        results['training'] += _training_rows(name, base, cfg, device, settings, log)
-        del base
-        release(device)
-        log(f'{name}: done, {time.perf_counter() - start:.0f} s since the start')
-        if on_model_done is not None:
-            on_model_done(results)
+        bases[name] = (base, cfg)  # all models first (interleaved inference needs them all)
     if settings.interleave:
         results['inference'] = _interleaved_inference_rows(
             {
@@ -281,13 +272,15 @@ def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
             }, device, settings, log)
         if on_model_done is not None:
             on_model_done(results)
-        for name in list(bases):
-            base, cfg = bases.pop(name)
-            results['training'] += _training_rows(name, base, cfg, device, settings, log)
-            del base
-            release(device)
-            log(f'{name}: trained, {time.perf_counter() - start:.0f} s since the start')
-            if on_model_done is not None:
-                on_model_done(results)
+    for name in list(bases):
+        base, cfg = bases.pop(name)
+        if not settings.interleave:
+            results['inference'] += _inference_rows(name, base, device, settings, log)
+        results['training'] += _training_rows(name, base, cfg, device, settings, log)
+        del base
+        release(device)
+        log(f'{name}: done, {time.perf_counter() - start:.0f} s since the start')
+        if on_model_done is not None:
+            on_model_done(results)
     results['meta']['wall_s'] = time.perf_counter() - start
     return results

@@ -363,3 +363,20 @@ def test_markdown_table_pads_rows_of_measurements_that_did_not_run():
     ]
     with pytest.raises(ValueError, match='a row of 3 cells for 2 columns'):
         markdown_table(['a', 'b'], [['1', '2', '3']])
+
+
+def test_rows_timed_alone_without_interleave():
+    """interleave=False: each row timed on its own (time_calls), the rows say so, and their
+    ratios carry no per-repeat spread (the repeats of two rows were not side by side)."""
+    from drn_mm.benchmark import BenchmarkSettings, run_benchmark
+    settings = BenchmarkSettings(device='cpu', infer_size=(16, 32), infer_batches=(1, ),
+                                 modes=('fp32', 'fp32_cl'), train_modes=(), warmup=1, repeats=2,
+                                 interleave=False)
+    results = run_benchmark([DRN], settings, log=lambda msg: None)
+    rows = results['inference']
+    assert [r['mode'] for r in rows] == ['fp32', 'fp32_cl'] and results['training'] == []
+    assert all(r['status'] == 'ok' and 'interleaved' not in r for r in rows)
+    add_ratios(results, 'drn_d_22_cityscapes')
+    assert rows[1]['speedup_vs_fp32'] == pytest.approx(rows[0]['latency_ms']['min'] /
+                                                       rows[1]['latency_ms']['min'])
+    assert rows[1]['vs_fp32_spread_pct'] is None
