@@ -233,8 +233,11 @@ def measure_gridding(model: nn.Module, images: torch.Tensor, periods: Sequence[i
     ``source``: the map ERFs are taken against: ``'auto'`` (the last level at the final stride
     before any dilation: DRN level 4, ResNet layer 2 for output stride 8), ``None`` (the input
     image) or a level name. Each row: ``level``, ``stride``, ``dilation``, ``erf_lattice``
-    ({period: score}; at the input the periods are multiplied by the level's stride),
-    ``spectral`` ({period: share}, from the activations), for the levels after the source.
+    ({period: score}: against a level, of the ERF without its centre cell
+    (:func:`surround_lattice_score`; None when only the centre has energy), with
+    ``erf_centre_share`` (:func:`centre_share`); against the image, of the whole ERF with the
+    periods multiplied by the level's stride), ``spectral`` ({period: share}, from the
+    activations), for the levels after the source.
     """
     levels = feature_levels(model)
     if source == 'auto':
@@ -253,11 +256,34 @@ def measure_gridding(model: nn.Module, images: torch.Tensor, periods: Sequence[i
         forward(images)
     rows = []
     for lv in targets:
-        scale = lv.stride if source is None else 1
-        rows.append(
-            dict(level=lv.name, stride=lv.stride, dilation=lv.dilation, source=source or 'input',
-                 erf_lattice={p: lattice_score(energies[lv.name], p * scale)
-                              for p in periods},
-                 spectral={p: spectral_score(cap.outputs[lv.name], p)
-                           for p in periods}))
+        energy = energies[lv.name]
+        row = dict(level=lv.name, stride=lv.stride, dilation=lv.dilation, source=source or 'input',
+                   spectral={p: spectral_score(cap.outputs[lv.name], p)
+                             for p in periods})
+        if source is None:  # against the image: periods in pixels
+            row['erf_lattice'] = {p: lattice_score(energy, p * lv.stride) for p in periods}
+        else:
+            row['erf_centre_share'] = centre_share(energy)
+            row['erf_lattice'] = {p: surround_lattice_score(energy, p) for p in periods}
+        rows.append(row)
     return rows
+
+
+def centre_share(energy: torch.Tensor) -> float:
+    """The share of an ERF's energy on its centre cell (the unit's own cell at the source)."""
+    h, w = energy.shape
+    total = energy.double().sum()
+    return float(energy[h // 2, w // 2] / total) if total > 0 else float('nan')
+
+
+def surround_lattice_score(energy: torch.Tensor, period: int) -> Optional[float]:
+    """:func:`lattice_score` of an ERF without its centre cell, or None when nothing but the
+    centre has energy. An identity shortcut puts much of a unit's ERF on its own cell, which is
+    on every sub-lattice: left in, it would score a unit that sees little around it as gridded;
+    the holes are in the surround."""
+    h, w = energy.shape
+    surround = energy.double().clone()
+    surround[h // 2, w // 2] = 0
+    if not surround.sum() > surround.new_tensor(0):
+        return None
+    return lattice_score(surround, period)

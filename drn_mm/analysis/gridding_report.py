@@ -95,22 +95,31 @@ def analyze_models(models: Sequence[Tuple[str, str, Optional[str]]], images: tor
 
 
 def gridding_markdown(results: Sequence[Dict[str, object]]) -> str:
-    """One table: a row per model and level after the source, the ERF lattice scores and the
-    spectral scores for each period."""
+    """One table: a row per model and level after the source, the ERF's centre share and lattice
+    scores, and the spectral scores, for each period."""
     periods = list(results[0]['rows'][0]['erf_lattice'])
-    head = (['model', 'level', 'dilation'] + [f'ERF lattice d={p}' for p in periods] +
-            [f'spectral d={p}' for p in periods])
+    against_level = 'erf_centre_share' in results[0]['rows'][0]
+    head = (['model', 'level', 'dilation'] + (['ERF centre share'] if against_level else []) +
+            [f'ERF lattice d={p}' for p in periods] + [f'spectral d={p}' for p in periods])
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+
+    def fmt(value):
+        return 'n/a (centre only)' if value is None else f'{value:.3f}'
+
     for result in results:
         for row in result['rows']:
             cells = [result['name'], row['level'], str(row['dilation'])]
-            cells += [f"{row['erf_lattice'][p]:.3f}" for p in periods]
+            if against_level:
+                cells.append(f"{row['erf_centre_share']:.3f}")
+            cells += [fmt(row['erf_lattice'][p]) for p in periods]
             cells += [f"{row['spectral'][p]:.3f}" for p in periods]
             lines.append('| ' + ' | '.join(cells) + ' |')
     source = results[0]['rows'][0]['source']
-    return (f'ERF lattice scores against {source} (0: no holes, 1: all energy on one sub-lattice); '
-            'spectral scores of the activations (share of the energy in excess at the period\'s '
-            'frequencies). docs/gridding.md defines both.\n\n' + '\n'.join(lines) + '\n')
+    what = ('of the ERF without its centre cell' if against_level else 'of the whole ERF')
+    return (f'ERF lattice scores against {source}, {what} (0: no holes, 1: all energy on one '
+            'sub-lattice); spectral scores of the activations (share of the energy in excess at '
+            "the period's frequencies). docs/gridding.md defines both.\n\n" + '\n'.join(lines) +
+            '\n')
 
 
 def _grid(results, key, title, path, crop: Optional[int] = None, log: bool = False):

@@ -10,8 +10,8 @@ import torch
 import torch.nn as nn
 from tool_runs import REPO, run_tool
 
-from drn_mm.analysis.gridding import (erf_energy, feature_levels, lattice_score, measure_gridding,
-                                      spectral_score)
+from drn_mm.analysis.gridding import (centre_share, erf_energy, feature_levels, lattice_score,
+                                      measure_gridding, spectral_score, surround_lattice_score)
 from drn_mm.apis import build_model, read_config
 
 DEMO = osp.join(REPO, 'configs', 'demo', 'drn_d_22_demo_cityscapes-128x256.py')
@@ -39,6 +39,22 @@ def test_lattice_score_of_hand_made_maps():
         lattice_score(torch.zeros(8, 8), 2)
     with pytest.raises(ValueError, match='period'):
         lattice_score(uniform, 1)
+
+
+def test_the_centre_cell_is_left_out_of_the_surround():
+    """An identity shortcut puts energy on the unit's own cell, which is on every sub-lattice:
+    the surround score leaves it out; a centre-only ERF has no surround (None)."""
+    energy = torch.zeros(9, 9, dtype=torch.float64)
+    energy[4, 4] = 10.0
+    assert surround_lattice_score(energy, 2) is None
+    assert centre_share(energy) == 1.0
+    assert lattice_score(energy, 2) == 1.0  # with the centre: 'all on one lattice'
+    energy[4, 6] = energy[2, 4] = 1.0  # two cells on the centre's even lattice
+    assert surround_lattice_score(energy, 2) == pytest.approx(1.0, abs=1e-12)
+    assert centre_share(energy) == pytest.approx(10 / 12)
+    energy[4, 5] = energy[3, 4] = 1.0  # and two off it: the surround spreads over 3 phases
+    f = 2 / 4
+    assert surround_lattice_score(energy, 2) == pytest.approx((4 * f - 1) / 3, abs=1e-12)
 
 
 def test_spectral_score_of_hand_made_maps():
@@ -152,8 +168,9 @@ def test_drn_levels_5_to_7_keep_the_even_lattice_and_level_8_breaks_it():
     rows = {r['level']: r for r in measure_gridding(model, x)}
     assert set(rows) == {f'backbone.layer{i}' for i in (5, 6, 7, 8)}
     assert all(r['source'] == 'backbone.layer4' for r in rows.values())
-    for i in (5, 6, 7):
+    for i in (5, 6, 7):  # the surround (the centre cell left out) too
         assert rows[f'backbone.layer{i}']['erf_lattice'][2] == pytest.approx(1.0, abs=1e-9)
+        assert 0 < rows[f'backbone.layer{i}']['erf_centre_share'] < 1
     assert rows['backbone.layer8']['erf_lattice'][2] < 0.9
     for r in rows.values():
         assert set(r['spectral']) == {2, 4} and all(-1 <= v <= 1 for v in r['spectral'].values())
@@ -171,6 +188,7 @@ def test_analyze_gridding_tool(demo_cityscapes_data, tmp_path):
     ]
     assert [r['level'] for r in rows[1]['rows']] == ['backbone.layer3', 'backbone.layer4']
     table = (tmp_path / 'gridding.md').read_text()
-    assert 'ERF lattice d=2' in table and table.count('(random init)') == 6
+    assert 'ERF lattice d=2' in table and 'ERF centre share' in table
+    assert table.count('(random init)') == 6
     for picture in ('erf.png', 'activations.png'):
         assert (tmp_path / picture).stat().st_size > 10_000
