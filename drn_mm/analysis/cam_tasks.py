@@ -17,7 +17,6 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 __all__ = [
     'TAUS', 'collect_predictions', 'segment_from_cams', 'segmentation_miou', 'run_cam_tasks',
@@ -58,14 +57,10 @@ def collect_predictions(model, dataloader) -> List[dict]:
 
 
 def _image_cams(sample: dict, stride: int) -> torch.Tensor:
-    """(C, H, W) class maps at the original image's pixels, divided by their largest value."""
-    from ..evaluation.localization import upsample_cam
-    cams = sample['pred_cam'].float().cpu()
-    img = tuple(int(v) for v in sample['img_shape'][:2])
-    ori = tuple(int(v) for v in sample['ori_shape'][:2])
-    up = torch.stack([upsample_cam(c, stride, img) for c in cams])
-    if img != ori:
-        up = F.interpolate(up[None], size=ori, mode='bilinear', align_corners=False)[0]
+    """(C, H, W) class maps at the original image's pixels
+    (:func:`~drn_mm.evaluation.localization.cams_to_original`), divided by their largest value."""
+    from ..evaluation.localization import cams_to_original
+    up = cams_to_original(sample['pred_cam'], sample, stride)
     top = up.max()
     return up / top if top > 0 else torch.zeros_like(up)
 

@@ -230,9 +230,10 @@ def measure_gridding(model: nn.Module, images: torch.Tensor, periods: Sequence[i
     """Both gridding measures, level by level, for ``model`` (in eval mode) on ``images``
     (normalized, (N, 3, H, W)).
 
-    ``source``: the map ERFs are taken against: ``'auto'`` (the last level at the final stride
-    before any dilation: DRN level 4, ResNet layer 2 for output stride 8), ``None`` (the input
-    image) or a level name. Each row: ``level``, ``stride``, ``dilation``, ``erf_lattice``
+    ``source``: the map ERFs are taken against: ``'auto'`` (the level before the first dilated
+    one: DRN level 4, ResNet layer 2 for output stride 8), ``None`` (the input image) or a level
+    name at the same resolution as the levels after it (else a ValueError). Each row:
+    ``level``, ``stride``, ``dilation``, ``erf_lattice``
     ({period: score}: against a level, of the ERF without its centre cell
     (:func:`surround_lattice_score`; None when only the centre has energy), with
     ``erf_centre_share`` (:func:`centre_share`); against the image, of the whole ERF with the
@@ -241,12 +242,12 @@ def measure_gridding(model: nn.Module, images: torch.Tensor, periods: Sequence[i
     """
     levels = feature_levels(model)
     if source == 'auto':
-        final = levels[-1].stride
-        undilated = [lv for lv in levels if lv.stride == final and lv.dilation == 1]
         first_dilated = next((i for i, lv in enumerate(levels) if lv.dilation > 1), None)
-        before = [lv for lv in levels[:first_dilated]
-                  if lv.stride == final] if (first_dilated is not None) else undilated
-        source = (before or [levels[0]])[-1].name
+        if not first_dilated:  # None (nothing dilated) or 0 (nothing before it)
+            raise ValueError(f"measure_gridding: source='auto' is the level before the first "
+                             f'dilated one, and {type(model).__name__} has none; give a level '
+                             'name or None (the input)')
+        source = levels[first_dilated - 1].name
     names = [lv.name for lv in levels]
     start = names.index(source) + 1 if source is not None else 0
     targets = levels[start:]
@@ -263,6 +264,12 @@ def measure_gridding(model: nn.Module, images: torch.Tensor, periods: Sequence[i
         if source is None:  # against the image: periods in pixels
             row['erf_lattice'] = {p: lattice_score(energy, p * lv.stride) for p in periods}
         else:
+            if tuple(energy.shape) != tuple(cap.outputs[lv.name].shape[-2:]):
+                raise ValueError(f'measure_gridding: source {source} is at another resolution '
+                                 f'({tuple(energy.shape)}) than {lv.name} '
+                                 f'({tuple(cap.outputs[lv.name].shape[-2:])}): its centre cell '
+                                 'and lattice would not be the unit\'s; give a level at the same '
+                                 'stride or None (the input)')
             row['erf_centre_share'] = centre_share(energy)
             row['erf_lattice'] = {p: surround_lattice_score(energy, p) for p in periods}
         rows.append(row)

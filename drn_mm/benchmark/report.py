@@ -18,6 +18,7 @@ Ratios (added in place by :func:`add_ratios`, None where a side is missing):
 import json
 import os
 import os.path as osp
+from statistics import median
 from typing import Dict, Optional
 
 from .interleaved import UNRELIABLE_SPREAD
@@ -61,12 +62,11 @@ def _ratio_spread(row, other) -> Optional[float]:
     by side (interleaved), else None."""
     if not (other and row.get('interleaved') and other.get('interleaved')):
         return None
-    per_repeat = sorted(
-        o / r for r, o in zip(row['latency_ms']['samples'], other['latency_ms']['samples']))
-    mid = per_repeat[len(per_repeat) //
-                     2] if len(per_repeat) % 2 else (per_repeat[len(per_repeat) // 2 - 1] +
-                                                     per_repeat[len(per_repeat) // 2]) / 2
-    return 100.0 * (per_repeat[-1] - per_repeat[0]) / mid
+    per_repeat = [
+        o / r for r, o in zip(row['latency_ms']['samples'], other['latency_ms']['samples'])
+    ]
+    mid = median(per_repeat)
+    return 100.0 * (max(per_repeat) - min(per_repeat)) / mid
 
 
 def add_ratios(results: Dict, baseline: Optional[str] = None,

@@ -139,7 +139,7 @@ def _interleaved_inference_rows(bases: Dict[str, nn.Module], device, settings,
     (:func:`~drn_mm.benchmark.interleaved.interleaved_times`)."""
     rows = []
     for batch in settings.infer_batches:
-        fns, prepared, by_key = {}, [], {}
+        fns, by_key = {}, {}  # each fn holds its prepared model
         for name, base in bases.items():
             reference = fp32_reference(base, batch, settings) if settings.check_accuracy else None
             for mode_name in settings.modes:
@@ -154,7 +154,6 @@ def _interleaved_inference_rows(bases: Dict[str, nn.Module], device, settings,
                     warm = _warm_up(fn, device, settings.warmup)
                     if reference is not None:
                         warm['accuracy'] = compare_outputs(logits_of(fn, settings), reference)
-                    prepared.append(model)
                     return dict(warm, fn=fn, status='ok')
 
                 outcome = _guarded(f'{name} infer {mode_name} b{batch}', prepare, log)
@@ -173,7 +172,6 @@ def _interleaved_inference_rows(bases: Dict[str, nn.Module], device, settings,
             log(f'{key[0]} infer {key[1]} b{batch}: min {row["latency_ms"]["min"]:.2f} ms, '
                 f'median {row["latency_ms"]["median"]:.2f} ms')
         fns.clear()  # the prepared models of this batch size go
-        prepared.clear()
         release(device, any(parse_mode(m).compile for m in settings.modes))
     return rows
 

@@ -367,6 +367,24 @@ def geometry_from_metainfo(meta: Mapping) -> ImageGeometry:
     return ImageGeometry((int(ori_h), int(ori_w)), (img_w / ori_w, img_h / ori_h))
 
 
+def cams_to_original(cams: torch.Tensor, sample: Mapping, stride: int = 8) -> torch.Tensor:
+    """Class maps (C, h, w) at ``stride`` -> (C, H, W) at the original image's pixels: each
+    upsampled to the input (:func:`upsample_cam`), then resized to ``ori_shape``. Only for test
+    pipelines that resize the whole image: a flip, a crop or an unrecorded size change is an
+    error naming the image (the maps would not cover it)."""
+    geometry_from_metainfo(sample)  # refuses flips and crops that recorded nothing
+    if 'crop_offset' in sample:
+        raise ValueError(f'{sample.get("img_path", "a data sample")} was cropped by the test '
+                         'pipeline; maps at the original pixels need the whole image (resize '
+                         'only)')
+    img = tuple(int(v) for v in sample['img_shape'][:2])
+    ori = tuple(int(v) for v in sample['ori_shape'][:2])
+    up = torch.stack([upsample_cam(c, stride, img) for c in cams.detach().float().cpu()])
+    if img != ori:
+        up = F.interpolate(up[None], size=ori, mode='bilinear', align_corners=False)[0]
+    return up
+
+
 def box_to_original(boxes, geometry: ImageGeometry) -> torch.Tensor:
     """Map (..., 4) boxes from input pixels to original-image pixels, clipped to the image.
 

@@ -22,7 +22,7 @@ from mmengine.logging import print_log
 
 from ..registry import register
 from .localization import (DEFAULT_THRESHOLDS, PROTOCOLS, box_iou, box_to_original,
-                           geometry_from_metainfo, localize, upsample_cam)
+                           cams_to_original, geometry_from_metainfo, localize, upsample_cam)
 from .wsol import best_ious, max_box_acc, pixel_counts, pxap_from_counts, thresholds
 
 
@@ -137,21 +137,10 @@ class LocalizationMetric(BaseMetric):
             self.results.append(result)
 
     def original_cam(self, sample: dict, label: int) -> np.ndarray:
-        """The GT class's CAM at the original image's pixels: upsampled to the input, then
-        resized to the original size (a test pipeline that crops is refused: the CAM would not
-        cover the whole image)."""
-        geometry_from_metainfo(sample)  # refuses flips and crops that recorded nothing
-        if 'crop_offset' in sample:
-            raise ValueError(f'LocalizationMetric(pxap=True): {sample.get("img_path")} was '
-                             'cropped by the test pipeline; PxAP needs the whole image (resize '
-                             'only)')
-        cam = upsample_cam(sample['pred_cam'][label].detach().float().cpu(), self.stride,
-                           input_size=tuple(sample['img_shape'][:2]))
-        ori = tuple(int(v) for v in sample['ori_shape'][:2])
-        if tuple(cam.shape) != ori:
-            cam = torch.nn.functional.interpolate(cam[None, None], size=ori, mode='bilinear',
-                                                  align_corners=False)[0, 0]
-        return cam.numpy()
+        """The GT class's CAM at the original image's pixels
+        (:func:`~drn_mm.evaluation.localization.cams_to_original`: a cropping test pipeline is
+        refused, as the CAM would not cover the whole image)."""
+        return cams_to_original(sample['pred_cam'][label:label + 1], sample, self.stride)[0].numpy()
 
     @staticmethod
     def object_mask(sample: dict) -> np.ndarray:

@@ -192,3 +192,15 @@ def test_analyze_gridding_tool(demo_cityscapes_data, tmp_path):
     assert table.count('(random init)') == 6
     for picture in ('erf.png', 'activations.png'):
         assert (tmp_path / picture).stat().st_size > 10_000
+
+
+def test_sources_that_cannot_be_measured_are_refused():
+    """No dilated level for 'auto', or a source at another resolution than the levels after it
+    (its centre cell would not be the unit's): errors, not numbers."""
+    os32 = build_model(read_config(osp.join(EXPERIMENTS, 'resnetv1c_18-os32_demo-128x256.py')))
+    x = torch.randn(1, 3, 64, 128, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="source='auto'.*has none"):
+        measure_gridding(os32.eval(), x)
+    d22 = build_model(read_config(DEMO)).eval()
+    with pytest.raises(ValueError, match='another resolution'):
+        measure_gridding(d22, torch.randn(1, 3, 256, 512), source='backbone.layer3')
