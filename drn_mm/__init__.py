@@ -9,19 +9,24 @@ Packages: ``models`` (DRN, its layers and checkpoint layouts, neck, heads, segme
 (runner, hooks, loops, optim wrappers, distributed), ``apis`` (config -> model -> inference,
 training, testing), ``deploy`` (BN folding, ONNX), ``visualization``, ``demo`` (data generators)
 and ``benchmark`` (the speed harness; nothing else imports it).
+
+``import drn_mm`` registers (modules into the registries, the ``drn://`` checkpoint scheme with
+mmengine's ``CheckpointLoader.register_scheme``, the classifiers with mmpretrain's
+``ModelHub.register_model_index``) and patches nothing.
 """
-from . import compat  # noqa: F401  (torch.load of mmengine checkpoints on torch >= 2.6)
 from . import datasets, engine, evaluation  # noqa: F401  (DRNRunner, datasets, metrics)
-from .apis import convert_checkpoint_file, get_config, register_mmpretrain_models
+from .apis import (convert_checkpoint_file, get_config, register_checkpoint_scheme,
+                   register_mmpretrain_models)
 from .models import *  # noqa: F401,F403
 from .models import __all__ as _models_all
 from .models.backbones.drn_checkpoint import convert_drn_state_dict, load_backbone_checkpoint
-from .models.backbones.drn_loaders import install_checkpoint_loaders
 from .models.utils import CheckpointError, CheckpointMismatchError
 from .registry import available_libraries
 from .version import __version__
 
-install_checkpoint_loaders()  # the authors' files through every mmengine loader
+# Registration through the public APIs, as every OpenMMLab plugin does; nothing of another
+# library is changed (tests/test_package/test_import_isolation.py):
+register_checkpoint_scheme()  # 'drn://FILE': the authors' files anywhere a checkpoint is named
 register_mmpretrain_models()  # list_models('*drn*'), get_model('drn-c-26_3rdparty_in1k')
 
 __all__ = [

@@ -12,7 +12,9 @@ This module imports only the standard library at the top: each check imports wha
 import importlib
 import platform
 import sys
-from typing import Callable, List, NamedTuple, Optional, Set, Tuple
+from typing import Callable, List, NamedTuple, Optional
+
+from .hardware import ISA_FLAGS, cpu_bf16_hardware, cpu_info  # noqa: F401  (re-exported)
 
 OK, WARN, FAIL, INFO = 'ok', 'WARN', 'FAIL', 'info'
 
@@ -112,56 +114,20 @@ def check_import_traps() -> List[Finding]:
 
 
 def check_safe_loading() -> List[Finding]:
-    """torch >= 2.6 loads weights_only by default; mmengine's own checkpoints hold HistoryBuffer."""
+    """torch >= 2.6 loads weights_only by default; mmengine 0.10's Runner checkpoints hold
+    HistoryBuffer objects, which DRNRunner saves as plain data instead."""
     try:
         import torch
-        from mmengine.logging import HistoryBuffer
     except ImportError:
         return []
-    getter = getattr(torch.serialization, 'get_safe_globals', None)
-    if getter is None:
+    if getattr(torch.serialization, 'get_safe_globals', None) is None:
         return [Finding(INFO, 'checkpoint loading', 'torch < 2.4: no weights-only default')]
-    if HistoryBuffer in getter():
-        return [
-            Finding(
-                OK, 'checkpoint loading', 'mmengine checkpoints load with weights_only '
-                '(drn_mm.compat allow-lists their HistoryBuffer)')
-        ]
     return [
         Finding(
-            WARN, 'checkpoint loading', "mmengine's own checkpoints fail to load with torch's "
-            'safe loader (HistoryBuffer): import drn_mm first (configs do: custom_imports)')
+            INFO, 'checkpoint loading', "torch loads weights_only: DRNRunner's checkpoints are "
+            'plain data (drn_mm.engine.portable_checkpoint); checkpoints saved by a plain '
+            "mmengine Runner hold HistoryBuffer objects, which the safe loader refuses")
     ]
-
-
-#: the ISA flags that decide DRN's fast CPU paths
-ISA_FLAGS = ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8', 'avx_vnni')
-
-
-def cpu_info() -> Tuple[str, Set[str]]:
-    """(CPU model, ISA flags) from /proc/cpuinfo (model from ``platform`` where it is missing).
-    The one reader of /proc/cpuinfo: :mod:`drn_mm.deploy.precision` and the benchmark use it."""
-    model, flags = '', set()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('flags') and not flags:
-                    flags = set(line.split(':', 1)[1].split())
-                elif line.startswith('model name') and not model:
-                    model = line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return model or platform.processor() or platform.machine(), flags
-
-
-def cpu_bf16_hardware(flags: Optional[Set[str]] = None) -> bool:
-    """Whether this CPU computes bf16 in hardware (oneDNN's own test, else AVX-512 BF16 / AMX)."""
-    try:
-        import torch
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except Exception:
-        flags = cpu_info()[1] if flags is None else flags
-        return 'avx512_bf16' in flags or 'amx_bf16' in flags
 
 
 def check_hardware() -> List[Finding]:
@@ -217,14 +183,13 @@ def check_drn_mm() -> List[Finding]:
         found.append(
             Finding(FAIL, f'{library} registry', f'missing: {missing}') if missing else Finding(
                 OK, f'{library} registry', f'{", ".join(names)}, DRNRunner registered'))
-    from drn_mm.models.backbones.drn_loaders import unwrapped_schemes
-    plain = [p or '(local path)' for p in unwrapped_schemes()]
+    from mmengine.runner import CheckpointLoader
+
+    from drn_mm.apis.scheme import DRN_SCHEME, load_drn_uri
     found.append(
-        Finding(
-            WARN, 'checkpoint loaders', f'not wrapped: {plain}: the authors\' files load only '
-            'through drn_mm\'s tools there') if plain else Finding(
-                OK, 'checkpoint loaders', "every mmengine scheme reads the authors' DRN "
-                'layouts and checks SHA-256 names'))
+        Finding(OK, 'checkpoint scheme', f"{DRN_SCHEME}FILE reads the authors' DRN files "
+                'anywhere a checkpoint is named') if CheckpointLoader._schemes.get(DRN_SCHEME) is
+        load_drn_uri else Finding(FAIL, 'checkpoint scheme', f'{DRN_SCHEME} is not registered'))
     return found
 
 

@@ -7,7 +7,7 @@
 Without a checkpoint the weights are random (seed 0). IMAGES are files or folders (default: the
 demo's val images). --with adds models to compare side by side. Writes gridding.json,
 gridding.md (the table), erf.png (effective receptive fields) and activations.png (the paper's
-activation maps) to --out; docs/gridding.md defines the measures.
+activation maps) to --out; docs/en/gridding.md defines the measures.
 """
 import argparse
 import json

@@ -8,7 +8,7 @@ Writes benchmark.json, benchmark.md and benchmark.png to --out-dir and prints th
 On a GPU the defaults are Cityscapes sizes (inference 1024x2048 at batch 1 and 4, training
 512x1024 crops at batch 8) and modes fp32, amp_cl, amp_cl_compile (training fp32, amp_cl); on a
 CPU they are tiny (64x128) so a run takes seconds. mmpretrain classification configs (e.g.
-configs/drn/drn_c_26_8xb32_in1k.py against configs/baselines/resnet18_8xb32_in1k.py) are measured
+configs/drn/drn-c-26_8xb32_in1k.py against configs/baselines/resnet18_8xb32_in1k.py) are measured
 the same way in a run of their own, with ImageNet sizes (224x224; batch 1 and 64, training 32).
 Modes are a precision (fp32, amp, bf16, fp16) with flags cl (channels_last), fold (BN folding) and
 compile, joined by '_'. See

@@ -1,6 +1,6 @@
 """The demo street scenes at equal training time: each config trained for the same wall-clock
 budget through the Runner (bf16 autocast where the CPU has it, --no-amp for fp32), then scored per
-class on the val split; the thin and small classes side by side (docs/experiments.md).
+class on the val split; the thin and small classes side by side (docs/en/experiments.md).
 
     python tools/experiment_streets.py [CONFIG ...] --seconds 360 \\
         --out work_dirs/experiments/streets

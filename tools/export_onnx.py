@@ -15,8 +15,7 @@ import sys
 import torch
 
 from drn_mm.apis import DictAction, build_model, load_model_checkpoint, read_config
-from drn_mm.benchmark import calibrate_batchnorm
-from drn_mm.deploy import export_onnx, onnx_parity
+from drn_mm.deploy import calibrate_batchnorm, export_onnx, onnx_parity
 
 
 def parse_args(argv=None):

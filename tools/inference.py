@@ -34,8 +34,9 @@ def main(argv=None):
     model = init_segmentor(args.config, args.checkpoint, device=args.device,
                            cfg_options=args.cfg_options)
     if args.precision != 'fp32':
-        print('precision:',
-              set_inference_precision(model, args.precision, args.calibration or [args.image]))
+        model, said = set_inference_precision(model, args.precision, args.calibration
+                                              or [args.image])
+        print('precision:', said)
     label = segment_image(model, args.image)
     save_png(args.out,
              overlay_segmentation(args.image, label, model.dataset_meta['palette'], args.opacity))

@@ -1,7 +1,7 @@
 """Class activation maps of a DRN classifier: image(s) in, PNG(s) out with the map of the top
 class overlaid, its box (green) and, when known, the ground-truth box (red).
 
-    python tools/vis_cam.py configs/drn/drn_c_26_in1k_localization.py drn_c_26-ddedf421.pth \\
+    python tools/vis_cam.py configs/drn/drn-c-26_cam_8xb32_in1k-loc.py drn_c_26-ddedf421.pth \\
         demo.jpg --out-dir vis/
     python tools/vis_cam.py CONFIG CKPT val/*.JPEG --out-dir vis/ --gt-xml-dir val_boxes/ \\
         --protocol cam --threshold 0.2

@@ -9,7 +9,7 @@
 #       work_dirs/demo_shapes/epoch_24.pth [--cfg-options test_evaluator.protocol=cam \
 #       test_evaluator.threshold=0.7]
 # 24 epochs x 19 iterations of 32 images: about 0.3-0.4 s an iteration on 2 idle CPU cores.
-_base_ = '../drn/drn_c_26_cub_localization.py'
+_base_ = '../drn/drn-c-26_cam_8xb8_cub-loc.py'
 data_root = 'data/demo_shapes'
 classes = ('striped_disc', 'checkered_square', 'dotted_triangle', 'hatched_ring', 'speckled_cross')
 num_classes = len(classes)

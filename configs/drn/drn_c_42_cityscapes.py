@@ -1,5 +1,3 @@
-# DRN-C-42 on Cityscapes with the authors' recipe (8 GPUs x 4 images, 896 crops, 23,250 iterations):
-# drn_c_26_cityscapes.py with another backbone. ImageNet init from the authors' checkpoint:
-#   python tools/train.py configs/drn/drn_c_42_cityscapes.py --pretrained drn_c_42-*.pth
-_base_ = './drn_c_26_cityscapes.py'
-model = dict(backbone=dict(arch='C-42'))
+# The authors' recipe under its short name (what users type), the same as
+# drnseg_drn-c-42_8xb4-23k_cityscapes-896x896.py
+_base_ = './drnseg_drn-c-42_8xb4-23k_cityscapes-896x896.py'

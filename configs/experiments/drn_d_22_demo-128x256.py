@@ -1,4 +1,4 @@
-# Demo street scenes (python -m drn_mm.demo.cityscapes), the experiments of docs/experiments.md:
+# Demo street scenes (python -m drn_mm.demo.cityscapes), the experiments of docs/en/experiments.md:
 # the out-of-the-box demo model (narrow DRN-D-22, the paper's x8 head) with a longer schedule.
 # Every model of these experiments has the same data, crops, batch, optimizer, schedule and head
 # (1x1 classifier + fixed bilinear upsampling); only the backbone differs. max_iters is set per

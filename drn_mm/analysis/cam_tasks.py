@@ -10,7 +10,7 @@ background. ``tau`` is chosen on the *train* split (the best mIoU over 0.05, 0.1
 then applied to the test split, so the test masks choose nothing. mIoU is over background and the
 classes, against the object masks (:mod:`drn_mm.demo.shapes` writes them).
 
-``tools/cam_tasks.py`` is the command line; docs/experiments.md shows its table and picture.
+``tools/cam_tasks.py`` is the command line; docs/en/experiments.md shows its table and picture.
 """
 import copy
 from typing import Dict, List, Sequence

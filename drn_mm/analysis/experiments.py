@@ -1,7 +1,7 @@
 """Experiments on the demo data at equal training time: models trained through the Runner for the
 same wall-clock budget (iterations set from a short timed run of each), then scored per class.
 
-``tools/experiment_streets.py`` is the command line (docs/experiments.md). The schedule of each
+``tools/experiment_streets.py`` is the command line (docs/en/experiments.md). The schedule of each
 config (``max_iters``, the poly LR's end, checkpoint and val intervals) is rewritten for the
 iterations that fit the budget, so every model gets a complete schedule.
 """

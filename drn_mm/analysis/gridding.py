@@ -1,6 +1,6 @@
 """Gridding, measured: how much of a network's response sits on the lattice of a dilation period.
 
-Two measures (docs/gridding.md defines them, says why they are scale-free and gives their
+Two measures (docs/en/gridding.md defines them, says why they are scale-free and gives their
 ranges):
 
 - :func:`lattice_score` of an effective receptive field (ERF, :func:`erf_energy`): the energy of

@@ -118,7 +118,7 @@ def gridding_markdown(results: Sequence[Dict[str, object]]) -> str:
     what = ('of the ERF without its centre cell' if against_level else 'of the whole ERF')
     return (f'ERF lattice scores against {source}, {what} (0: no holes, 1: all energy on one '
             'sub-lattice); spectral scores of the activations (share of the energy in excess at '
-            "the period's frequencies). docs/gridding.md defines both.\n\n" + '\n'.join(lines) +
+            "the period's frequencies). docs/en/gridding.md defines both.\n\n" + '\n'.join(lines) +
             '\n')
 
 

@@ -1,4 +1,5 @@
-"""Checkpoints of whole models: load any known DRN layout into a built model, convert files."""
+"""Checkpoints of whole models: load any known DRN layout into a built model, convert and publish
+files (the ``drn://`` scheme: :mod:`drn_mm.apis.scheme`)."""
 import os
 import os.path as osp
 from typing import Dict
@@ -7,7 +8,8 @@ import torch
 
 from ..engine.atomic import atomic_write
 from ..models.backbones.drn import DRN
-from ..models.backbones.drn_checkpoint import convert_drn_state_dict, detect_layout, load_into_model
+from ..models.backbones.drn_checkpoint import (convert_drn_state_dict, detect_layout,
+                                               load_into_model, to_mmengine_checkpoint)
 from ..models.utils.checkpoint import (check_state_dict_fits, describe, extract_state_dict,
                                        load_checkpoint_file, strip_module_prefix)
 from ..version import __version__
@@ -15,10 +17,11 @@ from ..version import __version__
 __all__ = ['load_model_checkpoint', 'convert_checkpoint_file', 'publish_checkpoint']
 
 
-def load_model_checkpoint(model, checkpoint: str):
-    """Load any known DRN checkpoint into a built model, strictly; returns the raw checkpoint."""
+def load_model_checkpoint(model, checkpoint: str, strict: bool = True):
+    """Load any known DRN checkpoint into a built model (strictly by default: every weight of the
+    model from the file); returns the checkpoint as read."""
     raw = load_checkpoint_file(checkpoint)
-    load_into_model(model, raw, source=checkpoint)
+    load_into_model(model, raw, source=checkpoint, strict=strict)
     return raw
 
 
@@ -30,8 +33,7 @@ def convert_checkpoint_file(src: str, dst: str, arch: str) -> Dict[str, object]:
     """
     raw = load_checkpoint_file(src)
     source = extract_state_dict(raw)
-    # mmengine's loaders (wrapped by drn_mm) convert the authors' layouts as they read; the
-    # layout the file had is in the meta they add
+    # a drn:// source comes back converted, with the layout the file had in its meta
     layout = (raw.get('meta') or {}).get('source_layout') or detect_layout(
         strip_module_prefix(source))
     state_dict = convert_drn_state_dict(source)
@@ -48,12 +50,13 @@ def convert_checkpoint_file(src: str, dst: str, arch: str) -> Dict[str, object]:
 
 
 def publish_checkpoint(src: str, dst: str) -> str:
-    """Write ``src``'s weights and meta (no optimizer, scheduler or message-hub state) to
+    """Write ``src``'s weights in drn_mm's layout (the authors' files converted) and meta (no
+    optimizer, scheduler or message-hub state) to
     ``<dst without .pth>-<first 8 hex of its SHA-256>.pth``, the name drn_mm's loaders check;
     returns that path. Non-finite weights are refused."""
     from ..models.utils.checkpoint import check_finite, sha256_of
-    checkpoint = load_checkpoint_file(src)
-    state_dict = extract_state_dict(checkpoint)
+    checkpoint = to_mmengine_checkpoint(load_checkpoint_file(src), src)  # the authors' too
+    state_dict = convert_drn_state_dict(extract_state_dict(checkpoint))
     check_finite(state_dict, src)
     meta = dict(checkpoint.get('meta') or {})
     meta = {

@@ -8,7 +8,7 @@
 import copy
 import importlib
 import logging
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -18,7 +18,8 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 
 # drn_mm's modules registered (baseline configs do not import drn_mm):
-from .. import compat, datasets, engine, evaluation, models  # noqa: F401
+from .. import datasets, engine, evaluation, models  # noqa: F401
+from ..models.backbones.drn_checkpoint import load_into_model
 from .checkpoint import load_model_checkpoint
 from .config import TASKS, config_task, read_config
 
@@ -103,8 +104,9 @@ def _dataset_meta(cfg: Config, library: str) -> dict:
     return dict(getattr(cls, 'METAINFO', {}) or {}) if cls is not None else {}
 
 
-def init_model(config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
-               cfg_options: Optional[dict] = None, cfg: Optional[Config] = None):
+def init_model(config: str, checkpoint: Union[str, Mapping, None] = None, device: str = 'cpu',
+               cfg_options: Optional[dict] = None, cfg: Optional[Config] = None,
+               source: Optional[str] = None):
     """A model of ``config`` in eval mode on ``device``, for inference.
 
     ``checkpoint`` (drn_mm's, the authors' ImageNet or Cityscapes files, torchvision ResNets for
@@ -114,7 +116,10 @@ def init_model(config: str, checkpoint: Optional[str] = None, device: str = 'cpu
     ``init_model`` does, so ``mmseg.apis.inference_model`` runs on the result.
 
     Args:
+        checkpoint: a path or URI, or a checkpoint already read
+            (:func:`~drn_mm.models.utils.checkpoint.load_checkpoint_file`: one read per file).
         cfg: an already read (and edited) config to use instead of reading ``config``.
+        source: the file an already read ``checkpoint`` came from, for errors.
     """
     cfg = read_config(config, cfg_options) if cfg is None else cfg
     library = TASKS[config_task(cfg, config)]
@@ -129,7 +134,11 @@ def init_model(config: str, checkpoint: Optional[str] = None, device: str = 'cpu
         model = _registry(library).build(cfg.model)
     meta = {}
     if checkpoint is not None:
-        meta = load_model_checkpoint(model, checkpoint).get('meta', {}) or {}
+        if isinstance(checkpoint, Mapping):
+            load_into_model(model, checkpoint, source=source or 'the checkpoint')
+            meta = checkpoint.get('meta', {}) or {}
+        else:
+            meta = load_model_checkpoint(model, checkpoint).get('meta', {}) or {}
     elif library == 'mmpretrain':
         model.init_weights()
     dataset_meta = dict(meta.get('dataset_meta') or {})
@@ -144,10 +153,10 @@ def init_model(config: str, checkpoint: Optional[str] = None, device: str = 'cpu
     return model.to(device).eval()
 
 
-def init_segmentor(config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
-                   cfg_options: Optional[dict] = None):
+def init_segmentor(config: str, checkpoint: Union[str, Mapping, None] = None, device: str = 'cpu',
+                   cfg_options: Optional[dict] = None, source: Optional[str] = None):
     """A segmentor ready for :func:`mmseg.apis.inference_model`, loaded with drn_mm's loader."""
-    return init_model(config, checkpoint, device, cfg_options)
+    return init_model(config, checkpoint, device, cfg_options, source=source)
 
 
 def init_classifier(config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
@@ -168,6 +177,6 @@ def init_classifier(config: str, checkpoint: Optional[str] = None, device: str =
     head = cfg.model.get('head', {})
     if head.get('type') != 'CAMHead':
         raise ValueError(f'{config}: model.head is {head.get("type")!r}; class activation maps '
-                         'need CAMHead (e.g. configs/drn/drn_c_26_in1k_localization.py)')
+                         'need CAMHead (e.g. configs/drn/drn-c-26_cam_8xb32_in1k-loc.py)')
     head['with_cam'] = True
     return init_model(config, checkpoint, device, cfg=cfg)

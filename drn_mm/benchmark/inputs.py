@@ -6,30 +6,12 @@ from typing import Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..apis import model_task
 from ..datasets.synthetic import make_data_samples, synthetic_images
+from ..deploy.fold_bn import calibrate_batchnorm  # noqa: F401  (re-exported)
 
 __all__ = ['calibrate_batchnorm', 'predict_batch']
-
-
-def calibrate_batchnorm(model: nn.Module, inputs: torch.Tensor, steps: int = 2) -> nn.Module:
-    """Give BN layers running statistics of ``inputs`` (a cumulative average over ``steps``
-    train-mode forwards), so a randomly initialized model's eval-mode activations keep a sane
-    scale: accuracy checks then compare numbers of a realistic size. Returns ``model`` in eval."""
-    bns = [m for m in model.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
-    momenta = [bn.momentum for bn in bns]
-    for bn in bns:
-        bn.reset_running_stats()
-        bn.momentum = None
-    model.train()
-    with torch.no_grad():
-        for _ in range(steps):
-            model(inputs, mode='tensor')
-    for bn, momentum in zip(bns, momenta):
-        bn.momentum = momentum
-    return model.eval()
 
 
 def predict_batch(model: nn.Module, batch: int, size: Sequence[int],

@@ -35,9 +35,11 @@ def _configs_root() -> str:
 
 
 def metafiles() -> List[str]:
-    """The metafiles holding published numbers."""
-    root = _configs_root()
-    return [osp.join(root, folder, 'metafile.yaml') for folder in ('drn', 'baselines')]
+    """The metafiles holding published numbers: those ``model-index.yml`` imports."""
+    import yaml
+    root = osp.dirname(_configs_root())
+    with open(osp.join(root, 'model-index.yml')) as f:
+        return [osp.join(root, path) for path in yaml.safe_load(f)['Import']]
 
 
 @functools.lru_cache(maxsize=None)
@@ -51,12 +53,15 @@ def published_numbers() -> Dict[str, Published]:
         for model in meta['Models']:
             if not model.get('Config'):
                 continue
-            name = osp.splitext(osp.basename(model['Config']))[0]
+            # the config's name, and the model's (drn_d_22_cityscapes: the short config name
+            # that inherits the long one)
+            names = {osp.splitext(osp.basename(model['Config']))[0], model['Name']}
             for result in model['Results']:
                 key = _METRICS.get((result['Task'], result['Dataset']))
                 if key is not None and key[0] in result['Metrics']:
-                    numbers[name] = Published(
-                        float(result['Metrics'][key[0]]), key[1], result['Published'])
+                    for name in names:
+                        numbers[name] = Published(
+                            float(result['Metrics'][key[0]]), key[1], result['Published'])
     return numbers
 
 

@@ -27,7 +27,10 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..models.layers import BasicBlock, Bottleneck
 
-__all__ = ['fold_batchnorm', 'fold_conv_bn', 'unfolded_batchnorms', 'load_folded_checkpoint']
+__all__ = [
+    'fold_batchnorm', 'fold_conv_bn', 'unfolded_batchnorms', 'load_folded_checkpoint',
+    'calibrate_batchnorm'
+]
 
 
 def _block_types() -> Tuple[type, ...]:
@@ -141,3 +144,21 @@ def load_folded_checkpoint(model: nn.Module, checkpoint: str, map_location='cpu'
     state_dict = raw.get('state_dict', raw)
     model.load_state_dict(state_dict, strict=True)
     return model
+
+
+def calibrate_batchnorm(model: nn.Module, inputs: torch.Tensor, steps: int = 2) -> nn.Module:
+    """Give BN layers running statistics of ``inputs`` (a cumulative average over ``steps``
+    train-mode forwards), so a randomly initialized model's eval-mode activations keep a sane
+    scale: accuracy checks then compare numbers of a realistic size. Returns ``model`` in eval."""
+    bns = [m for m in model.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
+    momenta = [bn.momentum for bn in bns]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None
+    model.train()
+    with torch.no_grad():
+        for _ in range(steps):
+            model(inputs, mode='tensor')
+    for bn, momentum in zip(bns, momenta):
+        bn.momentum = momentum
+    return model.eval()

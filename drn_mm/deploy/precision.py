@@ -27,6 +27,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
+from ..hardware import ISA_FLAGS, cpu_bf16_hardware, cpu_info
 from .fold_bn import fold_batchnorm
 
 __all__ = [
@@ -42,9 +43,6 @@ AGREEMENT_MIN = 0.99
 
 def cpu_features() -> Dict[str, object]:
     """The CPU model, torch's threads and the ISA flags that decide the fast paths."""
-    # drn_mm.doctor reads /proc/cpuinfo (imported here, not at the top: `python -m drn_mm.doctor`
-    # must find it unimported)
-    from ..doctor import ISA_FLAGS, cpu_info
     model, flags = cpu_info()
     return dict(cpu=model, threads=torch.get_num_threads(),
                 **{name: name in flags
@@ -54,7 +52,6 @@ def cpu_features() -> Dict[str, object]:
 def has_bf16_hardware(device: str = 'cpu') -> bool:
     if device.startswith('cuda'):
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    from ..doctor import cpu_bf16_hardware
     return cpu_bf16_hardware()
 
 
@@ -248,44 +245,74 @@ def calibration_batches(model: nn.Module, dataloader, num_images: int = 8) -> Li
     return batches
 
 
+def _predictor_segmentor_class():
+    from mmseg.models import EncoderDecoder
+    from mmseg.models.segmentors.base import BaseSegmentor
+
+    class PredictorSegmentor(EncoderDecoder):
+        """An mmseg ``EncoderDecoder`` whose logits come from a :class:`Predictor`: every
+        prediction (``test_step``, ``predict``, ``inference_model``, the test loop, TTA, slide
+        or whole inference) runs mmseg's own code around :meth:`encode_decode`, which is the
+        predictor's logits through the decode head's ``predict_by_feat`` (resize to the image).
+        It shares the segmentor's modules (its ``_forward`` stays the fp32 model) and changes
+        nothing of it."""
+
+        def __init__(self, segmentor: nn.Module, predictor: 'Predictor'):
+            BaseSegmentor.__init__(self, data_preprocessor=segmentor.data_preprocessor)
+            self.backbone = segmentor.backbone
+            if segmentor.with_neck:
+                self.neck = segmentor.neck
+            self.decode_head = segmentor.decode_head
+            if segmentor.with_auxiliary_head:
+                self.auxiliary_head = segmentor.auxiliary_head
+            for name in ('align_corners', 'num_classes', 'out_channels', 'train_cfg', 'test_cfg',
+                         'dataset_meta', 'cfg'):
+                if hasattr(segmentor, name):
+                    setattr(self, name, getattr(segmentor, name))
+            self.predictor = predictor
+            self.inference_precision = predictor.precision
+            self.eval()
+
+        def encode_decode(self, inputs, batch_img_metas):
+            logits = self.predictor(inputs).to(inputs.device)
+            return self.decode_head.predict_by_feat(logits, batch_img_metas)
+
+    return PredictorSegmentor
+
+
 def use_predictor(model: nn.Module, predictor: Predictor) -> nn.Module:
-    """Make an mmseg segmentor's predictions (``test_step``, ``inference_model``, the test loop,
-    TTA) go through ``predictor``: its ``encode_decode`` becomes the predictor's logits through the
-    decode head's ``predict_by_feat`` (resize to the image). Returns ``model``."""
-
-    def encode_decode(inputs, batch_img_metas):
-        logits = predictor(inputs).to(inputs.device)
-        return model.decode_head.predict_by_feat(logits, batch_img_metas)
-
-    model.encode_decode = encode_decode
-    model.inference_precision = predictor.precision
-    return model
+    """An mmseg segmentor whose predictions go through ``predictor`` (a ``PredictorSegmentor``
+    sharing ``model``'s modules; ``model`` itself is not changed)."""
+    from mmseg.models import EncoderDecoder
+    if not isinstance(model, EncoderDecoder):
+        raise TypeError(f'inference precision: {type(model).__name__} is not an mmseg '
+                        'EncoderDecoder; only its encode_decode step can run another precision')
+    return _predictor_segmentor_class()(model, predictor)
 
 
 def apply_precision(model: nn.Module, precision: str, calibration: Sequence[torch.Tensor],
-                    workdir: Optional[str] = None) -> Tuple[Predictor, float]:
+                    workdir: Optional[str] = None) -> Tuple[nn.Module, Predictor, float]:
     """Build ``precision``'s predictor (int8 calibrated on ``calibration``), measure its label
-    agreement with fp32 on the same batches and route ``model``'s predictions through it
-    (:func:`use_predictor`). Returns the predictor and the agreement (a fraction)."""
+    agreement with fp32 on the same batches and return the segmentor that predicts through it
+    (:func:`use_predictor`), the predictor and the agreement (a fraction)."""
     predictor = build_predictor(model, precision, calibration, workdir=workdir)
     agreement = label_agreement(predictor, build_predictor(model, 'fp32'), calibration)
-    use_predictor(model, predictor)
-    return predictor, agreement
+    return use_predictor(model, predictor), predictor, agreement
 
 
-def set_inference_precision(model, precision: str, images=()) -> str:
-    """Route a segmentor's predictions through a bf16 / int8 / 'auto' path
+def set_inference_precision(model, precision: str, images=()) -> Tuple[nn.Module, str]:
+    """A segmentor predicting through a bf16 / int8 / 'auto' path
     (:mod:`drn_mm.deploy.precision`), calibrated (int8) and checked against fp32 ('auto', and the
-    returned agreement) on ``images`` (files, through the model's test pipeline). Returns what
-    runs, in words."""
+    returned agreement) on ``images`` (files, through the model's test pipeline). Returns it and
+    what runs, in words (``model`` itself for fp32)."""
     from mmengine.registry import DefaultScope
     from mmseg.apis.utils import _preprare_data
 
     if precision == 'fp32':
-        return 'fp32 eager'
+        return model, 'fp32 eager'
     with DefaultScope.overwrite_default_scope('mmseg'):
         batches = [_preprare_data(image, model)[0] for image in images]
     calibration = calibration_batches(model, batches, len(batches))
-    predictor, agreement = apply_precision(model, precision, calibration)
-    return (f'{predictor.precision} ({predictor.detail}); labels agree with fp32 on '
-            f'{agreement * 100:.2f} % of {len(calibration)} image(s)')
+    model, predictor, agreement = apply_precision(model, precision, calibration)
+    return model, (f'{predictor.precision} ({predictor.detail}); labels agree with fp32 on '
+                   f'{agreement * 100:.2f} % of {len(calibration)} image(s)')

@@ -1,7 +1,8 @@
 """InferencePrecisionHook: run the test at another precision (``tools/test.py --precision``).
 
-Before the test, the segmentor's predictions are routed through a
-:class:`~drn_mm.deploy.precision.Predictor` (bf16, int8 or 'auto', see
+Before the test, the runner's segmentor is replaced by one that predicts through a
+:class:`~drn_mm.deploy.precision.Predictor` (a ``PredictorSegmentor`` sharing its modules; bf16,
+int8 or 'auto', see
 :mod:`drn_mm.deploy.precision`); the calibration batches (int8) and the label-agreement check
 against fp32 use the first ``calibration_images`` test images. The agreement and the path are
 logged. Evaluation stays fp32 unless asked: it reproduces published numbers.
@@ -27,16 +28,20 @@ class InferencePrecisionHook(Hook):
         self.calibration_images = calibration_images
 
     def before_test(self, runner) -> None:
-        model = runner.model
-        model = getattr(model, 'module', model)  # DDP / TTA wrappers
+        wrapper = runner.model
+        model = getattr(wrapper, 'module', wrapper)  # DDP / TTA wrappers
         if not hasattr(model, 'decode_head'):
             raise TypeError(f'InferencePrecisionHook needs an mmseg segmentor, not '
                             f'{type(model).__name__}')
         model.eval()
         calibration = calibration_batches(model, runner.test_dataloader, self.calibration_images)
-        predictor, agreement = apply_precision(
+        predicting, predictor, agreement = apply_precision(
             model, self.precision, calibration,
             workdir=runner.log_dir if self.precision == 'int8' else None)
+        if wrapper is model:
+            runner.model = predicting
+        else:  # the wrapper's child is the segmentor that predicts through the predictor
+            wrapper.module = predicting
         print_log(
             f'inference precision: {predictor.precision} ({predictor.detail}); labels agree '
             f'with fp32 on {agreement * 100:.2f} % of the pixels of {len(calibration)} '

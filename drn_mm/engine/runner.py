@@ -1,11 +1,22 @@
 """DRNRunner: mmengine's Runner whose checkpoint loading knows DRN's foreign layouts.
 
-``load_from`` (tools/test.py's checkpoint) and ``--resume`` go through
-:func:`drn_mm.models.backbones.drn_checkpoint.convert_drn_state_dict` and a strict fit check,
-so the authors'
-Cityscapes and ImageNet files load as they are and a checkpoint of another model is an error
-naming the file, never a silent partial load. Checkpoints are written to a temporary file and
-renamed, so a crash while saving never replaces the last good checkpoint with half a file.
+Every checkpoint it loads is read once
+(:func:`~drn_mm.models.utils.checkpoint.load_checkpoint_file`: the SHA-256 digits of its name
+checked), ``revise_keys`` applied, the authors' layouts converted
+and loaded by :func:`~drn_mm.models.backbones.drn_checkpoint.load_into_model`, with ``strict``
+meaning what it says:
+
+- ``load_from`` in a training run (fine-tuning; mmengine's default ``strict=False``): the DRN
+  backbone loads completely or the run stops naming the file and what is missing; what does not
+  fit the rest (a head of another ``num_classes``) is skipped and listed in the log.
+- ``load_from`` in a test or val run (tools/test.py) and ``--resume``: strict. Every weight of the
+  model comes from the file, or an error names the file, the keys and the arch the file fits; a
+  metric is never computed with a randomly initialized head.
+- An explicit ``strict=True/False`` passed to :meth:`DRNRunner.load_checkpoint` wins.
+
+Checkpoints are written to a temporary file and renamed, so a crash while saving never replaces
+the last good checkpoint with half a file, and in plain data that torch's weights-only loader reads
+(:class:`~drn_mm.engine.portable_checkpoint.PortableCheckpointHook`).
 
 Reliability at scale (see the README's "Distributed training and crash recovery"):
 
@@ -21,6 +32,7 @@ Reliability at scale (see the README's "Distributed training and crash recovery"
 """
 import os
 import os.path as osp
+from typing import Optional
 
 import torch
 from mmengine.dist import is_distributed, is_main_process
@@ -38,7 +50,8 @@ from .checkpoint_hook import DRNCheckpointHook, remove_partial_checkpoints, resu
 from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_cpu,
                           init_cpu_process_group)
 from .label_check import LabelsFitHeadsHook, check_num_classes_config, check_save_best
-from .precision import set_model_dtype
+from .model_dtype import set_model_dtype
+from .portable_checkpoint import PortableCheckpointHook
 from .safety import NonFiniteLossHook, PreemptionHook
 
 
@@ -52,17 +65,52 @@ class DRNRunner(Runner):
             model = model.module
         return model
 
-    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = True,
-                        revise_keys=None):
-        """Load any known DRN checkpoint layout into the model; always strict.
+    #: what the runner is loading a checkpoint for: 'train' (load_from), 'test', 'resume'
+    _loading_for = 'train'
 
-        ``strict`` and ``revise_keys`` are accepted for mmengine compatibility: a ``module.``
-        prefix is stripped by the conversion, and a checkpoint that does not fit the model raises
-        :class:`~drn_mm.CheckpointMismatchError` (BatchNorm ``num_batches_tracked`` may be absent).
+    def train(self):
+        self._loading_for = 'train'
+        return super().train()
+
+    def val(self):
+        self._loading_for = 'test'
+        return super().val()
+
+    def test(self):
+        self._loading_for = 'test'
+        return super().test()
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        previous, self._loading_for = self._loading_for, 'resume'
+        try:
+            super().resume(filename, *args, **kwargs)
+        finally:
+            self._loading_for = previous
+
+    def load_checkpoint(self, filename: str, map_location='cpu', strict: Optional[bool] = None,
+                        revise_keys=[(r'^module\.', '')]):
+        """Load a checkpoint of any known DRN layout into the model (read once).
+
+        Args:
+            strict: ``None`` (what mmengine's ``load_or_resume`` and ``resume`` pass): ``False``
+                for ``load_from`` in a training run, ``True`` for a test / val run and for
+                ``--resume``. ``True``: the file must fit the whole model. ``False``: the DRN
+                backbone must still load completely; other mismatched or missing keys are
+                skipped and logged.
+            revise_keys: mmengine's (pattern, replacement) pairs, applied to the file's keys
+                before the layout is converted.
         """
+        if strict is None:
+            strict = self._loading_for != 'train'
         checkpoint = load_checkpoint_file(filename, map_location=map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        load_into_model(self._bare_model(), checkpoint, source=filename)
+        skipped = load_into_model(self._bare_model(), checkpoint, source=filename, strict=strict,
+                                  revise_keys=revise_keys, logger=self.logger)
+        if skipped:
+            self.logger.warning(
+                f'load_from {filename} (strict=False): the backbone loaded completely; '
+                f'{len(skipped)} weights of the model keep their initialization: '
+                f'{", ".join(skipped)}')
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
@@ -121,6 +169,7 @@ class DRNRunner(Runner):
         self.register_hook(LabelsFitHeadsHook())
         self.register_hook(NonFiniteLossHook(self.cfg.get('non_finite_loss', 'stop')))
         self.register_hook(PreemptionHook())
+        self.register_hook(PortableCheckpointHook())
 
     def load_or_resume(self) -> None:
         """``resume=True`` without ``load_from`` resumes from the newest readable checkpoint of
@@ -161,7 +210,7 @@ class DRNRunner(Runner):
     def build_model(self, model):
         """mmengine's, then :func:`~drn_mm.models.checks.check_head_channels`; with
         ``model_dtype`` in the config (e.g. ``'float64'``), the model in that dtype
-        (:func:`~drn_mm.engine.precision.set_model_dtype`), before any wrapper sees it."""
+        (:func:`~drn_mm.engine.model_dtype.set_model_dtype`), before any wrapper sees it."""
         if isinstance(model, dict):
             check_num_classes_config(model)
         model = super().build_model(model)

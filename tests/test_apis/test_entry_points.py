@@ -1,7 +1,10 @@
-"""The authors' DRN files load correctly through every OpenMMLab entry point, not only drn_mm's:
-mmengine's load_checkpoint, mmseg's init_model and MMSegInferencer, mmpretrain's get_model and
-ImageClassificationInferencer. Files that do not fit, are truncated or fail their checksum are
-errors naming them. (mmseg's own tools/test.py: test_reference_cityscapes_checkpoint.py.)"""
+"""The authors' DRN files load correctly through every OpenMMLab entry point, not only drn_mm's,
+named with drn_mm's ``drn://`` checkpoint scheme: mmengine's load_checkpoint, mmseg's init_model
+and MMSegInferencer, mmpretrain's get_model and ImageClassificationInferencer. Named as plain
+files there (mmengine reads them as they are: drn_mm changes none of its loaders), they are loud
+errors naming that way, never a model with random weights. Files that do not fit, are truncated
+or fail their checksum are errors naming them. (drn_mm's tools/test.py:
+test_reference_cityscapes_checkpoint.py.)"""
 import os.path as osp
 
 import numpy as np
@@ -11,13 +14,17 @@ from helpers import fixture_path, named_by_sha
 from mmengine.config import Config
 from tool_runs import REPO
 
-import drn_mm  # noqa: F401  (wraps mmengine's checkpoint loaders)
+import drn_mm  # noqa: F401  (registers the drn:// scheme)
 from drn_mm.models.backbones.drn_checkpoint import convert_drn_state_dict
-from drn_mm.models.backbones.drn_loaders import ChecksumError
-from drn_mm.models.utils.checkpoint import CheckpointMismatchError, UnreadableCheckpointError
+from drn_mm.models.utils.checkpoint import (CheckpointMismatchError, ChecksumError,
+                                            UnreadableCheckpointError)
+
+#: what the DRN backbone's error names when mmengine hands it a file in the authors' layout
+SEG_LAYOUT_USE_THE_SCHEME = r"the authors' Cityscapes layout .*drn://FILE"
+CLS_LAYOUT_USE_THE_SCHEME = r"the authors' DRN-C / torchvision ImageNet layout .*drn://FILE"
 
 SEG_CONFIG = osp.join(REPO, 'configs', 'drn', 'drn_d_22_cityscapes.py')
-CLS_CONFIG = osp.join(REPO, 'configs', 'drn', 'drn_c_26_8xb32_in1k.py')
+CLS_CONFIG = osp.join(REPO, 'configs', 'drn', 'drn-c-26_8xb32_in1k.py')
 
 
 @pytest.fixture(scope='module')
@@ -61,6 +68,21 @@ def assert_weights_are(model, path):
     assert sorted(weights) == sorted(k for k in expected if not k.endswith('num_batches_tracked'))
 
 
+class _RunnerStandIn:
+    """What DRNRunner.load_checkpoint uses of a runner: the model, hooks and a logger."""
+
+    def __init__(self, model):
+        from mmengine.logging import MMLogger
+        self.model, self.logger = model, MMLogger.get_current_instance()
+        self._loading_for = 'train'
+
+    def _bare_model(self):
+        return self.model
+
+    def call_hook(self, *args, **kwargs):
+        pass
+
+
 def build_seg(cfg):
     from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS
@@ -71,16 +93,27 @@ def build_seg(cfg):
 def test_mmengine_load_checkpoint_converts_the_authors_seg_file(seg_files):
     from mmengine.runner import load_checkpoint
     model = build_seg(seg_cfg(5))
-    checkpoint = load_checkpoint(model, seg_files['five'], map_location='cpu')
+    checkpoint = load_checkpoint(model, 'drn://' + seg_files['five'], map_location='cpu')
     assert_weights_are(model, seg_files['five'])
     assert checkpoint['meta']['source_layout'] == 'reference_seg'
     assert 'dataset_meta' not in checkpoint['meta']  # 5 classes: not a Cityscapes model
 
 
+def test_a_plain_authors_file_through_mmengine_is_an_error_naming_the_scheme(seg_files):
+    """mmengine reads the file as it is: the backbone finds no weights of its own and refuses,
+    naming the layout and the way that works, before anything runs on random weights."""
+    from mmengine.runner import load_checkpoint
+    from mmseg.apis import init_model
+    with pytest.raises(CheckpointMismatchError, match=SEG_LAYOUT_USE_THE_SCHEME):
+        load_checkpoint(build_seg(seg_cfg(5)), seg_files['five'], map_location='cpu')
+    with pytest.raises(CheckpointMismatchError, match=SEG_LAYOUT_USE_THE_SCHEME):
+        init_model(seg_cfg(19), seg_files['nineteen'], device='cpu')
+
+
 def test_mmseg_init_model_loads_the_authors_file_with_cityscapes_classes(seg_files):
     from mmseg.apis import init_model
     from mmseg.utils import get_classes
-    model = init_model(seg_cfg(19), seg_files['nineteen'], device='cpu')
+    model = init_model(seg_cfg(19), 'drn://' + seg_files['nineteen'], device='cpu')
     assert_weights_are(model, seg_files['nineteen'])
     assert list(model.dataset_meta['classes']) == list(get_classes('cityscapes'))
 
@@ -92,14 +125,17 @@ def test_mmseg_inferencer_loads_the_authors_file_and_segments(seg_files, seg_ref
     from drn_mm.apis.hub import DRNSegInferencer
     if by_name:
         # the name resolves to the full-width D-22 config, which the tiny file does not fit
-        with pytest.raises(CheckpointMismatchError, match=r"drn_d_tiny_19cls-.*\.pth does not fit "
-                           r"DRN\(arch='D-22'\)"):
+        with pytest.raises(CheckpointMismatchError, match=r"DRN\(arch='D-22'\)"):
             DRNSegInferencer('drn_d_22_cityscapes', weights=seg_files['nineteen'], device='cpu')
         with pytest.raises(ValueError, match='no weights: pass weights='):
             DRNSegInferencer(seg_cfg(19), device='cpu')
+        # drn_mm's inferencer reads a plain file through the drn:// scheme
         inferencer = DRNSegInferencer(seg_cfg(19), weights=seg_files['nineteen'], device='cpu')
     else:
-        inferencer = MMSegInferencer(model=seg_cfg(19), weights=seg_files['nineteen'], device='cpu')
+        with pytest.raises(CheckpointMismatchError, match=SEG_LAYOUT_USE_THE_SCHEME):
+            MMSegInferencer(model=seg_cfg(19), weights=seg_files['nineteen'], device='cpu')
+        inferencer = MMSegInferencer(
+            model=seg_cfg(19), weights='drn://' + seg_files['nineteen'], device='cpu')
     assert_weights_are(inferencer.model, seg_files['nineteen'])
     image = seg_reference['images'][0].numpy()[:, :, ::-1].copy()  # BGR, as mmcv reads
     result = inferencer(image)
@@ -112,29 +148,42 @@ def test_a_checkpoint_of_another_arch_is_an_error_naming_the_arch(tmp_path):
     from mmseg.apis import init_model
 
     from drn_mm import DRN
+    from drn_mm.apis import init_segmentor
     d38 = {'backbone.' + k: v for k, v in DRN(arch='D-38').state_dict().items()}
     path = tmp_path / 'drn_d_38_seg.pth'
     torch.save({'state_dict': d38}, path)
     model = build_seg(Config.fromfile(SEG_CONFIG))
+    # mmengine's loader hands the backbone tensors, not the file's name: the arch is named
     with pytest.raises(
-            CheckpointMismatchError, match=r'drn_d_38_seg\.pth.*DRN-D-38 checkpoint, '
+            CheckpointMismatchError, match=r'^the checkpoint does not fit .*DRN-D-38 checkpoint, '
             r'but the model is DRN-D-22'):
         load_checkpoint(model, str(path), map_location='cpu')
     with pytest.raises(CheckpointMismatchError, match='DRN-D-38'):
         init_model(SEG_CONFIG, str(path), device='cpu')
+    # drn_mm's loads (and drn://) read the file themselves: the file and the arch are named
+    for name in (str(path), 'drn://' + str(path)):
+        with pytest.raises(
+                CheckpointMismatchError, match=r'drn_d_38_seg\.pth.*DRN-D-38 checkpoint, '
+                r'but the model is DRN-D-22'):
+            init_segmentor(SEG_CONFIG, name)
 
 
 def test_a_file_without_backbone_weights_is_an_error_not_random_weights(tmp_path):
     """A torchvision-layout file (the authors' DRN-A) read as a whole model has no backbone.*
-    keys: mmengine would warn and test a random backbone; drn_mm refuses."""
+    keys: mmengine would warn and test a random backbone; drn_mm refuses, at any strictness."""
     from mmengine.runner import load_checkpoint
+
+    from drn_mm.engine.runner import DRNRunner
     model = build_seg(Config.fromfile(SEG_CONFIG))
     path = tmp_path / 'resnet_like.pth'
     torch.save({'conv1.weight': torch.zeros(64, 3, 7, 7), 'fc.weight': torch.zeros(10, 64)}, path)
     with pytest.raises(
-            CheckpointMismatchError, match=r"resnet_like\.pth holds no weights for "
+            CheckpointMismatchError, match=r"the checkpoint holds no weights for "
             r"DRN\(arch='D-22'\).*random weights"):
         load_checkpoint(model, str(path), map_location='cpu')
+    for strict in (True, False):  # not even a fine-tuning load_from: the backbone must load
+        with pytest.raises(CheckpointMismatchError, match=r"resnet_like\.pth"):
+            DRNRunner.load_checkpoint(_RunnerStandIn(model), str(path), strict=strict)
 
 
 def test_torchvision_layout_under_the_backbone_prefix_is_renamed():
@@ -161,26 +210,45 @@ def test_torchvision_layout_under_the_backbone_prefix_is_renamed():
 
 def test_a_truncated_file_is_an_error_naming_it(seg_files, tmp_path):
     from mmengine.runner import load_checkpoint
+
+    from drn_mm.apis import load_model_checkpoint
     data = open(seg_files['five'], 'rb').read()
     path = tmp_path / 'truncated.pth'
     path.write_bytes(data[:len(data) // 2])
     with pytest.raises(UnreadableCheckpointError, match=r'cannot read checkpoint .*truncated\.pth'):
-        load_checkpoint(build_seg(seg_cfg(5)), str(path), map_location='cpu')
+        load_checkpoint(build_seg(seg_cfg(5)), 'drn://' + str(path), map_location='cpu')
+    with pytest.raises(UnreadableCheckpointError, match=r'cannot read checkpoint .*truncated\.pth'):
+        load_model_checkpoint(build_seg(seg_cfg(5)), str(path))
 
 
 def test_the_sha256_in_the_name_is_checked(seg_files, tmp_path):
     from mmengine.runner import load_checkpoint
+
+    from drn_mm.apis import load_model_checkpoint
     good = seg_files['nineteen']
-    load_checkpoint(build_seg(seg_cfg(19)), good, map_location='cpu')  # its digest fits its name
+    load_checkpoint(build_seg(seg_cfg(19)), 'drn://' + good, map_location='cpu')  # digest fits
     data = bytearray(open(good, 'rb').read())
     data[-100] ^= 0xFF  # one flipped byte, as a bad download
     bad = tmp_path / osp.basename(good)
     bad.write_bytes(bytes(data))
     digest = osp.basename(good).rsplit('-', 1)[1][:8]
+    message = (rf'{osp.basename(good)}: its name says its SHA-256 starts with {digest}, but the '
+               'file .* hashes to')
+    with pytest.raises(ChecksumError, match=message):
+        load_checkpoint(build_seg(seg_cfg(19)), 'drn://' + str(bad), map_location='cpu')
+    with pytest.raises(ChecksumError, match=message):
+        load_model_checkpoint(build_seg(seg_cfg(19)), str(bad))
+
+
+def test_drn_scheme_names_a_zoo_model_or_says_what_it_takes():
+    from drn_mm.apis.scheme import resolve_drn_uri
+    assert resolve_drn_uri('drn://drn-c-26_3rdparty_in1k') == \
+        'http://dl.yf.io/drn/drn_c_26-ddedf421.pth'
+    assert resolve_drn_uri('drn://drn_d_22_cityscapes.pth').startswith('http')
     with pytest.raises(
-            ChecksumError, match=rf'{osp.basename(good)}: its name says its SHA-256 '
-            rf'starts with {digest}, but the file .* hashes to'):
-        load_checkpoint(build_seg(seg_cfg(19)), str(bad), map_location='cpu')
+            FileNotFoundError, match=r'drn://nothing\.pth: no such file, and '
+            r"'nothing' is not a drn_mm model"):
+        resolve_drn_uri('drn://nothing.pth')
 
 
 # mmpretrain: the authors' ImageNet layout (conv1/bn1/layerN/fc) of a tiny DRN-C, from their code
@@ -198,7 +266,9 @@ def cls_file(tiny_reference, tmp_path_factory):
 
 def test_mmpretrain_get_model_loads_the_authors_imagenet_file(cls_file, tiny_reference):
     from mmpretrain import get_model
-    model = get_model(CLS_CONFIG, pretrained=cls_file, **CLS_KWARGS)
+    with pytest.raises(CheckpointMismatchError, match=CLS_LAYOUT_USE_THE_SCHEME):
+        get_model(CLS_CONFIG, pretrained=cls_file, **CLS_KWARGS)
+    model = get_model(CLS_CONFIG, pretrained='drn://' + cls_file, **CLS_KWARGS)
     assert_weights_are(model, cls_file)
     entry = tiny_reference['models']['C-26']
     with torch.no_grad():
@@ -211,7 +281,7 @@ def test_mmpretrain_lists_and_builds_drn_models_by_name(cls_file):
     names = list_models('*drn*')
     assert 'drn-c-26_3rdparty_in1k' in names and 'drn-d-105_3rdparty_in1k' in names
     assert not [n for n in names if 'cityscapes' in n]  # segmenters are mmseg's
-    model = get_model('drn-c-26_3rdparty_in1k', pretrained=cls_file, **CLS_KWARGS)
+    model = get_model('drn-c-26_3rdparty_in1k', pretrained='drn://' + cls_file, **CLS_KWARGS)
     assert_weights_are(model, cls_file)
 
 
@@ -222,8 +292,9 @@ def test_mmpretrain_inferencer_by_name_with_the_authors_file(cls_file, tiny_refe
     # mmpretrain's Inferencer builds its pipeline in the current default scope, which the mmseg
     # tests of this process left at 'mmseg' (a fresh process starts without one)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        inferencer = ImageClassificationInferencer('drn-c-26_3rdparty_in1k', pretrained=cls_file,
-                                                   device='cpu', **CLS_KWARGS)
+        inferencer = ImageClassificationInferencer('drn-c-26_3rdparty_in1k',
+                                                   pretrained='drn://' + cls_file, device='cpu',
+                                                   **CLS_KWARGS)
         assert_weights_are(inferencer.model, cls_file)
         image = (tiny_reference['input'][0].permute(1, 2, 0).clamp(-2, 2) * 60 + 128).byte().numpy()
         result = inferencer(image)[0]
@@ -234,19 +305,19 @@ def test_published_checkpoints_carry_their_checksum(seg_files, tmp_path):
     from mmengine.runner import load_checkpoint
 
     from drn_mm.apis import publish_checkpoint
-    from drn_mm.models.backbones.drn_loaders import check_sha256_name
+    from drn_mm.models.utils.checkpoint import check_sha256_name
     path = publish_checkpoint(seg_files['five'], str(tmp_path / 'out' / 'mine.pth'))
     assert osp.basename(path).startswith('mine-') and check_sha256_name(path)
     model = build_seg(seg_cfg(5))
-    load_checkpoint(model, path, map_location='cpu')
+    load_checkpoint(model, path, map_location='cpu')  # drn_mm's layout: plain mmengine reads it
     assert_weights_are(model, seg_files['five'])
 
 
-def test_a_later_load_from_memory_is_not_named_after_an_earlier_file(seg_files):
+def test_a_load_from_memory_is_not_named_after_an_earlier_file(seg_files):
     from mmengine.runner import load_checkpoint
 
     from drn_mm import DRN
-    load_checkpoint(build_seg(seg_cfg(5)), seg_files['five'], map_location='cpu')
+    load_checkpoint(build_seg(seg_cfg(5)), 'drn://' + seg_files['five'], map_location='cpu')
     d38 = DRN(arch='D-38').state_dict()
     with pytest.raises(CheckpointMismatchError, match=r"^the checkpoint does not fit "
                        r"DRN\(arch='D-22'\)"):

@@ -288,7 +288,7 @@ def test_cpu_run_training_rows(cpu_run):
 
 
 # ------------------------------------------------------------------ classification configs
-CLS_DRN = 'configs/drn/drn_c_26_8xb32_in1k.py'
+CLS_DRN = 'configs/drn/drn-c-26_8xb32_in1k.py'
 CLS_BASELINE = 'configs/baselines/resnet18_8xb32_in1k.py'
 
 
@@ -314,7 +314,7 @@ def test_cls_run_measures_classifiers_side_by_side(cls_run):
     results, out = cls_run
     assert results['baseline'] == 'resnet18_8xb32_in1k'
     models = {m['name']: m for m in results['models']}
-    drn, resnet = models['drn_c_26_8xb32_in1k'], models['resnet18_8xb32_in1k']
+    drn, resnet = models['drn-c-26_8xb32_in1k'], models['resnet18_8xb32_in1k']
     assert drn['task'] == resnet['task'] == 'cls'
     assert drn['params'] == 21_126_584  # the reference's DRN-C-26 with its 1000-way fc
     assert resnet['params'] == 11_689_512  # torchvision's ResNet-18
@@ -347,7 +347,7 @@ def test_segmentation_and_classification_configs_cannot_share_a_run():
     spec.loader.exec_module(tool)
     with pytest.raises(
             ValueError, match='segmentation and classification configs cannot share '
-            r"a run .*'cls': \['configs/drn/drn_c_26_8xb32_in1k.py'\]"):
+            r"a run .*'cls': \['configs/drn/drn-c-26_8xb32_in1k.py'\]"):
         tool.main([DRN, CLS_DRN, '--device', 'cpu'])
     with pytest.raises(FileNotFoundError, match='config file not found: nope.py'):
         tool.main(['nope.py', '--device', 'cpu'])

@@ -94,7 +94,7 @@ def test_measure_train_py_row():
 
 def test_train_py_trains_a_classifier_through_its_runner(tmp_path):
     from drn_mm.datasets import InMemoryClsDataset
-    cfg = load_benchmark_config(osp.join(REPO, 'configs/drn/drn_c_26_8xb32_in1k.py'))
+    cfg = load_benchmark_config(osp.join(REPO, 'configs/drn/drn-c-26_8xb32_in1k.py'))
     runner, timer = build_train_py_runner(cfg, parse_mode('fp32'), 2,
                                           settings(train_size=(32, 32), repeats=2, train_iters=1),
                                           str(tmp_path))

@@ -68,8 +68,8 @@ def test_resnet_baselines_are_mmpretrain_configs(depth):
 
 
 @pytest.mark.parametrize('rel', [
-    'configs/drn/drn_c_26_in1k_localization.py', 'configs/drn/drn_a_50_in1k_localization.py',
-    'configs/drn/drn_c_26_cub_localization.py', 'configs/drn/drn_a_50_cub_localization.py'
+    'configs/drn/drn-c-26_cam_8xb32_in1k-loc.py', 'configs/drn/drn-a-50_cam_8xb32_in1k-loc.py',
+    'configs/drn/drn-c-26_cam_8xb8_cub-loc.py', 'configs/drn/drn-a-50_cam_8xb8_cub-loc.py'
 ])
 def test_localization_configs(rel):
     cfg = load(rel)

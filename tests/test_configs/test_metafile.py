@@ -69,7 +69,7 @@ def test_readme_zoo_table_agrees_with_the_metafile():
 
 def test_the_benchmark_reads_the_metafiles():
     assert published('drn_d_22_cityscapes').value == 68.0
-    assert published('drn_c_26_8xb32_in1k') == (75.1, 'top-1',
-                                                published('drn_c_26_8xb32_in1k').source)
+    assert published('drn-c-26_8xb32_in1k') == (75.1, 'top-1',
+                                                published('drn-c-26_8xb32_in1k').source)
     assert published('fcn_r50-d8_4xb2-40k_cityscapes-512x1024').value == 72.25
     assert published('drn_a_50_cityscapes') is None  # a published number without a config

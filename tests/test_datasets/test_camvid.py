@@ -13,7 +13,7 @@ from tool_runs import REPO, run_tool
 from drn_mm.datasets import DataError
 from drn_mm.demo.camvid import generate_demo_camvid
 
-CONFIG = osp.join(REPO, 'configs', 'drn', 'drn_d_22_camvid-360x480.py')
+CONFIG = osp.join(REPO, 'configs', 'drn', 'drnseg_drn-d-22_2xb4-250e_camvid-360x480.py')
 
 
 @pytest.fixture(scope='module')
@@ -90,3 +90,65 @@ def test_train_then_test_through_the_tools(camvid, tmp_path):
     # --show-dir: one picture per test image
     drawn = glob.glob(str(pictures / '**' / '*.png'), recursive=True)
     assert len(drawn) == 3, drawn
+
+
+@pytest.fixture(scope='module')
+def cityscapes_19_class_file(tmp_path_factory):
+    """A 19-class Cityscapes DRN-D-22 (the camvid options' widths) in the authors' layout
+    (``module.base.K`` / ``seg`` / ``up``), as their segment.py saves it."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+
+    from drn_mm.benchmark.reference_model import authors_state_dict
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'drn', 'drn_d_22_cityscapes.py'))
+    cfg.model.backbone.update(channels=(4, 8, 8, 8, 16, 16, 16, 16), norm_cfg=dict(type='BN'))
+    cfg.model.decode_head.in_channels = 16
+    torch.manual_seed(3)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    for name, buffer in model.named_buffers():  # BN statistics the fine-tune must keep
+        if name.endswith(('running_mean', 'running_var')):
+            buffer.copy_(torch.rand_like(buffer) + 0.5)
+    path = tmp_path_factory.mktemp('cityscapes19') / 'drn_d_22_tiny_cityscapes.pth'
+    state = authors_state_dict(model.state_dict(), 'D')
+    assert state['seg.weight'].shape[0] == 19
+    torch.save({'module.' + k: v for k, v in state.items()}, path)
+    return str(path), model.state_dict()
+
+
+def test_fine_tune_a_19_class_checkpoint_into_camvid_with_load_from(camvid,
+                                                                    cityscapes_19_class_file,
+                                                                    tmp_path):
+    """The ordinary OpenMMLab fine-tuning flow: ``load_from`` a 19-class checkpoint into an
+    11-class config. The backbone loads completely (frozen here, so the trained checkpoint must
+    still hold exactly the file's backbone, BN statistics included), the head's mismatched
+    weights are skipped and listed in the log; testing the same pair is refused (strict)."""
+    import torch
+    root = camvid[0]
+    path, weights = cityscapes_19_class_file
+    work = tmp_path / 'work'
+    run_tool('train.py', CONFIG, '--work-dir', work, '--cfg-options', *camvid_options(root, 2),
+             f'load_from={path}', 'model.backbone.frozen_stages=8')
+    trained = torch.load(work / 'iter_2.pth', weights_only=True)['state_dict']
+    backbone = {k: v for k, v in weights.items() if k.startswith('backbone.')}
+    assert len(backbone) > 50
+    for key, value in backbone.items():
+        assert torch.equal(trained[key], value), key
+    assert trained['decode_head.conv_seg.weight'].shape[0] == 11
+    log = open(glob.glob(str(work / '*' / '*.log'))[0]).read()
+    assert 'size mismatch for decode_head.conv_seg.weight' in log
+    assert re.search(
+        r'the backbone loaded completely; 3 weights of the model keep their '
+        r'initialization: decode_head\.conv_seg\.weight, decode_head\.conv_seg\.bias,'
+        r' decode_head\.up\.weight', log), log[-3000:]
+    # a metric is never computed with a head the file does not fill
+    result = run_tool('test.py', CONFIG, path, '--work-dir', tmp_path / 'test', '--cfg-options',
+                      *camvid_options(root), check=False)
+    assert result.returncode != 0
+    assert re.search(
+        r'drn_d_22_tiny_cityscapes\.pth does not fit EncoderDecoder.*'
+        r'decode_head\.conv_seg\.weight: checkpoint \[19, 16, 1, 1\] vs model '
+        r'\[11, 16, 1, 1\]', result.stderr), result.stderr[-3000:]

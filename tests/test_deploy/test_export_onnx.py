@@ -11,7 +11,7 @@ import torch
 
 from drn_mm.apis import build_model  # noqa: E402
 from drn_mm.apis import read_config as load_benchmark_config  # noqa: E402
-from drn_mm.benchmark import calibrate_batchnorm  # noqa: E402
+from drn_mm.deploy import calibrate_batchnorm  # noqa: E402
 from drn_mm.deploy.onnx import export_onnx, onnx_parity  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -10,7 +10,7 @@ import torch
 from tool_runs import DEMO_CONFIG, run_tool, tiny_options
 
 from drn_mm.apis import build_model, read_config
-from drn_mm.benchmark import calibrate_batchnorm
+from drn_mm.deploy import calibrate_batchnorm
 from drn_mm.deploy.precision import (build_predictor, choose_precision, cpu_features,
                                      has_bf16_hardware, label_agreement)
 
@@ -111,7 +111,7 @@ def test_inference_tool_precision(demo_cityscapes_data, tmp_path):
     image = sorted(g.glob(osp.join(demo_cityscapes_data, 'leftImg8bit', 'val', '*', '*.png')))[0]
     fp32 = segment_image(init_segmentor(DEMO_CONFIG, str(checkpoint)), image)
     model = init_segmentor(DEMO_CONFIG, str(checkpoint))
-    said = set_inference_precision(model, 'int8', [image])
+    model, said = set_inference_precision(model, 'int8', [image])
     assert said.startswith('int8 (ONNX Runtime') and 'labels agree with fp32 on' in said
     int8 = segment_image(model, image)
     assert int8.shape == fp32.shape and model.inference_precision == 'int8'

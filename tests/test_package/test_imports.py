@@ -1,4 +1,5 @@
-"""The package's import graph: no cycles, and nothing outside drn_mm.benchmark imports it.
+"""The package's import graph: no cycles, the library core never imports the tooling, and
+nothing outside drn_mm.benchmark imports it.
 
 Every import statement of every module under drn_mm/ counts, at the top level and inside
 functions alike (an import hidden in a function is still an arrow). An import resolves to the
@@ -122,6 +123,35 @@ def test_nothing_outside_the_benchmark_imports_it():
         if t == 'drn_mm.benchmark' or t.startswith('drn_mm.benchmark.')
     ]
     assert not bad, bad
+
+
+#: the library: what configs, runners and users' code build on
+CORE = ('models', 'datasets', 'evaluation', 'engine', 'apis', 'deploy', 'registry', 'hardware',
+        'version', 'visualization')
+#: tools over the library: never imported by it
+TOOLING = ('doctor', 'benchmark', 'analysis', 'demo', 'score')
+
+
+def _part(module: str) -> str:
+    parts = module.split('.')
+    return parts[1] if len(parts) > 1 else ''
+
+
+def test_the_core_never_imports_the_tooling():
+    graph = import_graph()
+    assert {_part(m) for m in graph} - {''} <= set(CORE) | set(TOOLING), 'a package of neither'
+    bad = [
+        f'{m} line {line} imports {t}' for m, targets in graph.items() if _part(m) in CORE
+        for t, line in targets if _part(t) in TOOLING
+    ]
+    assert not bad, bad
+
+
+def test_the_tooling_check_sees_a_violation():
+    """The rule's own check: an import of the doctor from deploy would be caught."""
+    graph = {'drn_mm.deploy.precision': [('drn_mm.doctor', 3)]}
+    bad = [t for m, ts in graph.items() if _part(m) in CORE for t, _ in ts if _part(t) in TOOLING]
+    assert bad == ['drn_mm.doctor']
 
 
 @pytest.mark.parametrize('limit', [450])

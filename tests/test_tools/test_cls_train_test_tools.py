@@ -55,7 +55,7 @@ def test_train_then_test_localization(imagenet, tmp_path):
         'default_hooks.logger.interval=1', 'randomness.seed=0'
     ]
     log = run([
-        'tools/train.py', 'configs/drn/drn_c_26_8xb32_in1k.py', '--work-dir', work_dir,
+        'tools/train.py', 'configs/drn/drn-c-26_8xb32_in1k.py', '--work-dir', work_dir,
         '--cfg-options'
     ] + options, REPO)
     # 8 images / batch 4 = 2 iterations, each logging a finite loss; then top-1/5 validation
@@ -72,7 +72,7 @@ def test_train_then_test_localization(imagenet, tmp_path):
         'test_dataloader.batch_size=2', 'test_dataloader.dataset.pipeline.1.scale=(64,64)'
     ]
     out = run([
-        'tools/test.py', 'configs/drn/drn_c_26_in1k_localization.py', checkpoint, '--work-dir',
+        'tools/test.py', 'configs/drn/drn-c-26_cam_8xb32_in1k-loc.py', checkpoint, '--work-dir',
         str(tmp_path / 'test'), '--cfg-options'
     ] + test_options, REPO)
     assert 'Weakly-supervised localization (protocol=paper, threshold=0, IoU >= 0.5, 4 images)' \
@@ -88,7 +88,7 @@ def test_train_then_test_localization(imagenet, tmp_path):
     from drn_mm.evaluation.localization import (box_iou, box_to_original, geometry_from_metainfo,
                                                 localize)
     model = init_classifier(
-        osp.join(REPO, 'configs/drn/drn_c_26_in1k_localization.py'), checkpoint, cfg_options={
+        osp.join(REPO, 'configs/drn/drn-c-26_cam_8xb32_in1k-loc.py'), checkpoint, cfg_options={
             'model.backbone.channels': (4, 8, 8, 8, 16, 16, 16, 16),
             'model.head.in_channels': 16,
             'test_dataloader.dataset.pipeline.1.scale': (64, 64)

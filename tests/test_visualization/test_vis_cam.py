@@ -16,7 +16,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PYTHON = osp.join(REPO, '.venv', 'bin', 'python')
 if not osp.exists(PYTHON):
     PYTHON = sys.executable
-CONFIG = osp.join(REPO, 'configs/drn/drn_c_26_in1k_localization.py')
+CONFIG = osp.join(REPO, 'configs/drn/drn-c-26_cam_8xb32_in1k-loc.py')
 TINY = {
     'model.backbone.channels': (4, 8, 8, 8, 16, 16, 16, 16),
     'model.head.in_channels': 16,

@@ -25,8 +25,8 @@ from PIL import Image
 
 __all__ = [
     'CITYSCAPES_MEAN', 'CITYSCAPES_STD', 'MS_SCALES', 'normalize', 'log_probabilities',
-    'resize_image', 'resize_label', 'resize_log_probabilities', 'segment', 'fast_hist',
-    'per_class_iou'
+    'resize_image', 'LABEL_RESIZES', 'resize_label', 'resize_log_probabilities', 'segment',
+    'fast_hist', 'per_class_iou'
 ]
 
 #: the reference's datasets/cityscapes/info.json, full precision (0-1 range, RGB)
@@ -76,13 +76,30 @@ def resize_image(image: np.ndarray, size, method: str = 'bicubic') -> np.ndarray
     return np.asarray(Image.fromarray(image).resize((w, h), _PIL[method]))
 
 
-def resize_label(label: np.ndarray, size) -> np.ndarray:
-    """uint8 (H, W) label map -> (h, w) with PIL NEAREST (torch's 'nearest' differs from it;
-    'nearest-exact' does not)."""
+#: how labels are resized where a protocol resizes them: PIL NEAREST is the authors' (and
+#: OASIS's); the others are steps some papers took, kept to reproduce them (flagged as legacy)
+LABEL_RESIZES = ('nearest', 'torch-nearest', 'bilinear-legacy')
+
+
+def resize_label(label: np.ndarray, size, method: str = 'nearest') -> np.ndarray:
+    """uint8 (H, W) label map -> (h, w).
+
+    ``method``: 'nearest' (PIL NEAREST, the authors'); 'torch-nearest' (``F.interpolate(mode=
+    'nearest')``, whose sampling grid differs from PIL's; 'nearest-exact' does not);
+    'bilinear-legacy' (PIL BILINEAR on the label values, as torchvision's default ``Resize``
+    does: blends ids at edges, a flawed step some papers took).
+    """
+    if method not in LABEL_RESIZES:
+        raise ValueError(f'label resize {method!r}; valid: {LABEL_RESIZES}')
     h, w = size
     if label.shape == (h, w):
         return label
-    return np.asarray(Image.fromarray(label).resize((w, h), Image.NEAREST))
+    if method == 'torch-nearest':
+        out = F.interpolate(
+            torch.from_numpy(label)[None, None].float(), size=(h, w), mode='nearest')
+        return out[0, 0].to(torch.uint8).numpy()
+    resample = Image.NEAREST if method == 'nearest' else Image.BILINEAR
+    return np.asarray(Image.fromarray(label).resize((w, h), resample))
 
 
 def resize_log_probabilities(logprob: torch.Tensor, size) -> torch.Tensor:

@@ -21,8 +21,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ...registry import register_model
 from ..layers import (BasicBlock, get_block, make_block_level, make_conv_level,
                       make_degridding_levels, run_level)
-from .drn_checkpoint import load_backbone_checkpoint
-from .drn_loaders import adopt_backbone_keys
+from .drn_checkpoint import adopt_backbone_keys, load_backbone_checkpoint
 
 
 class DRNArch(NamedTuple):

@@ -1,15 +1,22 @@
-"""DRN's checkpoint layouts: one conversion from every foreign layout to drn_mm's (the key
-mapping beside the model, as timm's ``checkpoint_filter_fn``), and strict loading through it.
+"""DRN's checkpoint layouts, beside the model that owns them (timm's ``checkpoint_filter_fn``):
+one function per foreign layout, the backbone's load hook, and the strict loads built on them.
 
-Layouts understood by :func:`convert_drn_state_dict` (a ``module.`` prefix is stripped first):
+Layouts (a ``module.`` prefix is stripped first):
 
 - drn_mm / mmengine: ``backbone.*``, ``head.*``, ``decode_head.*``, ... (kept as they are).
-- The authors' ImageNet checkpoints (github.com/fyu/drn): DRN-C ``conv1``/``bn1``/``layerN``/``fc``,
-  DRN-D ``layer0.{0,1}``/``layerN``/``fc``; torchvision ResNets (DRN-A) share the C names with a
-  Linear ``fc``. Result: ``backbone.*`` and ``head.fc.*`` (1x1 conv weights).
-- The authors' Cityscapes segmentation checkpoints: ``base.K`` (the backbone's children in order),
-  ``seg`` (1x1 classifier) and ``up`` (bilinear transposed conv). Result: ``backbone.*``,
-  ``decode_head.conv_seg.*`` and ``decode_head.up.weight``.
+- The authors' ImageNet checkpoints (github.com/fyu/drn), :func:`convert_imagenet_layout`: DRN-C
+  ``conv1``/``bn1``/``layerN``/``fc``, DRN-D ``layer0.{0,1}``/``layerN``/``fc``; torchvision
+  ResNets (DRN-A) share the C names with a Linear ``fc``. Result: ``backbone.*`` and ``head.fc.*``
+  (1x1 conv weights).
+- The authors' Cityscapes segmentation checkpoints, :func:`convert_cityscapes_layout`: ``base.K``
+  (the backbone's children in order), ``seg`` (1x1 classifier) and ``up`` (bilinear transposed
+  conv). Result: ``backbone.*``, ``decode_head.conv_seg.*`` and ``decode_head.up.weight``.
+
+Who calls them: the :class:`~drn_mm.DRN` backbone (its ``init_weights`` for ``init_cfg``
+Pretrained, and :func:`adopt_backbone_keys`, its load-state-dict pre-hook, for the ImageNet names
+under its own prefix), :func:`load_into_model` (DRNRunner's ``load_from`` / ``--resume``, drn_mm's
+apis and tools) and the ``drn://`` checkpoint scheme (:mod:`drn_mm.apis.scheme`), which hands
+whole-model files in the authors' layout to any OpenMMLab entry point as mmengine checkpoints.
 """
 import re
 from collections import OrderedDict
@@ -23,9 +30,18 @@ from ..utils.checkpoint import (CheckpointMismatchError, check_state_dict_fits, 
                                 extract_state_dict, load_checkpoint_file, strip_module_prefix)
 
 __all__ = [
-    'detect_layout', 'convert_drn_state_dict', 'load_into_model', 'load_backbone_checkpoint',
-    'archs_fitting'
+    'detect_layout', 'convert_imagenet_layout', 'convert_cityscapes_layout',
+    'convert_drn_state_dict', 'is_authors_layout', 'to_mmengine_checkpoint', 'adopt_backbone_keys',
+    'load_into_model', 'load_backbone_checkpoint', 'archs_fitting'
 ]
+
+#: The authors' layouts, in words, for errors
+_LAYOUT_WORDS = {
+    'reference_seg': "the authors' Cityscapes layout (base.*, seg.*, up.*)",
+    'reference_c':
+    "the authors' DRN-C / torchvision ImageNet layout (conv1.*, bn1.*, layerN.*, fc.*)",
+    'reference_d': "the authors' DRN-D ImageNet layout (layer0.*, layerN.*, fc.*)",
+}
 
 #: Parameters the reference DRN keeps per level; drn_mm uses the same names inside levels.
 _LEVEL_KEY = re.compile(r'^layer[1-8]\.')
@@ -74,12 +90,55 @@ def _convert_seg_key(key: str, d_style: bool) -> Optional[str]:
     return f'backbone.stem.{child}.{rest}' if child < 2 else f'backbone.layer{child - 2}.{rest}'
 
 
+def _convert_keys(state_dict: Mapping[str, torch.Tensor], layout: str,
+                  convert_key) -> 'OrderedDict[str, torch.Tensor]':
+    converted, unplaced = OrderedDict(), []
+    for key, value in state_dict.items():
+        new = convert_key(key)
+        if new is None:
+            unplaced.append(key)
+            continue
+        if new == 'head.fc.weight' and value.dim() == 2:  # Linear -> the equivalent 1x1 conv
+            value = value[:, :, None, None]
+        converted[new] = value
+    if unplaced:
+        raise CheckpointMismatchError(
+            f'{len(unplaced)} keys of a {layout} checkpoint have no place in drn_mm: {unplaced[:5]}'
+        )
+    return converted
+
+
+def convert_imagenet_layout(
+        state_dict: Mapping[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
+    """The authors' DRN-C/D ImageNet keys (and torchvision's ResNet keys, DRN-A) -> drn_mm's
+    (``backbone.*``, ``head.fc.*``)."""
+    state_dict = strip_module_prefix(state_dict)
+    return _convert_keys(state_dict, detect_layout(state_dict), convert_imagenet_key)
+
+
+def convert_cityscapes_layout(
+        state_dict: Mapping[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
+    """The authors' Cityscapes DRNSeg keys (``base.K``, ``seg``, ``up``) -> drn_mm's
+    (``backbone.*``, ``decode_head.conv_seg.*``, ``decode_head.up.weight``)."""
+    state_dict = strip_module_prefix(state_dict)
+    d_style = 'base.0.0.weight' in state_dict
+    return _convert_keys(state_dict, 'reference_seg', lambda key: _convert_seg_key(key, d_style))
+
+
+#: layout -> its conversion to drn_mm's keys
+LAYOUT_CONVERTERS = {
+    'reference_seg': convert_cityscapes_layout,
+    'reference_c': convert_imagenet_layout,
+    'reference_d': convert_imagenet_layout,
+}
+
+
 def convert_drn_state_dict(
         state_dict: Mapping[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
-    """Convert a DRN state dict of any known layout to drn_mm's full-model keys.
+    """Convert a DRN state dict of any known layout to drn_mm's full-model keys (the layout's own
+    function of :data:`LAYOUT_CONVERTERS`).
 
-    drn_mm's own layout comes back unchanged (less a ``module.`` prefix). A Linear ``fc`` (the
-    torchvision / DRN-A classifier) becomes the equivalent 1x1 conv weight.
+    drn_mm's own layout comes back unchanged (less a ``module.`` prefix).
 
     Raises:
         CheckpointMismatchError: for a layout it does not know, or keys it cannot place.
@@ -93,41 +152,165 @@ def convert_drn_state_dict(
             'not a DRN checkpoint: expected drn_mm keys (backbone.*), the authors\' ImageNet keys '
             '(conv1.*/layer0.*, layerN.*, fc.*) or Cityscapes keys (base.*, seg.*, up.*); '
             f'first keys: {list(state_dict)[:5]}')
-    d_style = 'base.0.0.weight' in state_dict
-    converted, unplaced = OrderedDict(), []
-    for key, value in state_dict.items():
-        if layout == 'reference_seg':
-            new = _convert_seg_key(key, d_style)
-        else:
-            new = convert_imagenet_key(key)
-        if new is None:
-            unplaced.append(key)
-            continue
-        if new == 'head.fc.weight' and value.dim() == 2:
-            value = value[:, :, None, None]
-        converted[new] = value
-    if unplaced:
-        raise CheckpointMismatchError(
-            f'{len(unplaced)} keys of a {layout} checkpoint have no place in drn_mm: {unplaced[:5]}'
-        )
-    return converted
+    return LAYOUT_CONVERTERS[layout](state_dict)
 
 
-def load_into_model(model: nn.Module, checkpoint: Mapping, source: str) -> None:
-    """Convert a read checkpoint (any known layout) and load it into ``model``, strictly.
+def is_authors_layout(state_dict: Mapping[str, torch.Tensor]) -> bool:
+    """A whole-model layout only the authors' DRN code writes (torchvision's ResNet layout, which
+    mmseg's own ResNet reads as it is, is not one)."""
+    state_dict = strip_module_prefix(state_dict)
+    layout = detect_layout(state_dict)
+    if layout == 'reference_seg':
+        return 'seg.weight' in state_dict
+    if layout in ('reference_c', 'reference_d'):
+        return any(k.startswith('layer5.') for k in state_dict)
+    return False
 
-    Raises :class:`CheckpointMismatchError` naming ``source`` before any weight is changed.
+
+def _dataset_meta(state_dict: Mapping[str, torch.Tensor]) -> Optional[dict]:
+    """Class names and palette for the authors' files: Cityscapes (19 classes, their only
+    segmentation data) or ImageNet (1000 classes)."""
+    seg = state_dict.get('decode_head.conv_seg.weight')
+    if seg is not None and seg.shape[0] == 19:
+        try:
+            from mmseg.utils import get_classes, get_palette
+        except ImportError:
+            return None
+        return dict(
+            classes=tuple(get_classes('cityscapes')),
+            palette=[list(p) for p in get_palette('cityscapes')])
+    fc = state_dict.get('head.fc.weight')
+    if fc is not None and fc.shape[0] == 1000:
+        try:
+            from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
+        except ImportError:
+            return None
+        return dict(classes=tuple(IMAGENET_CATEGORIES))
+    return None
+
+
+def to_mmengine_checkpoint(checkpoint, filename: str = 'checkpoint'):
+    """A checkpoint in one of the authors' whole-model DRN layouts as an mmengine checkpoint of
+    drn_mm's layout, ``{'state_dict', 'meta'}``, with ``meta['dataset_meta']`` for a 19-class
+    Cityscapes or 1000-class ImageNet file (mmseg's ``init_model`` reads it); anything else
+    unchanged."""
+    if not isinstance(checkpoint, Mapping):
+        return checkpoint
+    state_dict = strip_module_prefix(extract_state_dict(checkpoint))
+    if not is_authors_layout(state_dict):
+        return checkpoint
+    layout = detect_layout(state_dict)
+    converted = convert_drn_state_dict(state_dict)
+    meta = dict(converted_from=str(filename).rsplit('/', 1)[-1], source_layout=layout)
+    dataset_meta = _dataset_meta(converted)
+    if dataset_meta is not None:
+        meta['dataset_meta'] = dataset_meta
+    return dict(state_dict=converted, meta=meta)
+
+
+def _no_backbone_weights(module: nn.Module, state_dict, prefix: str,
+                         unexpected_keys=()) -> CheckpointMismatchError:
+    # torch and mmengine hand a child only its own keys; the top-level ones the parent did not
+    # know are in the shared list of unexpected keys by then
+    keys = dict.fromkeys(list(state_dict) or list(unexpected_keys))
+    seen = detect_layout(strip_module_prefix(keys)) if keys else 'empty'
+    words = _LAYOUT_WORDS.get(seen)
+    found = (f' Its keys are in {words}, at the top level: mmengine\'s loaders read files as they '
+             'are, and drn_mm does not change them.' if words else '')
+    return CheckpointMismatchError(
+        f'the checkpoint holds no weights for {describe(module)} (no key starts with {prefix!r}): '
+        f'loading it would leave the whole backbone at random weights.{found} Load the authors\' '
+        'files through drn_mm\'s checkpoint scheme, which converts them: '
+        '"drn://FILE" wherever a checkpoint is named (load_from, mmseg\'s init_model, '
+        'MMSegInferencer weights, mmpretrain\'s get_model pretrained, load_checkpoint); through '
+        'drn_mm\'s tools (tools/test.py, tools/train.py --pretrained, init_cfg=dict('
+        'type="Pretrained", checkpoint=FILE)); or convert them once: '
+        'python tools/convert_official_drn.py FILE OUT.pth --arch ARCH')
+
+
+def adopt_backbone_keys(module, state_dict, prefix, local_metadata, strict, missing_keys,
+                        unexpected_keys, error_msgs) -> None:
+    """Load-state-dict pre-hook of :class:`~drn_mm.DRN`, whichever loader runs it (torch's
+    ``load_state_dict``, mmengine's ``load_checkpoint`` at any ``strict``).
+
+    Renames the authors' / torchvision ImageNet keys under ``prefix`` (``conv1``, ``bn1``,
+    ``layer0.K``; ``fc`` dropped) to drn_mm's, then checks that the weights under ``prefix`` fit
+    the backbone exactly: keys, shapes and finite values. The backbone of a checkpoint loads
+    completely or not at all: :class:`CheckpointMismatchError` (naming the preset the weights fit,
+    if any) instead of leaving any layer at random weights. Heads are the caller's: with
+    ``strict=False`` mmengine skips and logs what does not fit them.
     """
-    state_dict = convert_drn_state_dict(extract_state_dict(checkpoint))
+    local = {k[len(prefix):]: k for k in state_dict if k.startswith(prefix)}
+    if not local:
+        raise _no_backbone_weights(module, state_dict, prefix, unexpected_keys)
+    if 'stem.0.weight' not in local and ('conv1.weight' in local or 'layer0.0.weight' in local):
+        for name, key in local.items():
+            new = convert_imagenet_key(name)
+            value = state_dict.pop(key)
+            if new is not None and new.startswith('backbone.'):
+                state_dict[prefix + new[len('backbone.'):]] = value
+    weights = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    with _arch_hint(module, weights, ''):
+        check_state_dict_fits(module, weights, describe(module), source='the checkpoint')
+
+
+def _drn_backbones(model: nn.Module):
+    """(prefix, module) of every DRN backbone in ``model`` (known by its preset table)."""
+    return [(name + '.' if name else '', m) for name, m in model.named_modules()
+            if hasattr(m, 'arch_settings') and hasattr(m, 'level_names')]
+
+
+def revise_state_dict(state_dict: Mapping[str, torch.Tensor], revise_keys) -> 'OrderedDict':
+    """mmengine's ``revise_keys``: ``re.sub(pattern, replacement, key)`` for each pair, in turn."""
+    revised = OrderedDict(state_dict)
+    for pattern, replacement in revise_keys or ():
+        revised = OrderedDict((re.sub(pattern, replacement, k), v) for k, v in revised.items())
+    return revised
+
+
+def load_into_model(model: nn.Module, checkpoint: Mapping, source: str, strict: bool = True,
+                    revise_keys=((r'^module\.', ''), ), logger=None) -> List[str]:
+    """Load a read checkpoint (any known layout) into ``model``: ``revise_keys`` applied (as
+    mmengine's), the layout converted, then
+
+    - ``strict=True``: the whole state dict must fit the model, else
+      :class:`CheckpointMismatchError` naming ``source`` before any weight is changed;
+    - ``strict=False`` (mmengine's ``load_from``: fine-tuning into another head): every DRN
+      backbone must still load completely (an error naming ``source`` otherwise); what does not fit
+      elsewhere is skipped and logged by mmengine's ``load_state_dict``.
+
+    Returns the keys of the model that were not loaded (``strict=False``; empty when strict).
+    """
+    from mmengine.runner.checkpoint import load_state_dict
+
+    state_dict = revise_state_dict(extract_state_dict(checkpoint), revise_keys)
+    state_dict = convert_drn_state_dict(state_dict)
     backbone = getattr(model, 'backbone', None)
-    with _arch_hint(backbone, state_dict, 'backbone.'):
-        check_state_dict_fits(model, state_dict, describe(model), source=source)
-    model.load_state_dict(state_dict, strict=False)  # fit checked above
+    if strict:
+        with _arch_hint(backbone, state_dict, 'backbone.'):
+            check_state_dict_fits(model, state_dict, describe(model), source=source)
+        model.load_state_dict(state_dict, strict=False)  # fit checked above
+        return []
+    for prefix, drn in _drn_backbones(model):
+        weights = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        if not weights:
+            raise CheckpointMismatchError(
+                str(_no_backbone_weights(drn, state_dict,
+                                         prefix)).replace('the checkpoint', source, 1))
+        with _arch_hint(drn, weights, ''):
+            check_state_dict_fits(drn, weights, describe(drn), source=source)
+    expected = model.state_dict()
+    skipped = [
+        k for k in expected if not k.endswith('num_batches_tracked') and (
+            k not in state_dict or state_dict[k].shape != expected[k].shape)
+    ]
+    load_state_dict(model, state_dict, strict=False, logger=logger)
+    return skipped
 
 
 def load_backbone_checkpoint(backbone: nn.Module, filename: str,
                              prefix: Optional[str] = None) -> None:
-    """Load the backbone part of any known DRN checkpoint into ``backbone``, strictly.
+    """Load the backbone part of any known DRN checkpoint into ``backbone``, strictly (one read).
 
     Args:
         backbone: a :class:`~drn_mm.DRN` (or any module whose keys follow drn_mm's layout).

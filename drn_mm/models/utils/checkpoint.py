@@ -1,13 +1,16 @@
 """Reading checkpoint files and checking that weights fit a model, strictly.
 
-Nothing here knows a key layout: the DRN layouts and their conversion live beside the model
-(:mod:`drn_mm.models.backbones.drn_checkpoint`).
+The one read of a checkpoint file (:func:`load_checkpoint_file`: the SHA-256 its name carries
+checked, then read once with torch's weights-only loader, errors naming the file) and the fit
+checks. Nothing here knows a key layout: the DRN layouts and their conversion live beside the
+model (:mod:`drn_mm.models.backbones.drn_checkpoint`).
 """
 import hashlib
+import io
 import os.path as osp
 import pickle
 import re
-from typing import Dict, Mapping
+from typing import Dict, Mapping, Optional
 
 import torch
 import torch.nn as nn
@@ -18,8 +21,11 @@ _GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
 __all__ = [
     'check_finite', 'CheckpointError', 'UnreadableCheckpointError', 'CheckpointMismatchError',
     'load_checkpoint_file', 'extract_state_dict', 'strip_module_prefix', 'check_state_dict_fits',
-    'describe', 'read_error', 'sha256_of'
+    'describe', 'read_error', 'sha256_of', 'ChecksumError', 'check_sha256_name'
 ]
+
+#: ``name-<hex>.pth``: the hex digits are the start of the file's SHA-256 (torch.hub's convention)
+_HASHED_NAME = re.compile(r'-([0-9a-f]{8,64})\.(pth|pt|ckpt)$')
 
 
 class CheckpointError(RuntimeError):
@@ -33,6 +39,30 @@ class UnreadableCheckpointError(CheckpointError):
 
 class CheckpointMismatchError(ValueError):
     """A checkpoint whose keys or shapes do not fit the model it is loaded into."""
+
+
+class ChecksumError(UnreadableCheckpointError):
+    """A file whose SHA-256 does not start with the digits its name carries."""
+
+
+def check_sha256_name(filename: str, digest: Optional[str] = None) -> Optional[str]:
+    """If ``filename`` is named ``*-<hex>.pth``, check that its SHA-256 starts with ``<hex>``.
+
+    ``digest``: the file's SHA-256 where the caller has it (no second read). Returns the full
+    digest when checked (``None`` for names without digits). Raises :class:`ChecksumError`
+    naming the file, its size and both digests.
+    """
+    match = _HASHED_NAME.search(osp.basename(filename))
+    if match is None or not osp.isfile(filename):
+        return None
+    digest = digest or sha256_of(filename)
+    if not digest.startswith(match.group(1)):
+        raise ChecksumError(
+            f'{filename}: its name says its SHA-256 starts with {match.group(1)}, but the file '
+            f'({osp.getsize(filename):,} bytes) hashes to {digest[:len(match.group(1))]} '
+            f'({digest}): the download is truncated or corrupt; download it again. (If you named '
+            'this file yourself, drop the "-<hex>" ending: it is read as a checksum.)')
+    return digest
 
 
 def strip_module_prefix(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
@@ -57,14 +87,30 @@ def read_error(filename: str, e: Exception) -> UnreadableCheckpointError:
         'truncated or corrupt, or not a PyTorch checkpoint.')
 
 
-def load_checkpoint_file(filename: str, map_location='cpu') -> dict:
-    """Read a checkpoint (local path or any URI mmengine knows); errors name the file."""
+def load_checkpoint_file(filename: str, map_location='cpu', with_sha256: bool = False):
+    """Read a checkpoint once: a local file's bytes are read one time, hashed where its name
+    carries SHA-256 digits (checked) or ``with_sha256`` asks, and unpickled by
+    ``torch.load(weights_only=True)``; any other URI goes to mmengine's ``CheckpointLoader``
+    (``http(s)://``, ``drn://``, ...). Errors name the file.
+
+    Returns the checkpoint, or ``(checkpoint, sha256)`` with ``with_sha256`` (``None`` for URIs).
+    """
     from mmengine.runner import CheckpointLoader
 
-    if '://' not in filename and not osp.isfile(filename):
-        raise UnreadableCheckpointError(f'checkpoint file not found: {filename}')
+    digest = None
     try:
-        checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+        if '://' in filename:
+            checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+        else:
+            filename = osp.expanduser(filename)
+            if not osp.isfile(filename):
+                raise UnreadableCheckpointError(f'checkpoint file not found: {filename}')
+            with open(filename, 'rb') as f:
+                data = f.read()
+            if with_sha256 or _HASHED_NAME.search(osp.basename(filename)):
+                digest = hashlib.sha256(data).hexdigest()
+                check_sha256_name(filename, digest)
+            checkpoint = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except CheckpointError:
         raise
     except Exception as e:  # torch raises many types for truncated / corrupt / foreign files
@@ -72,7 +118,7 @@ def load_checkpoint_file(filename: str, map_location='cpu') -> dict:
     if not isinstance(checkpoint, Mapping):
         raise UnreadableCheckpointError(
             f'{filename} holds a {type(checkpoint).__name__}, not a state dict')
-    return checkpoint
+    return (checkpoint, digest) if with_sha256 else checkpoint
 
 
 def check_finite(state_dict: Mapping[str, torch.Tensor], source: str = 'checkpoint') -> None:

@@ -2,7 +2,8 @@
 # reference's optimizer and 250 epochs (367 images / batch 8 = 46 iterations per epoch), lr x0.1
 # at epochs 100 and 200; no published DRN CamVid number exists to compare with.
 # ImageNet init from the authors' file:
-#   python tools/train.py configs/drn/drn_d_22_camvid-360x480.py --pretrained drn_d_22-4bd2f8ea.pth
+#   python tools/train.py configs/drn/drnseg_drn-d-22_2xb4-250e_camvid-360x480.py \
+#       --pretrained drn_d_22-4bd2f8ea.pth
 # Generated CamVid-layout data to try it: python -m drn_mm.demo.camvid --out data/camvid
 _base_ = [
     '../_base_/models/drn_seg.py', '../_base_/datasets/camvid-360x480.py',

@@ -1,7 +1,7 @@
 # Weakly-supervised localization on ImageNet val with the DRN-C-26 classifier's own class map
 # (no retraining): top-1 / top-5 / GT-known localization error and top-1 / top-5 classification
 # error in one pass. Boxes: data/imagenet/val_boxes/*.xml.
-#   python tools/test.py configs/drn/drn_c_26_in1k_localization.py drn_c_26-ddedf421.pth
+#   python tools/test.py configs/drn/drn-c-26_cam_8xb32_in1k-loc.py drn_c_26-ddedf421.pth
 # Other protocol or threshold:
 #   --cfg-options test_evaluator.protocol=cam test_evaluator.threshold=0.2
 _base_ = [

@@ -1,7 +1,7 @@
 # Weakly-supervised localization on ImageNet val with the DRN-A-50 classifier's own class map
 # (no retraining): top-1 / top-5 / GT-known localization error and top-1 / top-5 classification
 # error in one pass. Boxes: data/imagenet/val_boxes/*.xml.
-#   python tools/test.py configs/drn/drn_a_50_in1k_localization.py resnet50-19c8e357.pth
+#   python tools/test.py configs/drn/drn-a-50_cam_8xb32_in1k-loc.py resnet50-19c8e357.pth
 # Other protocol or threshold:
 #   --cfg-options test_evaluator.protocol=cam test_evaluator.threshold=0.2
 _base_ = [

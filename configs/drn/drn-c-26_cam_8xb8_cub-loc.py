@@ -2,8 +2,8 @@
 # localization with CUB's boxes (top-1 / top-5 / GT-known localization error, classification
 # error). Schedule: mmpretrain's CUB fine-tuning (SGD 0.01 nesterov, warmup + cosine, 100 epochs,
 # batch 64).
-#   python tools/train.py configs/drn/drn_c_26_cub_localization.py
-#   python tools/test.py configs/drn/drn_c_26_cub_localization.py work_dirs/.../epoch_100.pth
+#   python tools/train.py configs/drn/drn-c-26_cam_8xb8_cub-loc.py
+#   python tools/test.py configs/drn/drn-c-26_cam_8xb8_cub-loc.py work_dirs/.../epoch_100.pth
 _base_ = [
     '../_base_/models/drn_cls.py', '../_base_/datasets/cub_loc.py',
     'mmpretrain::_base_/schedules/cub_bs64.py', '../_base_/default_runtime_cls.py'

@@ -1,5 +1,5 @@
 # DRN-D-38 on ImageNet-1k with the reference recipe (SGD 0.1, x0.1 every 30 epochs, 120 epochs,
 # 8 GPUs x 32). Reference top-1 / top-5 error: 23.8 / 6.9 %. The authors' weights
 # (drn_d_38-eebb45f0.pth) test as they are: python tools/test.py THIS_CONFIG drn_d_38-eebb45f0.pth
-_base_ = './drn_c_26_8xb32_in1k.py'  # the same recipe with another backbone
+_base_ = './drn-c-26_8xb32_in1k.py'  # the same recipe with another backbone
 model = dict(backbone=dict(arch='D-38'))

@@ -1,5 +1,5 @@
 # DRN-C-42 on ImageNet-1k with the reference recipe (SGD 0.1, x0.1 every 30 epochs, 120 epochs,
 # 8 GPUs x 32). Reference top-1 / top-5 error: 22.9 / 6.6 %. The authors' weights
 # (drn_c_42-9d336e8c.pth) test as they are: python tools/test.py THIS_CONFIG drn_c_42-9d336e8c.pth
-_base_ = './drn_c_26_8xb32_in1k.py'  # the same recipe with another backbone
+_base_ = './drn-c-26_8xb32_in1k.py'  # the same recipe with another backbone
 model = dict(backbone=dict(arch='C-42'))

@@ -1,0 +1,5 @@
+# DRN-C-58 on Cityscapes with the authors' recipe (8 GPUs x 4 images, 896 crops, 23,250 iterations):
+# drn_c_26_cityscapes.py with another backbone. ImageNet init from the authors' checkpoint:
+#   python tools/train.py configs/drn/drn_c_58_cityscapes.py --pretrained drn_c_58-*.pth
+_base_ = './drnseg_drn-c-26_8xb4-23k_cityscapes-896x896.py'
+model = dict(backbone=dict(arch='C-58'))
