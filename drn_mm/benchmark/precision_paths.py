@@ -19,6 +19,8 @@ from ..deploy.precision import build_predictor, cpu_features, has_bf16_hardware,
 from .inputs import calibrate_batchnorm
 from .interleaved import interleaved_times, ratio_table, ratios
 from .reference_model import AuthorsDRNSeg, authors_state_dict
+from .roofline import (level_times, levels_markdown, path_macs, peak_probes, roofline_markdown,
+                       roofline_rows)
 
 __all__ = ['PATHS', 'ISA_LIMITS', 'compare_paths', 'paths_markdown']
 
@@ -38,7 +40,7 @@ def _smooth_input(size: Sequence[int], seed: int = 0) -> torch.Tensor:
 
 def compare_paths(config: str, size: Sequence[int] = (512, 1024), paths: Sequence[str] = PATHS,
                   checkpoint: Optional[str] = None, repeats: int = 10, iters: int = 1,
-                  workdir: Optional[str] = None) -> Dict[str, object]:
+                  workdir: Optional[str] = None, roofline: bool = True) -> Dict[str, object]:
     """Time ``paths`` of ``config``'s segmentor at ``size``, batch 1, side by side.
 
     Without ``checkpoint`` the weights are random with BN statistics of the input. Returns
@@ -46,6 +48,11 @@ def compare_paths(config: str, size: Sequence[int] = (512, 1024), paths: Sequenc
     first path) from the minima, the spread of the per-repeat speed-ups, ``reliable``, and for
     drn_mm's faster paths ``label_agreement_vs_fp32``), ``details`` (how each path runs),
     ``samples_ms``, ``cpu`` (model, ISA flags, threads), ``isa_limits`` and the environment.
+
+    ``roofline``: also time, interleaved with the paths, the peak of each dtype's backend on a
+    DRN-sized 3x3 conv (:mod:`drn_mm.benchmark.roofline`), and return ``roofline`` (each path's
+    GMAC/s and share of its dtype's peak) and ``levels`` (per-stage time of the fastest torch
+    path).
     """
     unknown = [p for p in paths if p not in PATHS]
     if unknown:
@@ -72,13 +79,29 @@ def compare_paths(config: str, size: Sequence[int] = (512, 1024), paths: Sequenc
         name = f'drn_mm {path}'
         fns[name], details[name], predictors[name] = (lambda p=predictor: p(x)), \
             predictor.detail, predictor
-    samples = interleaved_times(fns, repeats=repeats, iters=iters)
+    probes, macs = {}, {}
+    if roofline:
+        dtypes = ['fp32'
+                  ] + (['bf16'] if 'bf16' in paths else []) + (['int8'] if 'int8' in paths else [])
+        probes, macs = peak_probes(size, dtypes, workdir=workdir)
+        network = path_macs(model, x)
+        macs.update({name: network for name in fns})
+    samples = interleaved_times(dict(fns, **probes), repeats=repeats, iters=iters)
     baseline = AUTHORS if 'authors' in paths else list(fns)[0]
-    rows = ratios(samples, baseline)
+    rows = ratios({k: v for k, v in samples.items() if k in fns}, baseline)
     for name, predictor in predictors.items():
         if name != 'drn_mm fp32':
             rows[name]['label_agreement_vs_fp32'] = label_agreement(predictor, fp32, [x])
-    return dict(config=config, checkpoint=checkpoint, size=list(size), cpu=cpu_features(),
+    extra = {}
+    if roofline:
+        extra['roofline'] = roofline_rows({
+            k: [t / iters for t in v]
+            for k, v in samples.items()
+        }, macs)
+        bf16 = 'bf16' in paths and has_bf16_hardware('cpu')
+        extra['levels_path'] = 'drn_mm bf16' if bf16 else 'drn_mm fp32'
+        extra['levels'] = level_times(model, x, bf16=bf16, repeats=min(repeats, 5))
+    return dict(**extra, config=config, checkpoint=checkpoint, size=list(size), cpu=cpu_features(),
                 bf16_hardware=has_bf16_hardware('cpu'),
                 aten_cpu_capability=torch.backends.cpu.get_cpu_capability(),
                 isa_limits={k: os.environ.get(k)
@@ -112,6 +135,15 @@ def paths_markdown(result: Dict[str, object]) -> List[str]:
             for k, v in agreements.items()
         ]
     lines += [''] + [f'- {k}: {v}' for k, v in result['details'].items()]
+    if result.get('roofline'):
+        lines += [
+            '', '## Against the peak of each dtype (roofline)', '',
+            'Peaks: a 3x3 dilated conv of 256 channels at 1/8 of the input, interleaved '
+            'with the paths: oneDNN fp32 / bf16 (channels_last) through torch, ONNX Runtime '
+            'int8 (QDQ).', ''
+        ]
+        lines += roofline_markdown(result['roofline'])
+        lines += [''] + levels_markdown(result['levels'], result['levels_path'])
     return lines
 
 

@@ -8,7 +8,7 @@ so such a file is refused (``UnpicklingError: Unsupported global: GLOBAL
 mmengine.logging.history_buffer.HistoryBuffer``) by mmengine's own loaders, mmseg's ``init_model``
 and ``tools/test.py`` alike; allow-listing ``getattr`` would defeat the safe loader.
 
-:class:`PortableCheckpointHook` (registered by :class:`~drn_mm.engine.DRNRunner`) writes the
+:class:`PlainMessageHubHook` (registered by :class:`~drn_mm.engine.DRNRunner`) writes the
 message hub as plain data instead (each buffer's history as float64 tensors, numpy scalars as
 Python numbers) and rebuilds the buffers when a checkpoint is loaded for ``--resume``. What it
 changes: the ``message_hub`` (and ``meta``) entries of the checkpoints drn_mm's runner saves;
@@ -22,7 +22,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
 from mmengine.registry import HOOKS
 
-__all__ = ['to_plain', 'from_plain', 'PortableCheckpointHook']
+__all__ = ['to_plain', 'from_plain', 'PlainMessageHubHook']
 
 #: the key of a plain dict that stands for a HistoryBuffer
 HISTORY_BUFFER = '__mmengine_history_buffer__'
@@ -63,7 +63,7 @@ def from_plain(value: Any) -> Any:
 
 
 @HOOKS.register_module()
-class PortableCheckpointHook(Hook):
+class PlainMessageHubHook(Hook):
     """Saves the message hub and meta as plain data and rebuilds the buffers on load."""
 
     priority = 'LOWEST'  # after every other hook has added to the checkpoint

@@ -16,7 +16,7 @@ meaning what it says:
 
 Checkpoints are written to a temporary file and renamed, so a crash while saving never replaces
 the last good checkpoint with half a file, and in plain data that torch's weights-only loader reads
-(:class:`~drn_mm.engine.portable_checkpoint.PortableCheckpointHook`).
+(:class:`~drn_mm.engine.portable_checkpoint.PlainMessageHubHook`).
 
 Reliability at scale (see the README's "Distributed training and crash recovery"):
 
@@ -51,7 +51,7 @@ from .distributed import (AverageLossOverRanksHook, convert_sync_batchnorm_for_c
                           init_cpu_process_group)
 from .label_check import LabelsFitHeadsHook, check_num_classes_config, check_save_best
 from .model_dtype import set_model_dtype
-from .portable_checkpoint import PortableCheckpointHook
+from .portable_checkpoint import PlainMessageHubHook
 from .safety import NonFiniteLossHook, PreemptionHook
 
 
@@ -169,7 +169,7 @@ class DRNRunner(Runner):
         self.register_hook(LabelsFitHeadsHook())
         self.register_hook(NonFiniteLossHook(self.cfg.get('non_finite_loss', 'stop')))
         self.register_hook(PreemptionHook())
-        self.register_hook(PortableCheckpointHook())
+        self.register_hook(PlainMessageHubHook())
 
     def load_or_resume(self) -> None:
         """``resume=True`` without ``load_from`` resumes from the newest readable checkpoint of

@@ -31,7 +31,7 @@ def load(rel):
 @pytest.mark.parametrize('name', sorted(PUBLISHED))
 def test_imagenet_config_recipe_and_parameters(name):
     arch, params = PUBLISHED[name]
-    cfg = load(f'configs/drn/drn_{name}_8xb32_in1k.py')
+    cfg = load(f"configs/drn/drn-{name.replace('_', '-')}_8xb32_in1k.py")
     assert cfg.default_scope == 'mmpretrain' and cfg.runner_type == 'DRNRunner'
     assert cfg.custom_imports.imports == ['drn_mm']
     assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)
@@ -81,4 +81,4 @@ def test_localization_configs(rel):
     assert pack.type == 'PackInputs'
     assert {'ori_bboxes', 'ori_bbox_labels', 'ori_shape', 'img_shape'} <= set(pack.meta_keys)
     assert cfg.model.head.num_classes == (200 if 'cub' in rel else 1000)
-    assert cfg.model.head.in_channels == (2048 if 'a_50' in rel else 512)
+    assert cfg.model.head.in_channels == (2048 if 'a-50' in rel else 512)

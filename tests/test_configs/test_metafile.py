@@ -16,7 +16,11 @@ def load(path):
 
 
 def drn_models():
-    return load(osp.join(REPO, 'configs', 'drn', 'metafile.yaml'))['Models']
+    """DRN's models of both metafiles (segmenters; classifiers, which mmpretrain registers)."""
+    return [
+        model for name in ('metafile.yaml', 'metafile-cls.yaml')
+        for model in load(osp.join(REPO, 'configs', 'drn', name))['Models']
+    ]
 
 
 def test_model_index_imports_every_metafile():

@@ -84,6 +84,41 @@ def test_two_processes_match_one_process_with_the_same_global_batch(two_process_
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize('rendezvous', ['c10d'])
+def test_two_nodes_of_one_process_match_one_process(reference_run, demo_cityscapes_data, tmp_path,
+                                                    rendezvous):
+    """2 nodes x 1 process on localhost through tools/dist_train.sh as the README launches
+    nodes (NNODES, NODE_RANK, MASTER_ADDR, PORT; torchrun's c10d rendezvous): the same float64
+    weights as one process with the same global batch."""
+    port = free_port()
+    work = tmp_path / 'two_nodes'
+    nodes = []
+    for rank in range(2):
+        env = dict(os.environ, PYTHON=sys.executable, NNODES='2', NODE_RANK=str(rank),
+                   MASTER_ADDR='127.0.0.1', PORT=str(port), RDZV=rendezvous, RDZV_ID=f'test_{port}')
+        nodes.append(
+            subprocess.Popen([
+                'bash',
+                osp.join(REPO, 'tools', 'dist_train.sh'), DEMO_CONFIG, '1', '--work-dir',
+                str(work), '--cfg-options', *train_options(demo_cityscapes_data, GLOBAL_BATCH // 2)
+            ], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [node.communicate(timeout=900) for node in nodes]
+    for node, (out, err) in zip(nodes, outputs):
+        assert node.returncode == 0, (out[-2000:], err[-4000:])
+    log = open(glob.glob(str(work / '*' / '*.log'))[0]).read()
+    assert 'Distributed training: True' in log  # and batch 2 per rank matched the global 4:
+    one, two = train_losses(reference_run), train_losses(str(work))
+    assert sorted(two) == list(range(1, MAX_ITERS + 1))
+    for step in one:
+        assert abs(one[step] - two[step]) <= LOSS_RTOL * abs(one[step]), (step, one, two)
+    final = f'iter_{MAX_ITERS}.pth'
+    ratio, key, max_abs = compare_weights(
+        load_state(osp.join(reference_run, final)), load_state(str(work / final)), WEIGHT_RTOL,
+        WEIGHT_ATOL)
+    assert ratio <= 1, (ratio, key, max_abs)
+
+
+@pytest.mark.slow
 def test_dist_test_evaluates_with_two_processes(two_process_run, demo_cityscapes_data, tmp_path):
     work, _ = two_process_run
     result = run(

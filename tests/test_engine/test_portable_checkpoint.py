@@ -8,7 +8,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
-from drn_mm.engine.portable_checkpoint import PortableCheckpointHook, from_plain, to_plain
+from drn_mm.engine.portable_checkpoint import PlainMessageHubHook, from_plain, to_plain
 
 
 def message_hub_state():
@@ -36,11 +36,11 @@ def test_without_the_shim_torch_refuses_mmengine_s_message_hub():
 def test_with_the_shim_the_same_state_loads_and_resumes_its_buffers():
     state = message_hub_state()
     checkpoint = {'message_hub': state, 'meta': {'seed': np.int64(3)}}
-    PortableCheckpointHook().before_save_checkpoint(None, checkpoint)
+    PlainMessageHubHook().before_save_checkpoint(None, checkpoint)
     assert isinstance(state['log_scalars']['train/loss'], HistoryBuffer)  # the live hub untouched
     loaded = torch.load(saved(checkpoint), weights_only=True)
     assert loaded['meta']['seed'] == 3
-    PortableCheckpointHook().after_load_checkpoint(None, loaded)
+    PlainMessageHubHook().after_load_checkpoint(None, loaded)
     buffer = loaded['message_hub']['log_scalars']['train/loss']
     original = state['log_scalars']['train/loss']
     assert isinstance(buffer, HistoryBuffer)

@@ -1,7 +1,9 @@
 """The DRN score: exact to the authors' segment.py test (fixtures/reference_seg_eval.pt), every
 protocol on generated Cityscapes-layout data, and clear errors for inputs it cannot use."""
 import json
+import os
 import os.path as osp
+import re
 import shutil
 
 import numpy as np
@@ -278,8 +280,193 @@ def test_the_authors_files_choose_their_config(tmp_path):
 
     from drn_mm.apis import build_model, read_config
     from drn_mm.apis.synthesis import config_for_checkpoint
-    config = osp.join(REPO, 'configs', 'drn', 'drn_d_22_cityscapes.py')
+
+    # the metafile's config of drn_d_22_cityscapes (drn_d_22_cityscapes.py inherits it)
+    config = osp.join(REPO, 'configs', 'drn', 'drnseg_drn-d-22_8xb4-23k_cityscapes-896x896.py')
     model = build_model(read_config(config))
     path = tmp_path / 'drn_d_22_cityscapes.pth'
     torch.save(to_reference_seg_layout(model.state_dict(), 'D'), path)
     assert osp.realpath(config_for_checkpoint(str(path))) == osp.realpath(config)
+
+
+# --- the field's files as they are (issue: the DRN score as the field uses it) ---
+
+
+def copy_labels(labels, out, ending, source='_gtFine_labelTrainIds.png'):
+    """The demo's label maps of one kind under another name (``_gtFine_trainIds.png``: the
+    authors' prepare_data.py)."""
+    import glob
+    out.mkdir(parents=True)
+    for path in sorted(glob.glob(osp.join(labels, '*', '*' + source))):
+        shutil.copy(path, out / osp.basename(path).replace(source, ending))
+    return str(out)
+
+
+def test_the_fields_label_names_pair(cityscapes_model, generated, tmp_path):
+    model = init_segmentor(*cityscapes_model)
+    images, labels = generated
+    reference = score_images(model, images, labels, label_kind='trainIds')
+    train_ids = copy_labels(labels, tmp_path / 'trainIds', '_gtFine_trainIds.png')
+    result = score_images(model, images, train_ids)
+    assert result['label_kind'] == 'trainIds' and result['num_images'] == 3
+    assert result['confusion_matrix'] == reference['confusion_matrix']
+    label_ids = score_images(model, images, labels, label_kind='labelIds')  # _gtFine_labelIds
+    assert label_ids['confusion_matrix'] == reference['confusion_matrix']
+    colour = tmp_path / 'colour'
+    colour.mkdir()
+    for path in sorted((tmp_path / 'trainIds').iterdir()):
+        Image.new('RGB', (128, 64)).save(colour / path.name.replace('_trainIds', '_color'))
+    with pytest.raises(
+            ScoreInputError, match=r'only \*_color\.png files .*colour pictures of the '
+            r'labels, not label maps.*_gtFine_labelIds\.png'):
+        score_images(model, images, str(colour))
+
+
+def index_named(images, out):
+    """Outputs named by index (pix2pix), and the pairs file that maps them to the labels."""
+    out.mkdir()
+    names = sorted(p for p in os.listdir(images))
+    lines = []
+    for i, name in enumerate(names):
+        shutil.copy(osp.join(images, name), out / f'{i}.png')
+        city = name.split('_')[0]
+        label = osp.join(city, name.replace('_leftImg8bit.png', '_gtFine_labelTrainIds.png'))
+        lines.append(f'{i}.png {label}')
+    return str(out), lines
+
+
+def test_a_pairs_file_pairs_outputs_named_by_index(cityscapes_model, generated, tmp_path):
+    model = init_segmentor(*cityscapes_model)
+    images, labels = generated
+    reference = score_images(model, images, labels, label_kind='trainIds')
+    indexed, lines = index_named(images, tmp_path / 'indexed')
+    with pytest.raises(ScoreInputError, match=r'paired by name .*--pairs FILE'):
+        score_images(model, indexed, labels, label_kind='trainIds')
+    pairs = tmp_path / 'pairs.txt'
+    pairs.write_text('# generated -> label\n' + '\n'.join(lines) + '\n')
+    result = score_images(model, indexed, labels, label_kind='trainIds', pairs_file=str(pairs))
+    assert result['confusion_matrix'] == reference['confusion_matrix']
+    # a label twice, an image left out: both listed
+    bad = tmp_path / 'bad.txt'
+    bad.write_text(f'{lines[0]}\n1.png {lines[0].split()[1]}\n')
+    with pytest.raises(ScoreInputError) as error:
+        score_images(model, indexed, labels, label_kind='trainIds', pairs_file=str(bad))
+    message = str(error.value)
+    assert re.search(r'image without label: .*indexed/2\.png', message), message
+    assert re.search(r'paired more than once: .*_gtFine_labelTrainIds\.png', message), message
+    assert re.search(r'label without image: .*_gtFine_labelTrainIds\.png', message), message
+    missing = tmp_path / 'missing.txt'
+    missing.write_text('\n'.join(lines) + '\n7.png nowhere.png\n')
+    with pytest.raises(ScoreInputError, match=r'missing\.txt line 4: image .*7\.png does not '
+                       r'exist'):
+        score_images(model, indexed, labels, label_kind='trainIds', pairs_file=str(missing))
+
+
+def test_acc_per_image_is_the_mean_of_each_images_accuracy(cityscapes_model, generated):
+    """By hand: each image's prediction (the authors' single-scale test at the image's size)
+    against its labels nearest-downsampled, 255 excluded, then the mean over images (VASIS)."""
+    import glob
+    model = init_segmentor(*cityscapes_model)
+    images, labels = generated
+    result = score_images(model, images, labels, label_kind='trainIds')
+    accuracies = []
+    for path in sorted(glob.glob(osp.join(images, '*.png'))):
+        stem = osp.basename(path).replace('_leftImg8bit.png', '')
+        label = np.asarray(
+            Image.open(glob.glob(osp.join(labels, '*', stem + '_gtFine_labelTrainIds.png'))[0]))
+        image = np.asarray(Image.open(path).convert('RGB'))
+        label = np.asarray(Image.fromarray(label).resize(image.shape[1::-1], Image.NEAREST))
+        pred = segment(model, image).argmax(0).numpy()
+        valid = label != 255
+        accuracies.append((pred[valid] == label[valid]).sum() / valid.sum())
+    assert result['acc_per_image'] == pytest.approx(float(np.mean(accuracies)) * 100, abs=1e-9)
+    assert 'VASIS' in result['metrics_printed_by']['acc_per_image']
+    assert result['mIoU_2dp'] == round(result['mIoU'], 2)
+
+
+def test_legacy_label_resizes_are_named_in_the_report(cityscapes_model, generated):
+    model = init_segmentor(*cityscapes_model)
+    images, labels = generated
+    nearest = score_images(model, images, labels, label_kind='trainIds')
+    assert nearest['legacy_steps'] == []
+    for method in ('bilinear-legacy', 'torch-nearest'):
+        legacy = score_images(model, images, labels, label_kind='trainIds', label_resize=method)
+        assert legacy['label_resize'] == method and len(legacy['legacy_steps']) == 1
+        assert 'not the protocol to use for new numbers' in legacy['legacy_steps'][0]
+        from drn_mm.evaluation.synthesis import markdown_report
+        assert '**Legacy:**' in markdown_report(legacy)
+    bilinear = score_images(model, images, labels, label_kind='trainIds',
+                            label_resize='bilinear-legacy')
+    assert bilinear['confusion_matrix'] != nearest['confusion_matrix']  # ids blended at edges
+    with pytest.raises(ScoreInputError,
+                       match='the upsample-logits protocol does not resize labels'):
+        score_images(model, images, labels, protocol='upsample-logits',
+                     label_resize='bilinear-legacy')
+
+
+def test_index_labels_out_of_range_are_an_error_unless_asked(cityscapes_model, generated, tmp_path):
+    model = init_segmentor(*cityscapes_model)
+    images, labels = generated
+    labels = copy_labels(labels, tmp_path / 'ids', '_gtFine_labelIds.png', '_gtFine_labelIds.png')
+    with pytest.raises(
+            ScoreInputError, match=r'_gtFine_labelIds\.png: values \[.*\] are not class '
+            r'indices of the 19-class model .*--label-type labelIds.*--ignore-above'):
+        score_images(model, images, labels, label_kind='index')  # labelIds taken as indices
+    asked = score_images(model, images, labels, label_kind='index', ignore_above=18)
+    assert asked['num_images'] == 3
+    with pytest.raises(ScoreInputError, match='ignore_above=5 would ignore classes'):
+        score_images(model, images, labels, label_kind='index', ignore_above=5)
+
+
+def test_the_images_format_and_mode_are_recorded_and_warned(cityscapes_model, generated, tmp_path):
+    model = init_segmentor(*cityscapes_model)
+    images, labels = generated
+    png = score_images(model, images, labels, label_kind='trainIds')
+    assert png['image_formats'] == {'PNG RGB': 3} and png['warnings'] == []
+    variants = {}
+    for name, save in (('jpeg', lambda im, p: im.save(p.with_suffix('.jpg'), quality=90)),
+                       ('gray', lambda im, p: im.convert('L').save(p)),
+                       ('rgba', lambda im, p: im.convert('RGBA').save(p))):
+        out = tmp_path / name
+        out.mkdir()
+        for path in sorted(os.listdir(images)):
+            save(Image.open(osp.join(images, path)), out / path)
+        variants[name] = score_images(model, str(out), labels, label_kind='trainIds')
+    assert variants['jpeg']['image_formats'] == {'JPEG RGB': 3}
+    assert re.search(r'3 of 3 images are JPEG', variants['jpeg']['warnings'][0])
+    assert variants['gray']['image_formats'] == {'PNG L': 3}
+    assert 'grayscale' in variants['gray']['warnings'][0]
+    assert variants['rgba']['image_formats'] == {'PNG RGBA': 3}
+    assert variants['rgba']['confusion_matrix'] == png['confusion_matrix']  # opaque: the same
+    from drn_mm.evaluation.synthesis import markdown_report
+    assert 'Image files: 3 JPEG RGB.' in markdown_report(variants['jpeg'])
+    assert '**Warning:** 3 of 3 images are JPEG' in markdown_report(variants['jpeg'])
+    # a non-opaque alpha: an error unless asked how to composite
+    clear = tmp_path / 'clear'
+    shutil.copytree(tmp_path / 'rgba', clear)
+    first = sorted(clear.iterdir())[0]
+    rgba = np.asarray(Image.open(first)).copy()
+    rgba[:4, :4, 3] = 0
+    Image.fromarray(rgba).save(first)
+    with pytest.raises(
+            ScoreInputError, match=rf'{first.name} is PNG RGBA with a non-opaque alpha '
+            r'\(16 pixels\).*--alpha black or --alpha white'):
+        score_images(model, str(clear), labels, label_kind='trainIds')
+    black = score_images(model, str(clear), labels, label_kind='trainIds', alpha='black')
+    assert black['image_formats'] == {'PNG RGBA': 2, 'PNG RGBA (composited on black)': 1}
+
+
+def test_python_m_drn_mm_score_and_its_clear_errors(cityscapes_model, generated, tmp_path):
+    import sys
+    config, checkpoint = cityscapes_model
+    images, labels = generated
+    args = ['--images', images, '--labels', labels, '--checkpoint', checkpoint, '--no-progress']
+    result = run([sys.executable, '-m', 'drn_mm.score', *args, '--config', config])
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary['num_images'] == 3 and summary['image_formats'] == {'PNG RGB': 3}
+    assert summary['acc_per_image'] is not None
+    # the tiny checkpoint fits no preset: without --config, an error that says what to pass
+    failed = run([sys.executable, '-m', 'drn_mm.score', *args], check=False)
+    assert failed.returncode == 2 and 'Traceback' not in failed.stderr
+    assert re.search(r'tiny19\.pth: its backbone fits no DRN preset .*pass --config CONFIG',
+                     failed.stderr), failed.stderr

@@ -8,9 +8,9 @@ import numpy as np
 from PIL import Image
 
 __all__ = [
-    'ScoreInputError', 'CITYSCAPES_ID_TO_TRAIN_ID', 'LABEL_KINDS', 'ALPHA_MODES', 'pair_files',
-    'read_pairs_file', 'read_rgb_image', 'read_generated_image', 'read_label', 'detect_label_kind',
-    'to_class_indices'
+    'ScoreInputError', 'CITYSCAPES_ID_TO_TRAIN_ID', 'LABEL_KINDS', 'ALPHA_MODES',
+    'list_image_files', 'pair_files', 'read_pairs_file', 'read_rgb_image', 'read_generated_image',
+    'read_label', 'detect_label_kind', 'to_class_indices'
 ]
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp')
@@ -54,7 +54,7 @@ def _key(path: str) -> str:
     return stem
 
 
-def _list(folder: str, what: str) -> List[str]:
+def list_image_files(folder: str, what: str) -> List[str]:
     if not osp.isdir(folder):
         raise ScoreInputError(f'{what} folder not found: {folder}')
     found = []
@@ -66,7 +66,7 @@ def _list(folder: str, what: str) -> List[str]:
 
 
 def _label_files(folder: str, kind: str) -> List[str]:
-    files = _list(folder, 'labels')
+    files = list_image_files(folder, 'labels')
     # a gtFine folder holds several maps per scene: take the one asked for (or found)
     for endings, wanted in ((_TRAIN_ID_ENDINGS, ('auto', 'trainIds')), (_LABEL_ID_ENDINGS,
                                                                         ('auto', 'labelIds'))):
@@ -103,7 +103,7 @@ def pair_files(images: str, labels: str, label_kind: str = 'auto',
     <-> ``..._gtFine_labelIds.png`` or ``..._gtFine_trainIds.png``).
 
     Raises :class:`ScoreInputError` listing every unpaired or doubly-paired file."""
-    image_files = _list(images, 'images')
+    image_files = list_image_files(images, 'images')
     label_files = _label_files(labels, label_kind)
     if pairs_file is not None:
         return read_pairs_file(pairs_file, images, labels, image_files, label_files)
