@@ -8,8 +8,9 @@ model in fp32 eager, drn_mm fp32, bf16, int8 and auto, interleaved repeat by rep
 Without a checkpoint the weights are random, BN statistics taken from the input. Writes
 precision_benchmark.json (samples, ratios, label agreement with fp32, CPU model, ISA flags,
 threads; the roofline: each path's GMAC/s against its dtype's peak, measured in the same
-interleaved run, and the per-level time of the fastest torch path) and .md. To time torch's kernels as on a CPU without AVX-512 / bf16, run it under
-ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 (recorded in the output).
+interleaved run, and the per-level time of the fastest torch path) and .md. To time torch's
+kernels as on a CPU without AVX-512 / bf16, run it under ONEDNN_MAX_CPU_ISA=AVX2
+ATEN_CPU_CAPABILITY=avx2 (recorded in the output).
 """
 import argparse
 import json

@@ -67,9 +67,10 @@ def summarize(out_dir: str, dry_run: bool) -> Dict:
 
 def summary_markdown(summary: Dict) -> str:
     env = summary['environment']
+    dry = ' (dry run on the CPU: tiny sizes, not a measurement)' if summary['dry_run'] else ''
     lines = [
-        f"# GPU benchmark{' (dry run on the CPU: tiny sizes, not a measurement)' if summary['dry_run'] else ''}",
-        '', f"{env.get('device_name', env.get('device'))}; torch {env.get('torch')}, "
+        f'# GPU benchmark{dry}', '',
+        f"{env.get('device_name', env.get('device'))}; torch {env.get('torch')}, "
         f"mmseg {env.get('mmseg')}, drn_mm {env.get('drn_mm')}.", '',
         '| kind | model | mode | batch | size | ms (median) | img/s | peak MB | status |',
         '|---|---|---|---|---|---|---|---|---|'
