@@ -14,7 +14,26 @@ import platform
 import sys
 from typing import Callable, List, NamedTuple, Optional
 
-from .hardware import ISA_FLAGS, cpu_bf16_hardware, cpu_info  # noqa: F401  (re-exported)
+
+def _hardware_module():
+    """drn_mm.hardware; loaded from its file where the doctor runs as a file (tools/doctor.py
+    runs it even when ``import drn_mm`` fails, so it cannot import the package)."""
+    try:
+        from . import hardware
+        return hardware
+    except ImportError:
+        import importlib.util
+        import os.path as osp
+        spec = importlib.util.spec_from_file_location(
+            'drn_mm_hardware', osp.join(osp.dirname(osp.abspath(__file__)), 'hardware.py'))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+_hardware = _hardware_module()
+ISA_FLAGS, cpu_bf16_hardware, cpu_info = (_hardware.ISA_FLAGS, _hardware.cpu_bf16_hardware,
+                                          _hardware.cpu_info)
 
 OK, WARN, FAIL, INFO = 'ok', 'WARN', 'FAIL', 'info'
 

@@ -29,10 +29,10 @@ def _amp_training(work_dir: str) -> Dict:
         return dict(status='missing', reason=f'no log under {work_dir}')
     text = open(logs[-1]).read()
     losses = [float(v) for v in re.findall(r'Iter\(train\) \[\s*\d+/\d+\].*? loss: ([\d.]+)', text)]
-    wrapper = re.search(r"optim_wrapper = dict\(\s*type='(\w+)'", text)
+    wrappers = re.findall(r"type='(\w*OptimWrapper)'", text)
     ok = osp.isfile(osp.join(work_dir, 'iter_2.pth')) and len(losses) == 2
     return dict(status='ok' if ok else 'failed', losses=losses, iterations=len(losses),
-                optim_wrapper=wrapper.group(1) if wrapper else None,
+                optim_wrapper=wrappers[-1] if wrappers else None,
                 checkpoint=osp.isfile(osp.join(work_dir, 'iter_2.pth')))
 
 

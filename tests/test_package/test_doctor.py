@@ -12,7 +12,7 @@ def test_healthy_environment_exits_0_and_reports_each_part():
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     for line in ('[  ok] mmcv compiled ops', '[  ok] mmseg registry', '[  ok] mmpretrain registry',
-                 '[  ok] checkpoint loaders', '[  ok] pkg_resources', '] cpu ', '] gpu ',
+                 '[  ok] checkpoint scheme', '[  ok] pkg_resources', '] cpu ', '] gpu ',
                  'drn_mm doctor: 0 problem(s)'):
         assert line in out, (line, out)
 

@@ -24,8 +24,8 @@ def test_gpu_bench_dry_run_writes_the_table_and_the_amp_training(tmp_path):
     }
     inference = {(r['model'], r['mode']) for r in summary['rows'] if r['kind'] == 'inference'}
     assert inference == {(m, mode) for m in models for mode in ('fp32', 'amp_cl')}
-    training = [r for r in summary['rows'] if r['kind'] == 'training']
-    assert {r['model'] for r in training} == models
+    training = {(r['model'], r['mode']) for r in summary['rows'] if r['kind'] == 'training'}
+    assert training == {(m, 'fp32') for m in models}
     assert all(r['status'] == 'ok' and r['ms'] > 0 for r in summary['rows']), summary['rows']
     amp = summary['amp_training']
     assert amp['status'] == 'ok' and amp['iterations'] == 2 and amp['checkpoint'], amp

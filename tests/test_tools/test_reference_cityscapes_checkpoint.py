@@ -1,4 +1,5 @@
-"""The authors' Cityscapes checkpoints (base.K / seg / up layout) evaluate as they are."""
+"""The authors' Cityscapes checkpoints (base.K / seg / up layout) evaluate as they are: through
+drn_mm's tools/test.py (DRNRunner), and through mmseg's own tools/test.py as drn://FILE."""
 import glob
 import json
 import os.path as osp
@@ -50,11 +51,18 @@ def test_reference_layout_gives_same_miou_as_drn_mm_layout(tmp_path, demo_citysc
     assert metrics[0] == metrics[1]
     assert metrics[0]['aAcc'] > 0
     # mmseg's own tools/test.py with mmengine's plain Runner (a user's config without drn_mm's
-    # runtime): the authors' file converts in mmengine's checkpoint loader, the same metrics
+    # runtime): mmengine reads the plain file as it is and the DRN backbone refuses it, naming
+    # the way that works; named drn://FILE, it converts in drn_mm's scheme: the same metrics
     mmseg_test = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'test.py')
-    result = run([
+    plain = run([
         sys.executable, mmseg_test, path,
         str(theirs), '--work-dir',
+        str(tmp_path / 'mmseg_plain'), '--cfg-options', *opts, 'runner_type=Runner'
+    ], check=False)
+    assert plain.returncode != 0 and "in the authors' Cityscapes layout" in plain.stderr
+    assert '"drn://FILE"' in plain.stderr and 'Iter(test)' not in plain.stdout
+    result = run([
+        sys.executable, mmseg_test, path, 'drn://' + str(theirs), '--work-dir',
         str(tmp_path / 'mmseg'), '--cfg-options', *opts, 'runner_type=Runner'
     ])
     log = open(glob.glob(str(tmp_path / 'mmseg' / '*' / '*.log'))[0]).read()
