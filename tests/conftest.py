@@ -4,6 +4,23 @@ import pytest
 import torch
 from helpers import FIXTURES, assert_close_scaled, fixture_path  # noqa: F401  (re-exported)
 
+
+def pytest_addoption(parser):
+    parser.addoption(
+        '--run-slow', action='store_true',
+        help='also run the tests marked slow (end-to-end runs of a minute or more); '
+        'tools/run_tests.sh adds it under CI=true')
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption('--run-slow'):
+        return
+    skip = pytest.mark.skip(reason='slow: run with --run-slow (CI runs them)')
+    for item in items:
+        if 'slow' in item.keywords:
+            item.add_marker(skip)
+
+
 #: fixture model -> the drn_mm preset of the same style and block (layers/channels overridden)
 FIXTURE_PRESETS = {'C-26': 'C-26', 'C-58': 'C-58', 'D-22': 'D-22', 'D-24': 'D-24', 'D-54': 'D-54'}
 

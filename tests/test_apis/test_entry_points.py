@@ -322,3 +322,38 @@ def test_a_load_from_memory_is_not_named_after_an_earlier_file(seg_files):
     with pytest.raises(CheckpointMismatchError, match=r"^the checkpoint does not fit "
                        r"DRN\(arch='D-22'\)"):
         DRN(arch='D-22').load_state_dict(d38)
+
+
+def test_drn_runner_load_checkpoint_honours_strict_and_revise_keys(seg_files, tmp_path):
+    """DRNRunner.load_checkpoint: revise_keys applied to the file's keys before the layout is
+    converted; strict=True refuses a head of another size, strict=False skips it and names it;
+    the backbone loads completely either way."""
+    from drn_mm.engine.runner import DRNRunner
+    five = torch.load(seg_files['five'], weights_only=True)
+    wrapped = tmp_path / 'wrapped.pth'  # the authors' keys under another prefix
+    torch.save({k.replace('module.', 'model.', 1): v for k, v in five.items()}, wrapped)
+    model = build_seg(seg_cfg(5))
+    with pytest.raises(CheckpointMismatchError, match='not a DRN checkpoint'):
+        DRNRunner.load_checkpoint(_RunnerStandIn(model), str(wrapped), strict=True)
+    DRNRunner.load_checkpoint(
+        _RunnerStandIn(model), str(wrapped), strict=True, revise_keys=[(r'^model\.', '')])
+    assert_weights_are(model, seg_files['five'])
+    # a 19-class file into the 5-class model
+    model = build_seg(seg_cfg(5))
+    with pytest.raises(
+            CheckpointMismatchError, match=r'drn_d_tiny_19cls-.*\.pth does not fit EncoderDecoder.*'
+            r'decode_head\.conv_seg\.weight: checkpoint \[19, 32, 1, 1\] vs model '
+            r'\[5, 32, 1, 1\]'):
+        DRNRunner.load_checkpoint(_RunnerStandIn(model), seg_files['nineteen'], strict=True)
+    head_before = model.decode_head.conv_seg.weight.clone()
+    from drn_mm.models.backbones.drn_checkpoint import load_into_model
+    skipped = load_into_model(model, torch.load(seg_files['nineteen'], weights_only=True),
+                              source='nineteen', strict=False)
+    assert skipped == [
+        'decode_head.conv_seg.weight', 'decode_head.conv_seg.bias', 'decode_head.up.weight'
+    ]
+    assert torch.equal(model.decode_head.conv_seg.weight, head_before)  # kept its init
+    nineteen = convert_drn_state_dict(torch.load(seg_files['nineteen'], weights_only=True))
+    for key, value in model.backbone.state_dict().items():
+        if not key.endswith('num_batches_tracked'):
+            assert torch.equal(value, nineteen['backbone.' + key]), key

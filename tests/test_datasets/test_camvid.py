@@ -73,6 +73,7 @@ def camvid_options(root, max_iters=4):
     ]
 
 
+@pytest.mark.slow
 def test_train_then_test_through_the_tools(camvid, tmp_path):
     root = camvid[0]
     work = tmp_path / 'work'
@@ -119,6 +120,7 @@ def cityscapes_19_class_file(tmp_path_factory):
     return str(path), model.state_dict()
 
 
+@pytest.mark.slow
 def test_fine_tune_a_19_class_checkpoint_into_camvid_with_load_from(camvid,
                                                                     cityscapes_19_class_file,
                                                                     tmp_path):

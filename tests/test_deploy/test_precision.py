@@ -83,6 +83,7 @@ def test_auto_picks_the_fastest_path_that_agrees_and_explains(model_and_inputs, 
     assert predictor.precision == 'fp32' and 'no calibration images' in reason
 
 
+@pytest.mark.slow
 def test_test_tool_runs_each_precision(demo_cityscapes_data, tmp_path):
     options = tiny_options(demo_cityscapes_data)
     work = tmp_path / 'train'

@@ -70,6 +70,7 @@ def test_sigterm_checkpoints_exits_75_and_resume_equals_an_uninterrupted_run(
     assert ratio <= 1, (ratio, key, max_abs)
 
 
+@pytest.mark.slow
 def test_a_non_finite_loss_stops_before_the_diverged_weights_are_saved(
         tmp_path, demo_cityscapes_data):
     """lr=inf: iteration 1's step makes the weights non-finite, iteration 2's loss is NaN."""

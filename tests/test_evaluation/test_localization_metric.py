@@ -266,6 +266,7 @@ def _metric_worker(rank, port, root, cams, scores, queue):
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_metric_over_two_ranks_equals_one_process(tmp_path):
     """mmengine gathers the per-image results of both ranks (gloo, CPU) and drops the sampler's
     padding: the errors are those of one process over the 5 images."""

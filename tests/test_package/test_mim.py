@@ -68,6 +68,7 @@ def test_mim_search_lists_drn_models(installed):
         assert f'config id: {name}' in out, name
 
 
+@pytest.mark.slow
 def test_mim_train_then_test(installed, demo_cityscapes_data, tmp_path):
     options = tiny_options(demo_cityscapes_data)
     config = 'drn_d_22_demo_cityscapes-128x256.py'

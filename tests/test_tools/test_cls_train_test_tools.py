@@ -42,6 +42,7 @@ def imagenet(tmp_path_factory):
     return root, images
 
 
+@pytest.mark.slow
 def test_train_then_test_localization(imagenet, tmp_path):
     root, images = imagenet
     work_dir = str(tmp_path / 'work')

@@ -20,6 +20,7 @@ from tool_runs import REPO, run, run_tool, tiny_options
     ('drn_c_26_cityscapes.py', 'C',
      ['model.backbone.channels=[4,8,8,8,16,16,16,16]', 'model.decode_head.in_channels=16']),
 ])
+@pytest.mark.slow
 def test_reference_layout_gives_same_miou_as_drn_mm_layout(tmp_path, demo_cityscapes_data, config,
                                                            style, options):
     from mmseg.registry import MODELS

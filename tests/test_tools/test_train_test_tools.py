@@ -60,6 +60,7 @@ def test_tta_multiscale(trained, demo_cityscapes_data, tmp_path):
     assert 'DRNTTAModel' in log or 'TestTimeAug' in log
 
 
+@pytest.mark.slow
 def test_resume_continues_from_last_checkpoint(demo_cityscapes_data, tmp_path):
     run_tool('train.py', DEMO_CONFIG, '--work-dir', tmp_path, '--cfg-options',
              *tiny_options(demo_cityscapes_data, max_iters=2))
