@@ -13,13 +13,15 @@ labels PIL-nearest-downsampled, single scale, fp32. Each row changes one choice:
   bilinear (the CUT-family legacy step);
 - the generated images saved as JPEG at quality 75 / 90 / 95;
 - the authors' multi-scale test (``--ms``);
-- bf16 instead of fp32 (where the CPU has bf16 in hardware; emulated elsewhere, and slow).
+- the generated images saved as grayscale (what a single-channel output scores);
+- bf16 instead of fp32 (in hardware where the CPU has it; emulated elsewhere: slow, and the
+  row says so).
 
 ``tools/score_sensitivity.py`` is the command line; docs/en/drn_score.md holds the table.
 """
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 from PIL import Image
 
@@ -32,10 +34,10 @@ __all__ = ['make_generated', 'sensitivity_rows', 'sensitivity_markdown']
 def make_generated(
     real_images: str, out: str, size: Sequence[int],
     jpeg_qualities: Sequence[int] = (75, 90, 95)) -> Dict[str, str]:
-    """Write the real images resized to ``size`` (h, w) with PIL bicubic as PNG and as JPEG at
-    each quality; returns {'png': folder, 'jpeg75': folder, ...}."""
+    """Write the real images resized to ``size`` (h, w) with PIL bicubic as PNG, as grayscale
+    PNG and as JPEG at each quality; returns {'png': folder, 'gray': ..., 'jpeg75': ..., ...}."""
     h, w = size
-    folders = {'png': osp.join(out, 'png')}
+    folders = {'png': osp.join(out, 'png'), 'gray': osp.join(out, 'gray')}
     folders.update({f'jpeg{q}': osp.join(out, f'jpeg{q}') for q in jpeg_qualities})
     for folder in folders.values():
         os.makedirs(folder, exist_ok=True)
@@ -44,6 +46,7 @@ def make_generated(
         with Image.open(path) as im:
             small = im.convert('RGB').resize((w, h), Image.BICUBIC)
         small.save(osp.join(folders['png'], stem + '.png'))
+        small.convert('L').save(osp.join(folders['gray'], stem + '.png'))
         for q in jpeg_qualities:
             small.save(osp.join(folders[f'jpeg{q}'], stem + '.jpg'), quality=q)
     return folders
@@ -51,7 +54,7 @@ def make_generated(
 
 def sensitivity_rows(model, real_images: str, labels: str, workdir: str,
                      size: Sequence[int] = (64, 128), label_kind: str = 'auto',
-                     bf16: Optional[bool] = None) -> List[Dict]:
+                     bf16: bool = True) -> List[Dict]:
     """Score the base and each single change; rows of (choice, setting, metrics, delta)."""
     from ..hardware import cpu_bf16_hardware
     generated = make_generated(real_images, osp.join(workdir, 'generated'), size)
@@ -67,11 +70,11 @@ def sensitivity_rows(model, real_images: str, labels: str, workdir: str,
              for m in ('nearest', 'torch-nearest', 'bilinear-legacy')]
     runs += [('generated images saved as', f'JPEG quality {q}', dict(images=generated[f'jpeg{q}']))
              for q in (75, 90, 95)]
+    runs += [('generated images saved as', 'grayscale PNG', dict(images=generated['gray']))]
     runs += [('multi-scale', '--ms', dict(ms=True))]
-    if bf16 is None:
-        bf16 = cpu_bf16_hardware()
     if bf16:
-        runs += [('precision', 'bf16', dict(precision='bf16'))]
+        where = 'in hardware' if cpu_bf16_hardware() else 'emulated: this CPU has no bf16'
+        runs += [('precision', f'bf16 ({where})', dict(precision='bf16'))]
     rows, base = [], None
     for choice, setting, change in runs:
         result = score_images(model, **dict(base_kwargs, **change))
