@@ -470,3 +470,30 @@ def test_python_m_drn_mm_score_and_its_clear_errors(cityscapes_model, generated,
     assert failed.returncode == 2 and 'Traceback' not in failed.stderr
     assert re.search(r'tiny19\.pth: its backbone fits no DRN preset .*pass --config CONFIG',
                      failed.stderr), failed.stderr
+
+
+def test_the_sensitivity_rows_change_one_choice_each(cityscapes_model, demo_cityscapes_data,
+                                                     tmp_path):
+    """drn_mm.analysis.score_sensitivity (tools/score_sensitivity.py): the base, then one row
+    per choice, each equal to scoring that choice directly."""
+    from drn_mm.analysis.score_sensitivity import sensitivity_markdown, sensitivity_rows
+    model = init_segmentor(*cityscapes_model)
+    real = osp.join(demo_cityscapes_data, 'leftImg8bit', 'val')
+    labels = osp.join(demo_cityscapes_data, 'gtFine', 'val')
+    rows = sensitivity_rows(model, real, labels, str(tmp_path), size=(32, 64),
+                            label_kind='trainIds', bf16=False)
+    settings = [(r['choice'], r['setting']) for r in rows]
+    assert settings[0][0] == 'base' and rows[0]['delta_mIoU'] == 0
+    assert ('label resize (native)', 'bilinear-legacy') in settings
+    assert ('generated images saved as', 'JPEG quality 90') in settings
+    assert ('multi-scale', '--ms') in settings and len(rows) == 17
+    legacy = {r['setting']: r['legacy'] for r in rows if r['choice'] == 'label resize (native)'}
+    assert legacy == {'nearest': False, 'torch-nearest': True, 'bilinear-legacy': True}
+    ms = next(r for r in rows if r['setting'] == '--ms')
+    direct = score_images(model, str(tmp_path / 'generated' / 'png'), labels, label_kind='trainIds',
+                          ms=True)
+    assert ms['mIoU'] == direct['mIoU']
+    assert ms['delta_mIoU'] == pytest.approx(ms['mIoU'] - rows[0]['mIoU'])
+    jpeg = next(r for r in rows if r['setting'] == 'JPEG quality 75')
+    assert any('JPEG' in w for w in jpeg['warnings'])
+    assert '| multi-scale | --ms |' in sensitivity_markdown(rows)
