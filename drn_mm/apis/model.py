@@ -20,7 +20,7 @@ from mmengine.registry import DefaultScope
 # drn_mm's modules registered (baseline configs do not import drn_mm):
 from .. import datasets, engine, evaluation, models  # noqa: F401
 from ..models.backbones.drn_checkpoint import load_into_model
-from .checkpoint import load_model_checkpoint
+from ..models.utils.checkpoint import load_checkpoint_file
 from .config import TASKS, config_task, read_config
 
 __all__ = [
@@ -134,11 +134,10 @@ def init_model(config: str, checkpoint: Union[str, Mapping, None] = None, device
         model = _registry(library).build(cfg.model)
     meta = {}
     if checkpoint is not None:
-        if isinstance(checkpoint, Mapping):
-            load_into_model(model, checkpoint, source=source or 'the checkpoint')
-            meta = checkpoint.get('meta', {}) or {}
-        else:
-            meta = load_model_checkpoint(model, checkpoint).get('meta', {}) or {}
+        read = checkpoint if isinstance(checkpoint, Mapping) else load_checkpoint_file(checkpoint)
+        source = source or (checkpoint if isinstance(checkpoint, str) else 'the checkpoint')
+        load_into_model(model, read, source=source)
+        meta = read.get('meta', {}) or {}
     elif library == 'mmpretrain':
         model.init_weights()
     dataset_meta = dict(meta.get('dataset_meta') or {})

@@ -268,8 +268,9 @@ def to_class_indices(label: np.ndarray, kind: str, path: str, num_classes: int,
         raise ScoreInputError(f'ignore_above={ignore_above} would ignore classes of the '
                               f'{num_classes}-class model; it must be >= {num_classes - 1}')
     limit = num_classes - 1 if ignore_above is None else ignore_above
-    bad = (label >= num_classes) & (label <= limit) & (label != 255) if ignore_above is not None \
-        else (label >= num_classes) & (label != 255)
+    # values above ``ignore_above`` are ignored; any other non-index value but 255 is an error
+    upper = 255 if ignore_above is None else ignore_above
+    bad = (label >= num_classes) & (label <= upper) & (label != 255)
     if bad.any():
         values = np.unique(label[bad])
         hint = ('; Cityscapes labelIds? pass --label-type labelIds'

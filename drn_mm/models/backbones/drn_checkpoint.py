@@ -18,6 +18,7 @@ under its own prefix), :func:`load_into_model` (DRNRunner's ``load_from`` / ``--
 apis and tools) and the ``drn://`` checkpoint scheme (:mod:`drn_mm.apis.scheme`), which hands
 whole-model files in the authors' layout to any OpenMMLab entry point as mmengine checkpoints.
 """
+import os.path as osp
 import re
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -201,15 +202,20 @@ def to_mmengine_checkpoint(checkpoint, filename: str = 'checkpoint'):
         return checkpoint
     layout = detect_layout(state_dict)
     converted = convert_drn_state_dict(state_dict)
-    meta = dict(converted_from=str(filename).rsplit('/', 1)[-1], source_layout=layout)
+    meta = dict(converted_from=osp.basename(str(filename)), source_layout=layout)
     dataset_meta = _dataset_meta(converted)
     if dataset_meta is not None:
         meta['dataset_meta'] = dataset_meta
     return dict(state_dict=converted, meta=meta)
 
 
-def _no_backbone_weights(module: nn.Module, state_dict, prefix: str,
-                         unexpected_keys=()) -> CheckpointMismatchError:
+def _under(state_dict: Mapping[str, torch.Tensor], prefix: str) -> 'OrderedDict':
+    """The entries of ``state_dict`` under ``prefix``, the prefix removed."""
+    return OrderedDict((k[len(prefix):], v) for k, v in state_dict.items() if k.startswith(prefix))
+
+
+def _no_backbone_weights(module: nn.Module, state_dict, prefix: str, unexpected_keys=(),
+                         source: str = 'the checkpoint') -> CheckpointMismatchError:
     # torch and mmengine hand a child only its own keys; the top-level ones the parent did not
     # know are in the shared list of unexpected keys by then
     keys = dict.fromkeys(list(state_dict) or list(unexpected_keys))
@@ -218,7 +224,7 @@ def _no_backbone_weights(module: nn.Module, state_dict, prefix: str,
     found = (f' Its keys are in {words}, at the top level: mmengine\'s loaders read files as they '
              'are, and drn_mm does not change them.' if words else '')
     return CheckpointMismatchError(
-        f'the checkpoint holds no weights for {describe(module)} (no key starts with {prefix!r}): '
+        f'{source} holds no weights for {describe(module)} (no key starts with {prefix!r}): '
         f'loading it would leave the whole backbone at random weights.{found} Load the authors\' '
         'files through drn_mm\'s checkpoint scheme, which converts them: '
         '"drn://FILE" wherever a checkpoint is named (load_from, mmseg\'s init_model, '
@@ -249,7 +255,7 @@ def adopt_backbone_keys(module, state_dict, prefix, local_metadata, strict, miss
             value = state_dict.pop(key)
             if new is not None and new.startswith('backbone.'):
                 state_dict[prefix + new[len('backbone.'):]] = value
-    weights = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    weights = _under(state_dict, prefix)
     with _arch_hint(module, weights, ''):
         check_state_dict_fits(module, weights, describe(module), source='the checkpoint')
 
@@ -292,11 +298,9 @@ def load_into_model(model: nn.Module, checkpoint: Mapping, source: str, strict: 
         model.load_state_dict(state_dict, strict=False)  # fit checked above
         return []
     for prefix, drn in _drn_backbones(model):
-        weights = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        weights = _under(state_dict, prefix)
         if not weights:
-            raise CheckpointMismatchError(
-                str(_no_backbone_weights(drn, state_dict,
-                                         prefix)).replace('the checkpoint', source, 1))
+            raise _no_backbone_weights(drn, state_dict, prefix, source=source)
         with _arch_hint(drn, weights, ''):
             check_state_dict_fits(drn, weights, describe(drn), source=source)
     expected = model.state_dict()
@@ -322,7 +326,7 @@ def load_backbone_checkpoint(backbone: nn.Module, filename: str,
     if not prefix.endswith('.'):
         prefix += '.'
     state_dict = convert_drn_state_dict(extract_state_dict(load_checkpoint_file(filename)))
-    sub = OrderedDict((k[len(prefix):], v) for k, v in state_dict.items() if k.startswith(prefix))
+    sub = _under(state_dict, prefix)
     if not sub:
         raise CheckpointMismatchError(
             f'{filename} has no weights under {prefix!r} for {describe(backbone)}; '
@@ -337,7 +341,7 @@ def archs_fitting(drn_type: type, state_dict: Mapping[str, torch.Tensor],
     """The presets of ``drn_type`` (the DRN class, passed in: this module is imported by it)
     whose backbone keys and shapes the ``prefix`` part of ``state_dict`` holds exactly. Built on
     the meta device: shapes only, no memory."""
-    weights = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    weights = _under(state_dict, prefix)
     found = []
     for arch in getattr(drn_type, 'arch_settings', {}):
         with torch.device('meta'):
