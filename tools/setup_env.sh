@@ -29,7 +29,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 PY=$VENV/bin/python
-# --no-compile: byte-compiling torch's thousands of files costs a minute; Python compiles on import.
+# --no-compile: the venv is byte-compiled once, at the end (see there).
 pip_install() { "$PY" -m pip install --disable-pip-version-check --no-compile -q "$@"; }
 
 pip_install "setuptools<82" wheel ninja packaging
@@ -84,5 +84,17 @@ if ! "$PY" -c 'import mim' 2>/dev/null; then
     pip_install --no-deps "openmim==0.3.9"
 fi
 pip_install colorama pandas tabulate
+# Byte-compile the venv once (and again after an install): pip runs with --no-compile above, and a
+# shell with PYTHONDONTWRITEBYTECODE=1 (these machines set it) never writes .pyc files, so every
+# `python` would compile torch, mmengine, mmseg and mmpretrain from source on each start: 20 s an
+# `import drn_mm` on a 2-core machine, 8 s compiled. The suite starts some 40 tool processes.
+SITE=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+STAMP=$SITE/.drn_mm_bytecode
+if [ ! -f "$STAMP" ] || [ -n "$(find "$SITE" -mindepth 1 -maxdepth 1 -newer "$STAMP" -print -quit)" ]; then
+    log "byte-compiling $SITE (about a minute, once)"
+    # a few packages ship files that are not Python 3 (templates, tests): compileall's rc is 1
+    "$PY" -m compileall -q -j 0 "$SITE" >/dev/null 2>&1 || true
+    touch "$STAMP"
+fi
 "$PY" -c 'import drn_mm, mmseg.models, mmpretrain.models; print("drn_mm", drn_mm.__version__, "ready")'
 log "done: activate with 'source $VENV/bin/activate'"
