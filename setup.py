@@ -95,6 +95,8 @@ setup(
         'mim': ['openmim>=0.3.9'],
         'tests': [
             'pytest>=7',
+            # tools/run_tests.sh runs a worker per core
+            'pytest-xdist>=3.5',
             'hypothesis>=6.0',
             'onnx>=1.14',
             'onnxruntime>=1.16',

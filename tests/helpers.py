@@ -80,18 +80,41 @@ def free_port():
         return s.getsockname()[1]
 
 
+class _BytesQueue:
+    """What a rank's worker puts on the queue, pickled to bytes first: a tensor put on a
+    torch.multiprocessing queue as it is travels as a file descriptor that the sending process
+    hands over only while it lives, and a rank that exits right after ``put`` (they do) loses it
+    (FileNotFoundError in the parent's ``get`` under load)."""
+
+    def __init__(self, queue):
+        self.queue = queue
+
+    def put(self, item):
+        import pickle
+        self.queue.put(pickle.dumps(item))
+
+
+def _rank_main(worker, rank, port, args, queue):
+    worker(rank, port, *args, _BytesQueue(queue))
+
+
 def run_two_ranks(worker, *args, timeout=300):
     """Run ``worker(rank, port, *args, queue)`` in two spawned processes (a gloo group on
     ``port``); each puts ``(rank, ...)`` on the queue. Returns ``{rank: (...)}`` once both exit
     cleanly."""
+    import pickle
+
     import torch.multiprocessing as mp
     ctx = mp.get_context('spawn')
     queue = ctx.Queue()
     port = free_port()
-    procs = [ctx.Process(target=worker, args=(rank, port, *args, queue)) for rank in range(2)]
+    procs = [
+        ctx.Process(target=_rank_main, args=(worker, rank, port, args, queue)) for rank in range(2)
+    ]
     for p in procs:
         p.start()
-    results = dict((item[0], item[1:]) for item in (queue.get(timeout=timeout) for _ in procs))
+    items = [pickle.loads(queue.get(timeout=timeout)) for _ in procs]
+    results = {item[0]: item[1:] for item in items}
     for p in procs:
         p.join(60)
         assert p.exitcode == 0

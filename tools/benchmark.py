@@ -13,7 +13,9 @@ the same way in a run of their own, with ImageNet sizes (224x224; batch 1 and 64
 Modes are a precision (fp32, amp, bf16, fp16) with flags cl (channels_last), fold (BN folding) and
 compile, joined by '_'. See
 drn_mm/benchmark/ (inference.py, training.py, runner_loop.py) for what exactly is timed. Speed
-targets (--targets, default docs/benchmark_targets.json) are checked on the run's rows.
+targets (--targets, default docs/benchmark_targets.json) are checked on the run's rows. On a CPU
+the peak of each dtype the modes run in is timed in the same repeats (a roofline: each row's
+GMAC/s and its % of that peak; --no-roofline leaves it out).
 """
 import argparse
 import json
@@ -85,6 +87,11 @@ def parse_args(argv=None):
         '--no-interleave', action='store_true',
         help='time each inference row alone, one after another (default: all models and modes '
         'of a batch size in turn within each repeat, so a noisy machine slows all alike)')
+    p.add_argument(
+        '--no-roofline', action='store_true',
+        help='on a CPU, do not time the peak of each dtype beside the models (default: a 3x3 '
+        'dilated conv of DRN\'s level size per dtype, interleaved with the rows; each row gets '
+        'its GMAC/s and %% of that peak)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override entries of every config, key=value')
@@ -105,7 +112,8 @@ def settings_from_args(args, task: str = 'seg') -> BenchmarkSettings:
                              cudnn_benchmark=not args.no_cudnn_benchmark,
                              compile_backend=args.compile_backend, compile_mode=args.compile_mode,
                              cpu_threads=args.cpu_threads, train_workers=args.train_workers,
-                             seed=args.seed, interleave=not args.no_interleave, **values)
+                             seed=args.seed, interleave=not args.no_interleave,
+                             roofline=not args.no_roofline, **values)
 
 
 def main(argv=None):

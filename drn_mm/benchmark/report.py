@@ -173,10 +173,13 @@ def to_markdown(results: Dict) -> str:
             rows.append(cells + [_status(r)])
             continue
         acc = r.get('accuracy') or {}
+        roof = r.get('roofline') or {}
         rows.append(cells + [
             _stats(r['latency_ms']), f'{r["throughput_ips"]:.1f}',
             _x_spread(r['throughput_vs_baseline'], r.get('vs_baseline_spread_pct')),
             _x_spread(r['speedup_vs_fp32'], r.get('vs_fp32_spread_pct')),
+            _f(roof.get('gmacs_per_s'), '{:.1f}'),
+            _f(roof.get('pct_of_peak'), '{:.0f} %'),
             _f(r['peak_mem_mb'], '{:.0f}'),
             _f(acc.get('max_abs_err'), '{:.2e}'),
             _f(acc.get('max_rel_err'), '{:.2e}'),
@@ -191,9 +194,17 @@ def to_markdown(results: Dict) -> str:
     ]
     lines += markdown_table([
         'model', 'mode', 'batch', 'latency ms: median (min–max)', 'img/s (median)',
-        'x baseline (minima; spread)', 'x fp32 (minima; spread)', 'peak MB', 'max abs err',
-        'max rel err', 'label agree'
+        'x baseline (minima; spread)', 'x fp32 (minima; spread)', 'GMAC/s (min)', '% of dtype peak',
+        'peak MB', 'max abs err', 'max rel err', 'label agree'
     ], rows)
+    if results.get('roofline'):
+        lines += [
+            '', '### Peak of each dtype, timed in the same repeats (roofline; a 3x3 dilated '
+            '256-channel conv at 1/8 of the input, oneDNN channels_last)', ''
+        ]
+        lines += markdown_table(['batch of the rows', 'probe', 'min ms', 'GMAC/s'], [[
+            str(p['batch']), p['probe'], f"{p['latency_ms']['min']:.2f}", f"{p['gmacs_per_s']:.1f}"
+        ] for p in results['roofline']])
 
     rows = []
     for r in results['training']:

@@ -15,6 +15,7 @@ from .inference import (compare_outputs, fp32_reference, inference_call, logits_
 from .inputs import calibrate_batchnorm, predict_batch
 from .interleaved import interleaved_times
 from .published import published
+from .roofline import PEAK, peak_probes
 from .settings import BenchmarkSettings, parse_mode, resolve_device
 from .timing import release, summarize
 from .training import measure_training
@@ -75,6 +76,13 @@ DEFINITIONS = {
     'peak_mem_mb':
     'torch.cuda.max_memory_allocated over the timed calls (weights included); '
     'None on CPU',
+    'roofline':
+    'CPU runs with interleave: results["roofline"] has, per batch, the peak GMAC/s of each dtype '
+    'the modes run in (fp32, bf16), measured as one 3x3 dilated 256-channel conv at 1/8 of the '
+    'input through oneDNN (channels_last; autocast for bf16), timed in the same repeats as the '
+    'models (drn_mm.benchmark.roofline). A row\'s roofline: its MACs (batch x the model\'s MACs '
+    'at infer_size) over its minimum latency, and that as a share of its dtype\'s peak (it can '
+    'pass 100 %: one conv is what the backend reaches on DRN\'s shapes, not a hard bound)',
     'accuracy':
     'fast path logits against fp32 eager without TF32 on the same weights and '
     'inputs: max_abs_err, max_rel_err = max_abs_err / max |reference|, '
@@ -133,13 +141,67 @@ def _inference_rows(name, base, device, settings, log) -> List[Dict[str, object]
     return rows
 
 
-def _interleaved_inference_rows(bases: Dict[str, nn.Module], device, settings,
-                                log) -> List[Dict[str, object]]:
+def mode_dtype(mode_name: str, device_type: str = 'cpu') -> str:
+    """'fp32', 'bf16' or 'fp16': what a mode's convolutions run in on ``device_type``."""
+    dtype = parse_mode(mode_name).dtype(device_type)
+    return {None: 'fp32', torch.bfloat16: 'bf16', torch.float16: 'fp16'}[dtype]
+
+
+#: the dtypes whose peak a CPU run measures (oneDNN conv through torch, as the modes run)
+ROOFLINE_DTYPES = ('fp32', 'bf16')
+
+
+def _roofline_probes(device, settings):
+    """{('peak', dtype): fn} and {dtype: MACs of one call} for the dtypes the modes run in; none
+    on a GPU or with ``settings.roofline`` off."""
+    if device.type != 'cpu' or not settings.roofline:
+        return {}, {}
+    dtypes = [d for d in ROOFLINE_DTYPES if d in {mode_dtype(m) for m in settings.modes}]
+    fns, macs = peak_probes(settings.infer_size, dtypes)
+    return ({
+        ('peak', d): fns[PEAK.format(d)]
+        for d in dtypes
+    }, {
+        d: macs[PEAK.format(d)]
+        for d in dtypes
+    })
+
+
+def _add_roofline(rows, peaks, macs_per_image, batch):
+    """Each ok row of ``batch``: its GMAC/s at its minimum latency and its share of the peak of
+    its dtype measured in the same repeats (``roofline``); a row whose dtype has no peak gets
+    ``roofline=None``."""
+    for row in rows:
+        if row['batch'] != batch or 'latency_ms' not in row:
+            continue
+        dtype = mode_dtype(row['mode'])
+        peak = peaks.get(dtype)
+        if peak is None:
+            row['roofline'] = None
+            continue
+        gmacs = macs_per_image[row['model']] * batch / 1e9
+        rate = gmacs / (row['latency_ms']['min'] / 1e3)
+        row['roofline'] = dict(dtype=dtype, gmacs=gmacs, gmacs_per_s=rate,
+                               peak_gmacs_per_s=peak['gmacs_per_s'],
+                               pct_of_peak=100 * rate / peak['gmacs_per_s'])
+
+
+def _interleaved_inference_rows(bases: Dict[str, nn.Module], device, settings, log,
+                                roofline: Optional[List[Dict]] = None) -> List[Dict[str, object]]:
     """Every model in every mode, batch by batch, timed in turn within each repeat
-    (:func:`~drn_mm.benchmark.interleaved.interleaved_times`)."""
+    (:func:`~drn_mm.benchmark.interleaved.interleaved_times`). On a CPU the peak of each dtype
+    the modes run in (:mod:`~drn_mm.benchmark.roofline`) is timed in the same repeats: its rows go
+    to ``roofline``, and each model row gets its share of that peak."""
     rows = []
+    macs_per_image = {}
     for batch in settings.infer_batches:
         fns, by_key = {}, {}  # each fn holds its prepared model
+        probes, probe_macs = _roofline_probes(device, settings)
+        if probes and not macs_per_image:
+            macs_per_image = {
+                name: model_flops(base, settings.infer_size)['gmacs'] * 1e9
+                for name, base in bases.items()
+            }
         for name, base in bases.items():
             reference = fp32_reference(base, batch, settings) if settings.check_accuracy else None
             for mode_name in settings.modes:
@@ -162,8 +224,23 @@ def _interleaved_inference_rows(bases: Dict[str, nn.Module], device, settings,
                     by_key[(name, mode_name)] = row
                 row.update(outcome)
         log(f'batch {batch}: {len(fns)} model/mode pairs interleaved over {settings.repeats} '
-            'repeats')
-        samples = interleaved_times(fns, settings.repeats, settings.infer_iters, warmup=0)
+            'repeats' + (f', with the peak of {", ".join(d for _, d in probes)}' if probes else ''))
+        for fn in probes.values():  # the models were warmed up in prepare()
+            for _ in range(settings.warmup):
+                fn()
+        samples = interleaved_times({
+            **fns,
+            **probes
+        }, settings.repeats, settings.infer_iters, warmup=0)
+        peaks = {}
+        for (_, dtype), fn in probes.items():
+            times = samples.pop(('peak', dtype))
+            peaks[dtype] = dict(batch=batch, probe=PEAK.format(dtype), dtype=dtype,
+                                macs=probe_macs[dtype], latency_ms=summarize(times),
+                                gmacs_per_s=probe_macs[dtype] / min(times) / 1e9)
+            log(f'batch {batch}: {PEAK.format(dtype)} {peaks[dtype]["gmacs_per_s"]:.1f} GMAC/s')
+        if roofline is not None:
+            roofline.extend(peaks.values())
         for key, times in samples.items():
             row = by_key[key]
             row['latency_ms'] = summarize(times)
@@ -171,6 +248,8 @@ def _interleaved_inference_rows(bases: Dict[str, nn.Module], device, settings,
             row['throughput_best_ips'] = batch / (row['latency_ms']['min'] / 1e3)
             log(f'{key[0]} infer {key[1]} b{batch}: min {row["latency_ms"]["min"]:.2f} ms, '
                 f'median {row["latency_ms"]["median"]:.2f} ms')
+        if probes:
+            _add_roofline(rows, peaks, macs_per_image, batch)
         fns.clear()  # the prepared models of this batch size go
         release(device, any(parse_mode(m).compile for m in settings.modes))
     return rows
@@ -263,11 +342,12 @@ def run_benchmark(configs: Sequence[str], settings: BenchmarkSettings,
         calibrate_batchnorm(base, predict_batch(base, 2, settings.infer_size, settings.seed)[0])
         bases[name] = (base, cfg)  # all models first (interleaved inference needs them all)
     if settings.interleave:
+        results['roofline'] = []
         results['inference'] = _interleaved_inference_rows(
             {
                 name: base
                 for name, (base, _) in bases.items()
-            }, device, settings, log)
+            }, device, settings, log, roofline=results['roofline'])
         if on_model_done is not None:
             on_model_done(results)
     for name in list(bases):

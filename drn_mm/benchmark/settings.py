@@ -96,6 +96,7 @@ class BenchmarkSettings:
     train_workers: Optional[int] = None  # train_py loop's DataLoader workers; default: config's
     seed: int = 0
     interleave: bool = True  # inference: every model and mode in turn within each repeat
+    roofline: bool = True  # CPU, interleaved: time each dtype's peak in the same repeats
 
     def validate(self):
         for name in list(self.modes) + list(self.train_modes):

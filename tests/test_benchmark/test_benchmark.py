@@ -261,6 +261,62 @@ def test_cpu_run_inference_rows(cpu_run):
                             rel_tol=1e-6)
 
 
+def test_cpu_run_roofline(cpu_run):
+    """Each dtype's peak (a 3x3 dilated 256-channel conv at 1/8 of the input) is timed in the same
+    repeats as the rows of each batch; every row's GMAC/s is its MACs over its minimum latency,
+    and its share is of the peak of its own dtype and batch (fp32; amp = bf16 on a CPU)."""
+    results, out, stdout = cpu_run
+    peaks = {(p['batch'], p['dtype']): p for p in results['roofline']}
+    assert set(peaks) == {(b, d) for b in (1, 2) for d in ('fp32', 'bf16')}
+    probe_macs = 256 * 256 * 9 * math.ceil(16 / 8) * math.ceil(32 / 8)  # out x in x 3x3
+    for (batch, dtype), p in peaks.items():
+        assert p['probe'] == f'peak {dtype} conv' and p['macs'] == probe_macs
+        assert len(p['latency_ms']['samples']) == 2  # the rows' repeats
+        assert p['gmacs_per_s'] == pytest.approx(probe_macs / (p['latency_ms']['min'] / 1e3) / 1e9)
+    models = {m['name']: m for m in results['models']}
+    for r in results['inference']:
+        roof = r['roofline']
+        assert roof['dtype'] == {'fp32': 'fp32', 'amp_cl_fold': 'bf16'}[r['mode']]
+        flops = models[r['model']]['flops']
+        assert flops['size'] == [16, 32] and flops['batch'] == 1  # infer size: MACs scale by batch
+        assert roof['gmacs'] == pytest.approx(flops['gmacs'] * r['batch'])
+        assert roof['gmacs_per_s'] == pytest.approx(roof['gmacs'] / (r['latency_ms']['min'] / 1e3))
+        peak = peaks[r['batch'], roof['dtype']]['gmacs_per_s']
+        assert roof['peak_gmacs_per_s'] == peak
+        assert roof['pct_of_peak'] == pytest.approx(100 * roof['gmacs_per_s'] / peak)
+    markdown = (out / 'benchmark.md').read_text()
+    assert '% of dtype peak' in markdown and '| 1 | peak bf16 conv |' in markdown
+
+
+def test_roofline_is_left_out_when_asked_and_off_a_cpu():
+    """--no-roofline (settings.roofline=False) times no peak; fp16 rows, whose dtype has no probe,
+    get roofline None; a GPU run times none (the probes are CPU backends)."""
+    from drn_mm.benchmark import BenchmarkSettings
+    from drn_mm.benchmark.run import _add_roofline, _roofline_probes, mode_dtype
+    rows = [
+        dict(model='m', mode='fp16', batch=1, latency_ms={'min': 1.0}),
+        dict(model='m', mode='fp32', batch=1, latency_ms={'min': 2.0}),
+        dict(model='m', mode='fp32', batch=2, latency_ms={'min': 2.0}),
+        dict(model='m', mode='fp32', batch=1, status='error')
+    ]
+    _add_roofline(rows, {'fp32': {'gmacs_per_s': 10.0}}, {'m': 4e9}, batch=1)
+    assert rows[0]['roofline'] is None  # no fp16 peak
+    # 4 GMAC in 2 ms = 2000 GMAC/s, 200x the 10 GMAC/s peak
+    assert rows[1]['roofline'] == dict(dtype='fp32', gmacs=4.0, gmacs_per_s=2000.0,
+                                       peak_gmacs_per_s=10.0, pct_of_peak=20000.0)
+    assert 'roofline' not in rows[2] and 'roofline' not in rows[3]  # other batch; not timed
+    assert [mode_dtype(m) for m in ('fp32', 'fp32_cl', 'amp_cl', 'bf16_fold', 'fp16')
+            ] == ['fp32', 'fp32', 'bf16', 'bf16', 'fp16']
+    assert mode_dtype('amp', 'cuda') in ('bf16', 'fp16')
+    settings = BenchmarkSettings(modes=('fp32', 'fp16'), infer_size=(16, 32))
+    fns, macs = _roofline_probes(torch.device('cpu'), settings)
+    assert list(fns) == [('peak', 'fp32')] and list(macs) == ['fp32']
+    settings.roofline = False
+    assert _roofline_probes(torch.device('cpu'), settings) == ({}, {})
+    settings.roofline = True
+    assert _roofline_probes(torch.device('cuda'), settings) == ({}, {})
+
+
 def test_cpu_run_training_rows(cpu_run):
     results = cpu_run[0]
     rows = {(r['model'], r['loop']): r for r in results['training']}

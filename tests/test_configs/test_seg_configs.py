@@ -1,4 +1,6 @@
 """Every config in configs/ loads and builds: the model and the train/val pipelines."""
+import copy
+import functools
 import glob
 import os.path as osp
 
@@ -13,6 +15,18 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in p)
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(path):
+    return Config.fromfile(path)
+
+
+def read(path):
+    """``Config.fromfile(path)``, parsed once per path in this module (mmengine resolves each
+    ``mmseg::`` base by parsing some 50 of mmseg's metafile YAMLs: 1-2 s a config on a 2-core
+    machine), a deep copy per call (tests change what they read)."""
+    return copy.deepcopy(_parsed(path))
 
 
 def registries(scope):
@@ -38,7 +52,7 @@ def test_configs_found():
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO))
 def test_config_builds(path):
-    cfg = Config.fromfile(path)
+    cfg = read(path)
     scope = cfg.get('default_scope')
     assert scope in ('mmseg', 'mmpretrain'), f'{path}: default_scope={scope!r}'
     assert 'drn_mm' in cfg.get('custom_imports', {}).get('imports', []) or 'baselines' in path
@@ -74,8 +88,8 @@ def test_80k_siblings_are_40k_plus_mmsegs_80k_schedule(config):
         osp.join(
             osp.dirname(mmseg.__file__), '.mim', 'configs', '_base_', 'schedules',
             'schedule_80k.py'))
-    cfg = Config.fromfile(config)
-    sibling = Config.fromfile(config.replace('-80k_', '-40k_'))
+    cfg = read(config)
+    sibling = read(config.replace('-80k_', '-40k_'))
     for key in schedule.keys():
         assert without_scope(cfg[key]) == without_scope(schedule[key]), key
     for key in sibling.keys():
@@ -95,7 +109,7 @@ def test_every_split_of_drn_cityscapes_configs_checks_its_labels(config):
     """Every pipeline reads labels through LoadCheckedAnnotations with the 19 classes (or mmseg's
     LoadAnnotations followed by CheckSegLabels); val/test/TTA keep LoadImageFromFile by name, as
     MMSegInferencer requires."""
-    cfg = Config.fromfile(config)
+    cfg = read(config)
 
     def steps_of(steps):
         found = []
