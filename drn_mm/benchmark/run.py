@@ -152,19 +152,13 @@ ROOFLINE_DTYPES = ('fp32', 'bf16')
 
 
 def _roofline_probes(device, settings):
-    """{('peak', dtype): fn} and {dtype: MACs of one call} for the dtypes the modes run in; none
-    on a GPU or with ``settings.roofline`` off."""
+    """({'peak fp32 conv': fn, ...}, {that name: MACs of one call}) for the dtypes the modes run
+    in (:func:`~drn_mm.benchmark.roofline.peak_probes`); none on a GPU or with
+    ``settings.roofline`` off."""
     if device.type != 'cpu' or not settings.roofline:
         return {}, {}
     dtypes = [d for d in ROOFLINE_DTYPES if d in {mode_dtype(m) for m in settings.modes}]
-    fns, macs = peak_probes(settings.infer_size, dtypes)
-    return ({
-        ('peak', d): fns[PEAK.format(d)]
-        for d in dtypes
-    }, {
-        d: macs[PEAK.format(d)]
-        for d in dtypes
-    })
+    return peak_probes(settings.infer_size, dtypes)
 
 
 def _add_roofline(rows, peaks, macs_per_image, batch):
@@ -193,15 +187,13 @@ def _interleaved_inference_rows(bases: Dict[str, nn.Module], device, settings, l
     the modes run in (:mod:`~drn_mm.benchmark.roofline`) is timed in the same repeats: its rows go
     to ``roofline``, and each model row gets its share of that peak."""
     rows = []
-    macs_per_image = {}
+    probes, probe_macs = _roofline_probes(device, settings)  # the same probes for every batch
+    macs_per_image = {
+        name: model_flops(base, settings.infer_size)['gmacs'] * 1e9
+        for name, base in bases.items()
+    } if probes else {}
     for batch in settings.infer_batches:
         fns, by_key = {}, {}  # each fn holds its prepared model
-        probes, probe_macs = _roofline_probes(device, settings)
-        if probes and not macs_per_image:
-            macs_per_image = {
-                name: model_flops(base, settings.infer_size)['gmacs'] * 1e9
-                for name, base in bases.items()
-            }
         for name, base in bases.items():
             reference = fp32_reference(base, batch, settings) if settings.check_accuracy else None
             for mode_name in settings.modes:
@@ -224,7 +216,7 @@ def _interleaved_inference_rows(bases: Dict[str, nn.Module], device, settings, l
                     by_key[(name, mode_name)] = row
                 row.update(outcome)
         log(f'batch {batch}: {len(fns)} model/mode pairs interleaved over {settings.repeats} '
-            'repeats' + (f', with the peak of {", ".join(d for _, d in probes)}' if probes else ''))
+            'repeats' + (f', with {", ".join(probes)}' if probes else ''))
         for fn in probes.values():  # the models were warmed up in prepare()
             for _ in range(settings.warmup):
                 fn()
@@ -232,13 +224,16 @@ def _interleaved_inference_rows(bases: Dict[str, nn.Module], device, settings, l
             **fns,
             **probes
         }, settings.repeats, settings.infer_iters, warmup=0)
-        peaks = {}
-        for (_, dtype), fn in probes.items():
-            times = samples.pop(('peak', dtype))
-            peaks[dtype] = dict(batch=batch, probe=PEAK.format(dtype), dtype=dtype,
-                                macs=probe_macs[dtype], latency_ms=summarize(times),
-                                gmacs_per_s=probe_macs[dtype] / min(times) / 1e9)
-            log(f'batch {batch}: {PEAK.format(dtype)} {peaks[dtype]["gmacs_per_s"]:.1f} GMAC/s')
+        peaks = {}  # a probe's name is a string, a row's key a (model, mode) pair
+        for dtype in ROOFLINE_DTYPES:
+            probe = PEAK.format(dtype)
+            if probe not in probes:
+                continue
+            times = samples.pop(probe)
+            peaks[dtype] = dict(batch=batch, probe=probe, dtype=dtype, macs=probe_macs[probe],
+                                latency_ms=summarize(times),
+                                gmacs_per_s=probe_macs[probe] / min(times) / 1e9)
+            log(f'batch {batch}: {probe} {peaks[dtype]["gmacs_per_s"]:.1f} GMAC/s')
         if roofline is not None:
             roofline.extend(peaks.values())
         for key, times in samples.items():
