@@ -27,7 +27,7 @@ FIXTURE_PRESETS = {'C-26': 'C-26', 'C-58': 'C-58', 'D-22': 'D-22', 'D-24': 'D-24
 
 @pytest.fixture(scope='session')
 def tiny_reference():
-    """The reference models of official_drn_tiny.pt (see ../shared/fixtures/README.md)."""
+    """The reference models of official_drn_tiny.pt (see tests/data/README.md)."""
     return torch.load(fixture_path('official_drn_tiny.pt'), weights_only=True)
 
 

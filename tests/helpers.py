@@ -7,14 +7,15 @@ import os.path as osp
 
 import torch
 
-FIXTURES = osp.normpath(osp.join(osp.dirname(__file__), '..', '..', 'shared', 'fixtures'))
+#: outputs of the authors' code (data, not code): tests/data/README.md says how each was made
+FIXTURES = osp.join(osp.dirname(osp.abspath(__file__)), 'data')
 
 
 def fixture_path(name):
     path = osp.join(FIXTURES, name)
     if not osp.exists(path):
-        raise FileNotFoundError(f'{path} is missing: the tests need ../shared/fixtures beside the '
-                                'repository')
+        raise FileNotFoundError(f'{path} is missing: the tests read their fixtures from tests/data '
+                                '(part of the repository)')
     return path
 
 
@@ -59,7 +60,7 @@ def assert_close_scaled(actual, expected, tol=1e-5, what=''):
     """max |actual - expected| <= tol * max |expected|.
 
     The parity tests run drn_mm in float64 against the authors' outputs, which their code computed
-    in float32 (../shared/fixtures): the difference is then the reference's own float32 rounding
+    in float32 (tests/data): the difference is then the reference's own float32 rounding
     and nothing of this machine's kernels (float32 kernels differ between AVX2, AVX-512 and AMX
     CPUs). For these tiny nets that rounding is a few hundred ulps of float32 (6e-8) at the
     tensor's scale (measured: 1.4e-6 at worst over the fixture's 40 level outputs); tol 1e-5
@@ -146,6 +147,6 @@ def named_by_sha(path, stem=None):
 
 def to_reference_seg_layout(state_dict, style):
     """Write a drn_mm segmentor's weights the way the authors' DRNSeg stores them
-    (drn_reference.md section 4), with the `module.` prefix of their training checkpoints."""
+    (the paper, section 4; the authors' segment.py), with the `module.` prefix of their training checkpoints."""
     from drn_mm.benchmark.reference_model import authors_state_dict
     return {'module.' + k: v for k, v in authors_state_dict(state_dict, style).items()}

@@ -4,7 +4,7 @@ A DRN classifier (``ImageClassifier`` + :class:`~drn_mm.models.CAMHead`) gives a
 ``f`` of shape (C, h, w) at the backbone's output stride (8 for DRN) with no retraining. Two
 protocols turn it into a box for a class ``c``:
 
-- **paper** (Yu, Koltun, Funkhouser 2017, drn_reference.md section 7): ``g = argmax_c f``; take
+- **paper** (Yu, Koltun, Funkhouser, CVPR 2017, section 6): ``g = argmax_c f``; take
   the cells where ``g == c`` and ``f(c) > t`` (activation threshold ``t``, on the raw class-map
   values); the box is the smallest box containing all of them. See
   :func:`boxes_from_class_map_paper`.

@@ -1,5 +1,5 @@
-"""The ImageNet classification and localization configs: the reference recipe (drn_reference.md
-section 6) in mmpretrain's idiom, and classifiers whose parameter counts equal the reference's."""
+"""The ImageNet classification and localization configs: the reference recipe (the authors'
+classify.py) in mmpretrain's idiom, and classifiers whose parameter counts equal the reference's."""
 import os.path as osp
 
 import pytest
@@ -11,7 +11,7 @@ from mmpretrain.registry import MODELS  # noqa: E402
 import drn_mm  # noqa: F401
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-# reference parameter counts, 1000-way fc included (drn_reference.md section 3)
+# reference parameter counts, 1000-way fc included (the authors' drn.py)
 PUBLISHED = {
     'a_50': ('A-50', 25_557_032),
     'c_26': ('C-26', 21_126_584),

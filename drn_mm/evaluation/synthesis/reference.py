@@ -1,6 +1,6 @@
 """The authors' segmentation test (fyu/drn ``segment.py test`` and ``test --ms``), exactly: the
 input normalization, the single-scale and multi-scale forward passes with PIL resizing, the
-confusion matrix and the nanmean mIoU. ``../shared/fixtures/reference_seg_eval.pt`` holds what
+confusion matrix and the nanmean mIoU. ``tests/data/reference_seg_eval.pt`` holds what
 their code computes; the tests compare every pixel.
 
 - Normalization: ``uint8 / 255`` in float32, minus the mean, divided by the std (torchvision's

@@ -7,8 +7,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from drn_mm.models import ARCH_SETTINGS, DRN
 
-# Reference-style parameter counts with a 1000-way classifier (drn_reference.md section 3 and
-# ../shared/fixtures/official_drn_keys.json); DRN-A counts are torchvision's ResNets.
+# Reference-style parameter counts with a 1000-way classifier (the authors' drn.py and
+# tests/data/official_drn_keys.json); DRN-A counts are torchvision's ResNets.
 TORCHVISION_RESNET = {
     'A-18': 'resnet18',
     'A-34': 'resnet34',
