@@ -6,7 +6,7 @@ mmpretrain (whichever are installed); configs do it with
 
 Packages: ``models`` (DRN, its layers and checkpoint layouts, neck, heads, segmentors),
 ``datasets`` (what the Runner reads), ``evaluation`` (metrics, box functions), ``engine``
-(runner, hooks, loops, optim wrappers, distributed), ``apis`` (config -> model -> inference,
+(the checkpoint hook that carries drn_mm's guarantees, hooks, loops, optim wrappers, distributed), ``apis`` (config -> model -> inference,
 training, testing), ``deploy`` (BN folding, ONNX), ``visualization``, ``demo`` (data generators)
 and ``benchmark`` (the speed harness; nothing else imports it).
 
@@ -14,7 +14,7 @@ and ``benchmark`` (the speed harness; nothing else imports it).
 mmengine's ``CheckpointLoader.register_scheme``, the classifiers with mmpretrain's
 ``ModelHub.register_model_index``) and patches nothing.
 """
-from . import datasets, engine, evaluation  # noqa: F401  (DRNRunner, datasets, metrics)
+from . import datasets, engine, evaluation  # noqa: F401  (hooks, datasets, metrics)
 from .apis import (convert_checkpoint_file, get_config, register_checkpoint_scheme,
                    register_mmpretrain_models)
 from .models import *  # noqa: F401,F403

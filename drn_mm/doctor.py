@@ -134,7 +134,7 @@ def check_import_traps() -> List[Finding]:
 
 def check_safe_loading() -> List[Finding]:
     """torch >= 2.6 loads weights_only by default; mmengine 0.10's Runner checkpoints hold
-    HistoryBuffer objects, which DRNRunner saves as plain data instead."""
+    HistoryBuffer objects, which DRNCheckpointHook saves as plain data instead."""
     try:
         import torch
     except ImportError:
@@ -143,8 +143,8 @@ def check_safe_loading() -> List[Finding]:
         return [Finding(INFO, 'checkpoint loading', 'torch < 2.4: no weights-only default')]
     return [
         Finding(
-            INFO, 'checkpoint loading', "torch loads weights_only: DRNRunner's checkpoints are "
-            'plain data (drn_mm.engine.portable_checkpoint); checkpoints saved by a plain '
+            INFO, 'checkpoint loading', "torch loads weights_only: DRNCheckpointHook's checkpoints "
+            'are plain data (drn_mm.engine.portable_checkpoint); checkpoints saved by a plain '
             "mmengine Runner hold HistoryBuffer objects, which the safe loader refuses")
     ]
 
@@ -197,11 +197,9 @@ def check_drn_mm() -> List[Finding]:
             found.append(Finding(FAIL, f'{library} registry', f'{type(e).__name__}: {e}'))
             continue
         missing = [n for n in names if registry.MODELS.get(n) is None]
-        if registry.RUNNERS.get('DRNRunner') is None:
-            missing.append('DRNRunner (RUNNERS)')
         found.append(
             Finding(FAIL, f'{library} registry', f'missing: {missing}') if missing else Finding(
-                OK, f'{library} registry', f'{", ".join(names)}, DRNRunner registered'))
+                OK, f'{library} registry', f'{", ".join(names)} registered'))
     from mmengine.runner import CheckpointLoader
 
     from drn_mm.apis.scheme import DRN_SCHEME, load_drn_uri

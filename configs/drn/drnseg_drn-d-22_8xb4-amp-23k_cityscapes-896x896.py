@@ -8,4 +8,4 @@ _base_ = './drnseg_drn-d-22_8xb4-23k_cityscapes-896x896.py'
 optim_wrapper = dict(type='BF16OptimWrapper')
 val_cfg = dict(type='AmpValLoop')
 test_cfg = dict(type='AmpTestLoop')
-custom_hooks = [dict(type='ChannelsLastHook')]
+custom_hooks = [dict(type='AverageLossOverRanksHook'), dict(type='ChannelsLastHook')]

@@ -6,4 +6,4 @@ _base_ = './fcn_drn-d-22-d8_4xb2-40k_cityscapes-512x1024.py'
 optim_wrapper = dict(type='BF16OptimWrapper')
 val_cfg = dict(type='AmpValLoop')
 test_cfg = dict(type='AmpTestLoop')
-custom_hooks = [dict(type='ChannelsLastHook')]
+custom_hooks = [dict(type='AverageLossOverRanksHook'), dict(type='ChannelsLastHook')]

@@ -40,7 +40,7 @@ def read_config(config: str, cfg_options: Optional[dict] = None) -> Config:
 
 
 #: top-level keys drn_mm reads that configs need not have
-KNOWN_EXTRA_KEYS = ('model_dtype', 'non_finite_loss', 'load_from', 'resume', 'launcher', 'work_dir',
+KNOWN_EXTRA_KEYS = ('non_finite_loss', 'model_wrapper_cfg', 'load_from', 'resume', 'launcher', 'work_dir',
                     'compile')
 
 
@@ -104,7 +104,6 @@ def load_config(config: str, work_dir: Optional[str] = None, cfg_options: Option
             raise FileNotFoundError(f'--pretrained checkpoint not found: {pretrained}')
         cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         cfg.model.pop('pretrained', None)
-    cfg.setdefault('runner_type', 'DRNRunner')
     return cfg
 
 

@@ -1,18 +1,26 @@
-"""Training and testing through mmengine's Runner (what tools/train.py and tools/test.py run)."""
+"""Training and testing through mmengine's own Runner (what tools/train.py and tools/test.py run).
+
+drn_mm has no Runner of its own: its guarantees are in the config
+(:class:`~drn_mm.engine.DRNCheckpointHook`), so mmseg's and mmpretrain's tools, mim and a user's
+``Runner.from_cfg`` build exactly what :func:`build_runner` builds.
+"""
 from typing import Optional
 
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from ..engine.runner import DRNRunner  # noqa: F401  (registered: runner_type="DRNRunner")
+from ..engine.distributed import use_cpu_distributed
 from .config import enable_tta
 
 __all__ = ['build_runner', 'train', 'test']
 
 
 def build_runner(cfg: Config):
-    """The config's ``runner_type`` (drn_mm's tools set DRNRunner), else mmengine's Runner."""
+    """mmengine's Runner for ``cfg`` (a config's ``runner_type`` as mmseg's train.py reads it).
+    Launched distributed without CUDA, the gloo process group and a CPU DDP wrapper first
+    (:func:`~drn_mm.engine.distributed.use_cpu_distributed`)."""
+    use_cpu_distributed(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

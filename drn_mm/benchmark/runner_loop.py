@@ -2,7 +2,7 @@
 
 The ``'runner'`` loop of :mod:`drn_mm.benchmark.training` times ``model.train_step`` alone; this
 one (``loop='train_py'``) times what a user gets from ``python tools/train.py CONFIG``: the
-config's runner type (``DRNRunner``), its default and custom hooks (iteration timer, logger,
+mmengine Runner, its default and custom hooks (iteration timer, logger,
 parameter scheduler, sampler seed, visualization, ...), its train loop, a real ``DataLoader``
 with the config's sampler, workers and collate function, the data preprocessor, and the optim
 wrapper. Only two things differ from a training run:
@@ -85,7 +85,6 @@ def build_train_py_runner(cfg, mode, batch: int, settings, work_dir: str):
     cfg.launcher = 'none'
     cfg.load_from, cfg.resume = None, False
     cfg.log_level = 'WARNING'
-    cfg.setdefault('runner_type', 'DRNRunner')
     cfg.randomness = dict(seed=settings.seed)
     cfg.env_cfg = dict(cfg.get('env_cfg', {}), cudnn_benchmark=settings.cudnn_benchmark)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=total, val_interval=total + 1)

@@ -3,8 +3,9 @@
 Without them, an empty split fails inside mmengine with ``need at least one array to
 concatenate`` (or, unserialized, makes ``InfiniteSampler`` spin forever without a batch), and a
 missing label file is an error only when its sample is drawn, maybe an hour into training.
-:class:`drn_mm.engine.DRNRunner` runs :func:`check_seg_dataset` on every data set it builds, and
-:func:`check_seg_dataset_config` when building one fails.
+:class:`drn_mm.engine.DRNCheckpointHook` runs :func:`check_seg_dataset` on the data sets of every
+run (any Runner) before the first batch; :func:`check_seg_dataset_config` explains a data set
+config whose build fails.
 Bad files (corrupt images, label maps of the wrong size or with values outside the classes) are
 caught when read, by the loading transforms of :mod:`drn_mm.datasets.loading`.
 """

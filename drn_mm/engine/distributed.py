@@ -1,15 +1,18 @@
-"""Distributed training without GPUs: process group, SyncBN and logged losses on CPUs.
+"""Distributed training without GPUs: process group, DDP, SyncBN and logged losses on CPUs.
 
 mmengine's launchers assume CUDA (``torch.cuda.set_device``), its default DDP wrapper passes
-``device_ids`` (GPU-only) and PyTorch's ``SyncBatchNorm`` refuses CPU tensors. :class:`DRNRunner`
-uses the pieces below when it is launched distributed on a machine without CUDA, so the same
-configs run under ``torchrun`` with the gloo backend (CI, CPU clusters):
+``device_ids`` (GPU-only) and PyTorch's ``SyncBatchNorm`` refuses CPU tensors. drn_mm's tools
+(:func:`~drn_mm.apis.runner.build_runner`) use the pieces below when launched distributed on a
+machine without CUDA, so the same configs run on mmengine's own Runner under ``torchrun`` with the
+gloo backend (CI, CPU clusters):
 
 - :func:`init_cpu_process_group`: the process group from torchrun's (``--launcher pytorch``) or
-  Slurm's (``--launcher slurm``) environment, backend gloo (``nccl`` needs GPUs).
-- :class:`CPUSyncBatchNorm` / :func:`convert_sync_batchnorm_for_cpu`: SyncBN whose batch
-  statistics are all-reduced over the ranks on CPU tensors, so 2 processes x batch b normalize
-  exactly as 1 process x batch 2b (up to float rounding).
+  Slurm's (``--launcher slurm``) environment, backend gloo (``nccl`` needs GPUs); mmengine's Runner
+  finds it initialized and uses it.
+- :class:`CPUDistributedDataParallel`: a registered model wrapper (``model_wrapper_cfg``) that
+  wraps a CPU model in DDP without ``device_ids``, with :class:`CPUSyncBatchNorm` for SyncBN
+  (batch statistics all-reduced over the ranks: 2 processes x batch b normalize exactly as
+  1 process x batch 2b, up to float rounding).
 - :class:`AverageLossOverRanksHook`: the logged losses are means over all ranks, not rank 0's
   share of the batch, so a log reads the same whatever the number of processes.
 """
@@ -24,12 +27,14 @@ import torch.distributed as dist
 import torch.nn as nn
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.registry import HOOKS
+from mmengine.model import MMDistributedDataParallel
+from mmengine.registry import HOOKS, MODEL_WRAPPERS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 __all__ = [
     'init_cpu_process_group', 'finish_distributed', 'CPUSyncBatchNorm',
-    'convert_sync_batchnorm_for_cpu', 'AverageLossOverRanksHook'
+    'convert_sync_batchnorm_for_cpu', 'AverageLossOverRanksHook', 'CPUDistributedDataParallel',
+    'use_cpu_distributed'
 ]
 
 
@@ -176,7 +181,8 @@ class AverageLossOverRanksHook(Hook):
     all-reduces the train step's outputs before :class:`~mmengine.hooks.RuntimeInfoHook` records
     them, so the log (and ``vis_data/scalars.json``) shows the loss of the whole global batch:
     with equal per-rank batches and a mean-reduced loss, what one process with the whole batch
-    would log. :class:`DRNRunner` registers it in distributed runs.
+    would log. drn_mm's runtime configs list it in ``custom_hooks``; outside a distributed run it
+    does nothing.
     """
 
     priority = 'HIGHEST'  # before RuntimeInfoHook (VERY_HIGH) reads the outputs
@@ -197,3 +203,42 @@ class AverageLossOverRanksHook(Hook):
         values = (values / world_size).cpu()
         for key, value in zip(keys, values):
             outputs[key] = value
+
+
+@MODEL_WRAPPERS.register_module()
+class CPUDistributedDataParallel(MMDistributedDataParallel):
+    """mmengine's ``MMDistributedDataParallel`` for a model on CPUs: no ``device_ids`` (which
+    mmengine's Runner passes to every DDP wrapper), SyncBN layers replaced by
+    :class:`CPUSyncBatchNorm` (same parameters and buffers), and, with ``model_dtype``, the model
+    converted to that dtype before DDP sees it (float64 runs for exact comparisons; see
+    :mod:`drn_mm.engine.model_dtype`). A model on a GPU is wrapped as mmengine wraps it."""
+
+    def __init__(self, module: nn.Module, device_ids=None, model_dtype: Optional[str] = None,
+                 **kwargs):
+        on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
+        if on_cpu:
+            module = convert_sync_batchnorm_for_cpu(module)
+            device_ids = None
+        if model_dtype is not None:
+            from .model_dtype import set_model_dtype
+            set_model_dtype(module, model_dtype)
+        kwargs.setdefault('broadcast_buffers', False)
+        super().__init__(module=module, device_ids=device_ids, **kwargs)
+
+
+def use_cpu_distributed(cfg) -> bool:
+    """For a config launched distributed (``cfg.launcher`` not 'none') on a machine without CUDA:
+    start the gloo process group (mmengine's launcher would call ``torch.cuda.set_device``) and
+    wrap the model with :class:`CPUDistributedDataParallel` (``model_wrapper_cfg``, its options
+    kept). Returns whether it did; anything else is left to mmengine."""
+    launcher = cfg.get('launcher', 'none')
+    if launcher == 'none' or torch.cuda.is_available():
+        return False
+    if not (dist.is_available() and dist.is_initialized()):
+        init_cpu_process_group(launcher, **dict((cfg.get('env_cfg') or {}).get('dist_cfg') or {}))
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    if wrapper.get('type', 'MMDistributedDataParallel') == 'MMDistributedDataParallel':
+        wrapper['type'] = 'CPUDistributedDataParallel'
+    wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
+    cfg.model_wrapper_cfg = wrapper
+    return True

@@ -3,7 +3,7 @@
 A segmentor whose decode (or auxiliary) head has fewer classes than the labels hold fails deep in
 the loss with "Target 10 is out of bounds", which names neither the head nor the option, and a
 head with ``num_classes=0`` fails at build with "groups must be a positive integer".
-:class:`LabelsFitHeadsHook` (registered by :class:`~drn_mm.engine.DRNRunner` for segmentors)
+:class:`LabelsFitHeadsHook` (run by :class:`~drn_mm.engine.DRNCheckpointHook` for segmentors)
 checks every training batch's labels against each head's ``num_classes`` before the step (one
 ``max`` per batch); :func:`check_num_classes_config` checks the model config before the build.
 """

@@ -8,7 +8,7 @@ so such a file is refused (``UnpicklingError: Unsupported global: GLOBAL
 mmengine.logging.history_buffer.HistoryBuffer``) by mmengine's own loaders, mmseg's ``init_model``
 and ``tools/test.py`` alike; allow-listing ``getattr`` would defeat the safe loader.
 
-:class:`PlainMessageHubHook` (registered by :class:`~drn_mm.engine.DRNRunner`) writes the
+:class:`PlainMessageHubHook` (run by :class:`~drn_mm.engine.DRNCheckpointHook`) writes the
 message hub as plain data instead (each buffer's history as float64 tensors, numpy scalars as
 Python numbers) and rebuilds the buffers when a checkpoint is loaded for ``--resume``. What it
 changes: the ``message_hub`` (and ``meta``) entries of the checkpoints drn_mm's runner saves;

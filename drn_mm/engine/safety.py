@@ -9,7 +9,8 @@
   script can tell "preempted, resume me" from a crash; ``--resume`` then continues to the same
   final weights as an uninterrupted run.
 
-:class:`~drn_mm.engine.DRNRunner` registers both.
+:class:`~drn_mm.engine.DRNCheckpointHook` runs both (in that order around its save); either
+can also be a hook of its own in ``custom_hooks``.
 """
 import logging
 import math
@@ -130,10 +131,12 @@ class PreemptionHook(Hook):
         dist.all_reduce(flag, op=dist.ReduceOp.MAX)
         return bool(flag.item())
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None,
+                         checkpoint_hook=None) -> None:
         if not self._agreed():
             return
-        hook = next((h for h in runner.hooks if isinstance(h, CheckpointHook)), None)
+        hook = checkpoint_hook or next(
+            (h for h in runner.hooks if isinstance(h, CheckpointHook)), None)
         if hook is None:
             print_log('preempted, but the run has no checkpoint hook: nothing saved',
                       logger='current')

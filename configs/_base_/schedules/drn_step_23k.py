@@ -13,7 +13,8 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2325, max_keep_ckpts=3,
+    # drn_mm's checkpoint hook: its guarantees under any entry point (drn_mm.engine.checkpoint_hook)
+    checkpoint=dict(type='DRNCheckpointHook', by_epoch=False, interval=2325, max_keep_ckpts=3,
                     save_best='mIoU'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # about 8 val/test pictures per pass, whatever the data size (mmseg's hook: every 50th)

@@ -124,7 +124,10 @@ class DRN(BaseModule):
             For B/C/D, levels 7 and 8 may be 0 to leave the degridding levels out (e.g. to use a
             :class:`DegriddingNeck` instead).
         out_indices (Sequence[int] | int): Levels to output, 0-based (index i is level i+1);
-            negative indices count from the end. Default: the last level.
+            negative indices count from the end. Default: the last level. Features come in level
+            order whatever the order given (as mmseg's ResNet and timm): ``(7, 3)`` gives levels
+            4 and 8, in that order, so a head's ``in_index`` counts levels from the shallowest.
+            A level named twice is refused.
         frozen_stages (int): Freeze the stem (0) and levels 1..frozen_stages; -1 freezes nothing.
         conv_cfg (dict, optional): Conv layer config.
         norm_cfg (dict): Norm layer config (BN, SyncBN, GN, ...).
@@ -279,16 +282,22 @@ class DRN(BaseModule):
                     f'for its {self.num_levels} levels; valid: 0..{self.num_levels - 1} or '
                     f'-{self.num_levels}..-1')
             checked.append(index % self.num_levels)
-        return tuple(checked)
+        repeated = sorted({i for i in checked if checked.count(i) > 1})
+        if repeated:
+            raise ValueError(
+                f'DRN-{self.arch}: out_indices={tuple(out_indices)} names level index(es) '
+                f'{repeated} more than once; each level is output once (features come in level '
+                'order)')
+        return tuple(sorted(checked))
 
     @property
     def out_channels(self) -> Tuple[int, ...]:
-        """Channels of each output, in ``out_indices`` order."""
+        """Channels of each output, in level order (the order of :meth:`forward`)."""
         return tuple(self.level_channels[i] for i in self.out_indices)
 
     @property
     def out_strides(self) -> Tuple[int, ...]:
-        """Stride of each output, in ``out_indices`` order."""
+        """Stride of each output, in level order (the order of :meth:`forward`)."""
         return tuple(self.level_strides[i] for i in self.out_indices)
 
     def levels(self):
@@ -317,7 +326,7 @@ class DRN(BaseModule):
             x = run_level(level, x, self.with_cp)
             if i in wanted:
                 feats[i] = x
-        return tuple(feats[i] for i in self.out_indices)  # in out_indices order
+        return tuple(feats[i] for i in self.out_indices)  # level order (out_indices is sorted)
 
     def train(self, mode: bool = True):
         super().train(mode)

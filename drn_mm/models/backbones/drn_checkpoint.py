@@ -12,12 +12,15 @@ Layouts (a ``module.`` prefix is stripped first):
   (the backbone's children in order), ``seg`` (1x1 classifier) and ``up`` (bilinear transposed
   conv). Result: ``backbone.*``, ``decode_head.conv_seg.*`` and ``decode_head.up.weight``.
 
-Who calls them: the :class:`~drn_mm.DRN` backbone (its ``init_weights`` for ``init_cfg``
-Pretrained, and :func:`adopt_backbone_keys`, its load-state-dict pre-hook, for the ImageNet names
-under its own prefix), :func:`load_into_model` (DRNRunner's ``load_from`` / ``--resume``, drn_mm's
-apis and tools) and the ``drn://`` checkpoint scheme (:mod:`drn_mm.apis.scheme`), which hands
-whole-model files in the authors' layout to any OpenMMLab entry point as mmengine checkpoints.
+Who calls them: :func:`model_state_dict` (the one place a read whole-model file meets its
+converter: :class:`~drn_mm.engine.DRNCheckpointHook` for every Runner's ``load_from`` /
+``--resume``, :func:`load_into_model` for drn_mm's apis and tools), the ``drn://`` checkpoint
+scheme (:mod:`drn_mm.apis.scheme`, which hands the authors' whole-model files to any OpenMMLab
+entry point as mmengine checkpoints), :func:`load_backbone_checkpoint` (the backbone's
+``init_cfg`` Pretrained) and :func:`adopt_backbone_keys`, the backbone's load-state-dict pre-hook,
+which only renames the ImageNet names under its own prefix.
 """
+import logging
 import os.path as osp
 import re
 from collections import OrderedDict
@@ -33,7 +36,7 @@ from ..utils.checkpoint import (CheckpointMismatchError, check_state_dict_fits, 
 __all__ = [
     'detect_layout', 'convert_imagenet_layout', 'convert_cityscapes_layout',
     'convert_drn_state_dict', 'is_authors_layout', 'to_mmengine_checkpoint', 'adopt_backbone_keys',
-    'load_into_model', 'load_backbone_checkpoint', 'archs_fitting'
+    'load_into_model', 'load_backbone_checkpoint', 'archs_fitting', 'check_fit', 'model_state_dict'
 ]
 
 #: The authors' layouts, in words, for errors
@@ -237,27 +240,29 @@ def _no_backbone_weights(module: nn.Module, state_dict, prefix: str, unexpected_
 def adopt_backbone_keys(module, state_dict, prefix, local_metadata, strict, missing_keys,
                         unexpected_keys, error_msgs) -> None:
     """Load-state-dict pre-hook of :class:`~drn_mm.DRN`, whichever loader runs it (torch's
-    ``load_state_dict``, mmengine's ``load_checkpoint`` at any ``strict``).
+    ``load_state_dict``, mmengine's ``load_checkpoint``).
 
     Renames the authors' / torchvision ImageNet keys under ``prefix`` (``conv1``, ``bn1``,
-    ``layer0.K``; ``fc`` dropped) to drn_mm's, then checks that the weights under ``prefix`` fit
-    the backbone exactly: keys, shapes and finite values. The backbone of a checkpoint loads
-    completely or not at all: :class:`CheckpointMismatchError` (naming the preset the weights fit,
-    if any) instead of leaving any layer at random weights. Heads are the caller's: with
-    ``strict=False`` mmengine skips and logs what does not fit them.
+    ``layer0.K``; ``fc`` dropped) to drn_mm's, and nothing else: whether what is left fits is the
+    caller's ``strict`` to decide (torch raises on a strict load, mmengine raises or logs), so
+    ``strict=False`` means what it says. When the state dict holds no weight at all for the
+    backbone, a warning says so, names the layout its top-level keys are in and how to load such
+    a file (``drn://FILE``): the loader's own list of missing keys does not say why.
+    Checked loads are :func:`load_into_model` (drn_mm's apis and tools) and
+    :class:`~drn_mm.engine.DRNCheckpointHook` (any Runner).
     """
     local = {k[len(prefix):]: k for k in state_dict if k.startswith(prefix)}
     if not local:
-        raise _no_backbone_weights(module, state_dict, prefix, unexpected_keys)
+        from mmengine.logging import print_log
+        print_log(str(_no_backbone_weights(module, state_dict, prefix, unexpected_keys)),
+                  logger='current', level=logging.WARNING)
+        return
     if 'stem.0.weight' not in local and ('conv1.weight' in local or 'layer0.0.weight' in local):
         for name, key in local.items():
             new = convert_imagenet_key(name)
             value = state_dict.pop(key)
             if new is not None and new.startswith('backbone.'):
                 state_dict[prefix + new[len('backbone.'):]] = value
-    weights = _under(state_dict, prefix)
-    with _arch_hint(module, weights, ''):
-        check_state_dict_fits(module, weights, describe(module), source='the checkpoint')
 
 
 def _drn_backbones(model: nn.Module):
@@ -274,28 +279,21 @@ def revise_state_dict(state_dict: Mapping[str, torch.Tensor], revise_keys) -> 'O
     return revised
 
 
-def load_into_model(model: nn.Module, checkpoint: Mapping, source: str, strict: bool = True,
-                    revise_keys=((r'^module\.', ''), ), logger=None) -> List[str]:
-    """Load a read checkpoint (any known layout) into ``model``: ``revise_keys`` applied (as
-    mmengine's), the layout converted, then
+def check_fit(model: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str,
+              strict: bool = True) -> List[str]:
+    """Check that a state dict of drn_mm's layout fits ``model``, changing nothing.
 
-    - ``strict=True``: the whole state dict must fit the model, else
-      :class:`CheckpointMismatchError` naming ``source`` before any weight is changed;
-    - ``strict=False`` (mmengine's ``load_from``: fine-tuning into another head): every DRN
-      backbone must still load completely (an error naming ``source`` otherwise); what does not fit
-      elsewhere is skipped and logged by mmengine's ``load_state_dict``.
+    - ``strict=True``: the whole state dict must fit the model (keys, shapes, finite values),
+      else :class:`CheckpointMismatchError` naming ``source``, the keys and the arch the file fits.
+    - ``strict=False`` (fine-tuning into another head): every DRN backbone of the model must still
+      find all its weights (an error naming ``source`` otherwise).
 
-    Returns the keys of the model that were not loaded (``strict=False``; empty when strict).
+    Returns the keys of the model a non-strict load leaves at their initialization (empty when
+    strict).
     """
-    from mmengine.runner.checkpoint import load_state_dict
-
-    state_dict = revise_state_dict(extract_state_dict(checkpoint), revise_keys)
-    state_dict = convert_drn_state_dict(state_dict)
-    backbone = getattr(model, 'backbone', None)
     if strict:
-        with _arch_hint(backbone, state_dict, 'backbone.'):
+        with _arch_hint(getattr(model, 'backbone', None), state_dict, 'backbone.'):
             check_state_dict_fits(model, state_dict, describe(model), source=source)
-        model.load_state_dict(state_dict, strict=False)  # fit checked above
         return []
     for prefix, drn in _drn_backbones(model):
         weights = _under(state_dict, prefix)
@@ -304,11 +302,42 @@ def load_into_model(model: nn.Module, checkpoint: Mapping, source: str, strict: 
         with _arch_hint(drn, weights, ''):
             check_state_dict_fits(drn, weights, describe(drn), source=source)
     expected = model.state_dict()
-    skipped = [
+    return [
         k for k in expected if not k.endswith('num_batches_tracked') and (
             k not in state_dict or state_dict[k].shape != expected[k].shape)
     ]
-    load_state_dict(model, state_dict, strict=False, logger=logger)
+
+
+def model_state_dict(model: nn.Module, checkpoint: Mapping,
+                     revise_keys=((r'^module\.', ''), )) -> 'OrderedDict[str, torch.Tensor]':
+    """The weights of a read checkpoint in drn_mm's layout, for ``model``: ``revise_keys``
+    applied (as mmengine's), then, if ``model`` holds a DRN backbone and the file is in one of
+    the authors' layouts, that layout's converter (:data:`LAYOUT_CONVERTERS`). Any other file
+    comes back as it is (less the revised keys)."""
+    state_dict = revise_state_dict(extract_state_dict(checkpoint), revise_keys)
+    layout = detect_layout(state_dict)
+    if layout in LAYOUT_CONVERTERS and _drn_backbones(model):
+        return convert_drn_state_dict(state_dict)
+    return state_dict
+
+
+def load_into_model(model: nn.Module, checkpoint: Mapping, source: str, strict: bool = True,
+                    revise_keys=((r'^module\.', ''), ), logger=None) -> List[str]:
+    """Load a read checkpoint (any known layout) into ``model``: converted
+    (:func:`model_state_dict`), checked (:func:`check_fit`: the whole model when ``strict``, every
+    DRN backbone otherwise), then loaded; with ``strict=False`` what does not fit elsewhere is
+    skipped and logged by mmengine's ``load_state_dict``. Nothing is changed when a check fails.
+
+    Returns the keys of the model that were not loaded (``strict=False``; empty when strict).
+    """
+    from mmengine.runner.checkpoint import load_state_dict
+
+    state_dict = model_state_dict(model, checkpoint, revise_keys)
+    skipped = check_fit(model, state_dict, source, strict)
+    if strict:  # checked once, above (the authors' 2017 files lack num_batches_tracked)
+        model.load_state_dict(state_dict, strict=False)
+    else:
+        load_state_dict(model, state_dict, strict=False, logger=logger)
     return skipped
 
 
