@@ -20,7 +20,7 @@ MAX_ITERS = 8
 
 #: 1 vs 2 processes: every element of the final checkpoint (weights and BN statistics) within
 #: |w2 - w1| <= WEIGHT_ATOL + WEIGHT_RTOL * |w1|; logged losses |l2 - l1| <= LOSS_RTOL * l1.
-#: The runs are in float64 (model_dtype, drn_mm.engine.model_dtype): the two differ only in the
+#: The runs are in float64 (drn_mm.engine.model_dtype): the two differ only in the
 #: order of sums (per-rank batches, all-reduces), whose rounding is ~1e-16 relative in float64.
 #: Eight SGD steps of this net amplify a relative perturbation by about 1e4-1e5 (measured in
 #: float32: rounding ~6e-8 grew to 1.8e-3 in running_var on an AVX-512 CPU), so float64 runs agree
@@ -60,7 +60,10 @@ def train_options(data_root, batch_size=GLOBAL_BATCH, max_iters=MAX_ITERS, inter
         'randomness.seed=0',
         'randomness.deterministic=True',
         'env_cfg.dist_cfg.backend=gloo',
-        'model_dtype=float64'
+        # float64 (drn_mm.engine.model_dtype): a hook in one process, the DDP wrapper in two
+        'default_hooks.model_dtype.type=ModelDtypeHook',
+        'default_hooks.model_dtype.dtype=float64',
+        'model_wrapper_cfg.model_dtype=float64'
     ]
 
 

@@ -7,6 +7,7 @@ from typing import Optional
 
 from mmengine.config import Config, DictAction  # noqa: F401  (DictAction for the tools)
 
+from ..engine.label_check import check_num_classes_config
 from ..engine.loops import amp_dtype
 from ..engine.optim import set_mixed_precision
 
@@ -99,6 +100,7 @@ def load_config(config: str, work_dir: Optional[str] = None, cfg_options: Option
         enable_amp(cfg)
     if resume:
         cfg.resume = True
+    check_num_classes_config(cfg.model)  # mmseg's build would fail on 0 classes, unnamed
     if pretrained:
         if not osp.isfile(pretrained) and '://' not in pretrained:
             raise FileNotFoundError(f'--pretrained checkpoint not found: {pretrained}')

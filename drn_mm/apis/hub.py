@@ -51,8 +51,10 @@ def _seg_inferencer_class():
     class DRNSegInferencer(MMSegInferencer):
         """``MMSegInferencer`` that also resolves drn_mm's model names, e.g.
         ``DRNSegInferencer('drn_d_22_cityscapes', weights='drn_d_22_cityscapes.pth')``, and reads
-        a plain weights file through the ``drn://`` scheme (the authors' files as they are);
-        every other argument and behaviour is mmseg's."""
+        a plain weights file through the ``drn://`` scheme (the authors' files as they are),
+        loaded strictly (the file must fit the whole model, or an error names it and the arch
+        it fits: no segmentation by a half-random model); every other argument and behaviour is
+        mmseg's."""
 
         def _init_model(self, cfg, weights, device):
             if weights is None:  # mmseg would warn and segment with random weights
@@ -61,7 +63,14 @@ def _seg_inferencer_class():
             if '://' not in weights:  # a plain file through drn_mm's scheme: the authors' too
                 from .scheme import DRN_SCHEME
                 weights = DRN_SCHEME + weights
+            self._weights_name = weights
             return super()._init_model(cfg, weights, device)
+
+        def _load_weights_to_model(self, model, checkpoint, cfg) -> None:
+            if checkpoint is not None:
+                from ..engine.checkpoint_hook import check_loaded_checkpoint
+                check_loaded_checkpoint(model, checkpoint, self._weights_name, whole=True)
+            super()._load_weights_to_model(model, checkpoint, cfg)
 
         def _load_model_from_metafile(self, model: str):
             from mmengine.config import Config

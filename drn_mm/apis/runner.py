@@ -26,10 +26,35 @@ def build_runner(cfg: Config):
     return Runner.from_cfg(cfg)
 
 
+def _explain_data_errors(cfg: Config, splits):
+    """Run the caller's block; if it fails, say so when the cause is an empty or broken split
+    (mmseg fails building such a data set with "need at least one array to concatenate")."""
+    from contextlib import contextmanager
+
+    from ..datasets.checks import DataError, check_seg_dataset_config
+
+    @contextmanager
+    def explained():
+        try:
+            yield
+        except Exception as error:
+            for split in splits:
+                loader = cfg.get(f'{split}_dataloader')
+                if isinstance(loader, dict):
+                    try:
+                        check_seg_dataset_config(loader.get('dataset'))
+                    except DataError as cause:
+                        raise cause from error
+            raise
+
+    return explained()
+
+
 def train(cfg: Config):
     """Train through the Runner; returns the runner (its model holds the trained weights)."""
     runner = build_runner(cfg)
-    runner.train()
+    with _explain_data_errors(cfg, ('train', 'val')):
+        runner.train()
     return runner
 
 
@@ -60,7 +85,8 @@ def test(cfg: Config, checkpoint: str, tta: bool = False, out: Optional[str] = N
         cfg.custom_hooks = list(cfg.get(
             'custom_hooks', [])) + [dict(type='InferencePrecisionHook', precision=precision)]
     runner = build_runner(cfg)
-    return runner.test()
+    with _explain_data_errors(cfg, ('test', )):
+        return runner.test()
 
 
 def show_predictions(cfg: Config, show_dir: str) -> None:

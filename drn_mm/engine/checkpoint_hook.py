@@ -52,7 +52,7 @@ import zipfile
 from typing import List, Optional
 
 import torch
-from mmengine.dist import is_main_process
+from mmengine.dist import barrier, is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.model import BaseTTAModel, is_model_wrapper
@@ -62,9 +62,10 @@ from mmengine.registry import HOOKS
 from ..datasets.checks import check_seg_dataset
 from ..models.backbones.drn_checkpoint import check_fit, model_state_dict
 from ..models.checks import check_head_channels, model_heads
+from ..models.utils.checkpoint import UnreadableCheckpointError
 from .atomic import write_text_atomic
 from .file_backend import ATOMIC_LOCAL_BACKEND, AtomicLocalBackend, is_local_path
-from .label_check import LabelsFitHeadsHook
+from .label_check import LabelsFitHeadsHook, check_save_best
 from .portable_checkpoint import PlainMessageHubHook
 from .safety import NonFiniteLossHook, PreemptionHook
 
@@ -181,29 +182,31 @@ def prepare_resume(work_dir: str) -> Optional[str]:
         print_log(f'removed {path}: a checkpoint save cut short', logger='current',
                   level=logging.WARNING)
     candidates = resumable_checkpoints(work_dir)
-    chosen = None
-    for path in candidates:
-        why = unreadable_reason(path)
-        if why is None:
-            chosen = path
+    reasons = [unreadable_reason(path) for path in candidates]
+    readable = [path for path, why in zip(candidates, reasons) if why is None]
+    if candidates and not readable:
+        tried = '; '.join(f'{path} ({why})' for path, why in zip(candidates, reasons))
+        raise UnreadableCheckpointError(
+            f'cannot resume from {work_dir}: no checkpoint there can be read: {tried}. The files '
+            'are truncated or corrupt; move them away to train from the start')
+    chosen = readable[0] if readable else None
+    for path, why in zip(candidates, reasons):
+        if path == chosen:
             break
         kept = f'{path}.unreadable'
         if osp.lexists(path):
             os.replace(path, kept)
             said = f'kept as {kept}'
         else:
-            said = 'nothing to keep'
+            said = 'no file to keep'
         print_log(f'resume: {path} cannot be read ({why}); {said}; trying the next newest '
-                  'checkpoint', logger='current', level=logging.WARNING)
+                  f'checkpoint', logger='current', level=logging.WARNING)
     pointer = osp.join(work_dir, POINTER)
     if chosen is None:
-        if candidates or osp.exists(pointer):
-            raise FileNotFoundError(
-                f'resume: no readable checkpoint in {work_dir} (tried {candidates}); remove '
-                f'{pointer} and the unreadable files to train from the start')
         print_log(f'resume: no checkpoint in {work_dir}; training from the start',
                   logger='current', level=logging.WARNING)
         return None
+    print_log(f'resume: from {chosen}', logger='current')
     current = None
     if osp.isfile(pointer):
         with open(pointer, 'rb') as f:
@@ -308,11 +311,16 @@ class DRNCheckpointHook(CheckpointHook):
         # Runner.train() builds the optimizer wrapper before this call; test() and val() do not
         self._training = isinstance(runner.optim_wrapper, BaseOptimWrapper)
         cfg = runner.cfg
-        self._resuming = self._training and bool(cfg.get('resume', False))
+        self._resuming = bool(cfg.get('resume', False))
         self._source = cfg.get('load_from')
-        if self._resuming and self._source is None and is_main_process():
-            self._source = prepare_resume(runner.work_dir)
+        if self._resuming and self._source is None:
+            if is_main_process():
+                prepare_resume(runner.work_dir)
+            barrier()  # every rank reads the pointer once rank 0 has repaired it
+            self._source = find_resumable_checkpoint(runner.work_dir)
         check_head_channels(bare_model(runner.model))
+        if self._training and self.save_best is not None and cfg.get('val_evaluator'):
+            check_save_best(dict(save_best=self.save_best), cfg.val_evaluator)
         if (cfg.get('randomness') or {}).get('deterministic') and hasattr(torch.backends, 'mkldnn'):
             # a resumed CPU run then reproduces an uninterrupted one bit for bit
             torch.backends.mkldnn.deterministic = True
@@ -351,7 +359,11 @@ class DRNCheckpointHook(CheckpointHook):
         if self.backend_args is None and self.file_client_args is None and is_local_path(out_dir):
             self.backend_args = dict(backend=ATOMIC_LOCAL_BACKEND)
         super().before_train(runner)
+        # the val data too, now (Runner.train() built its loader), not at the first validation
         self._check_data(runner, runner.train_dataloader, 'train')
+        val_loop = runner.val_loop
+        if val_loop is not None:
+            self._check_data(runner, val_loop.dataloader, 'val')
         for guard in ('non_finite', 'preemption'):
             if self._guards[guard] is not None:
                 self._guards[guard].before_train(runner)

@@ -3,7 +3,9 @@
 mmseg's ``SegVisualizationHook`` draws every ``interval``-th image (default 50): on a 20-image val
 set it draws none, silently. :class:`DRNSegVisualizationHook` sets the interval from the loader's
 length at the start of each val/test epoch so that about ``max_images`` pictures are drawn
-(``max_images=None``: every image, what ``tools/test.py --show-dir`` asks for). Pictures go to the
+(``max_images=None``: every image). A test whose pictures go to a folder of their own
+(``--show-dir`` of drn_mm's, mmseg's or mim's ``tools/test.py``, which set the visualizer's
+``save_dir``) draws every image. Pictures go to the
 visualizer's backends: ``<work_dir>/<timestamp>/vis_data/vis_image/`` (LocalVisBackend), or
 TensorBoard with ``visualizer=dict(vis_backends=[..., dict(type='TensorboardVisBackend')])``.
 """
@@ -44,8 +46,12 @@ if 'mmseg' in REGISTRY_MODULES:
             if not self.draw:
                 return
             batches = len(loader)
-            self.interval = 1 if self.max_images is None else max(
-                1, math.ceil(batches / self.max_images))
+            # a test run whose pictures go to a folder of their own (--show-dir, of drn_mm's,
+            # mmseg's or mim's test tool: the visualizer's save_dir) draws every image
+            every = self.max_images is None or (
+                mode == 'test'
+                and ((getattr(runner, 'cfg', None) or {}).get('visualizer') or {}).get('save_dir'))
+            self.interval = 1 if every else max(1, math.ceil(batches / self.max_images))
             drawn = batches // self.interval
             print_log(
                 f'{mode}: drawing {drawn} of {batches} batches (every {self.interval}) to '

@@ -10,6 +10,12 @@ from tool_runs import DEMO_CONFIG, REPO, run, tool_command
 TINY = ['model.backbone.channels=[4,8,8,8,16,16,16,16]', 'model.decode_head.in_channels=16']
 
 
+def data_options(root):
+    """The tiny generated data (a run's checks of heads and options come after its loaders)."""
+    return [f'{split}_dataloader.dataset.data_root={root}' for split in ('train', 'val', 'test')
+            ] + ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
+
+
 @pytest.fixture(scope='module')
 def train_tool():
     spec = importlib.util.spec_from_file_location('drn_train_tool',
@@ -38,22 +44,26 @@ def train_tool():
      'feature(s) ([0] level 8: 16); valid: 0..0 or -1..-1'),
 ])
 def test_bad_model_options_fail_when_train_py_builds_the_model(train_tool, tmp_path, options,
-                                                               message):
+                                                               message, demo_cityscapes_data):
+    """Refused when the model is built (the backbone's options) or before the run starts (the
+    heads against the backbone: DRNCheckpointHook, any Runner), never at the first forward."""
     with pytest.raises(ValueError) as info:
-        train_tool.main(
-            [DEMO_CONFIG, '--work-dir',
-             str(tmp_path), '--cfg-options', *TINY, *options])
+        train_tool.main([
+            DEMO_CONFIG, '--work-dir',
+            str(tmp_path), '--cfg-options', *TINY, *data_options(demo_cityscapes_data), *options
+        ])
     assert message in str(info.value)
     assert not list(tmp_path.glob('*.pth'))
 
 
-def test_head_mismatch_message_on_the_command_line(tmp_path):
+def test_head_mismatch_message_on_the_command_line(tmp_path, demo_cityscapes_data):
     result = run(
         tool_command('train.py', DEMO_CONFIG, '--work-dir', tmp_path, '--cfg-options', *TINY,
-                     'model.decode_head.in_channels=256'), check=False)
+                     *data_options(demo_cityscapes_data), 'model.decode_head.in_channels=256'),
+        check=False)
     assert result.returncode != 0
     assert ('ValueError: class `EncoderDecoder` in mmseg/models/segmentors/encoder_decoder.py: '
-            not in result.stderr)  # raised after the build, by DRNRunner: no wrapping
+            not in result.stderr)  # raised after the build, by DRNCheckpointHook: no wrapping
     assert ('ValueError: model.decode_head.in_channels=256 but '
             "DRN(arch='D-22', out_indices=(7,))") in result.stderr
 
@@ -171,9 +181,10 @@ def test_num_classes_zero_is_an_error_naming_the_option(train_tool, tmp_path):
         ])
 
 
-def test_a_head_with_fewer_classes_than_the_labels_names_num_classes(train_tool, tmp_path,
-                                                                     demo_cityscapes_data):
-    """Was: "Target 10 is out of bounds" from the loss, naming neither the head nor the option."""
+def test_a_head_with_fewer_classes_than_the_data_set_is_refused_before_training(
+        train_tool, tmp_path, demo_cityscapes_data):
+    """Was: "Target 10 is out of bounds" from the loss, naming neither the head nor the option.
+    Now refused before the first iteration (DRNCheckpointHook), naming both counts."""
     data = [
         f'{split}_dataloader.dataset.data_root={demo_cityscapes_data}'
         for split in ('train', 'val', 'test')
@@ -186,9 +197,40 @@ def test_a_head_with_fewer_classes_than_the_labels_names_num_classes(train_tool,
             'model.decode_head.num_classes=5'
         ])
     message = str(info.value)
-    assert 'model.decode_head.num_classes=5 but label map ' in message
-    assert '_gtFine_labelTrainIds.png holds class' in message
-    assert 'the data set declares 19 classes' in message
+    assert ('model.decode_head.num_classes=5 but the train data set (CityscapesDataset) declares '
+            '19 classes') in message
+    assert not list(tmp_path.glob('*.pth'))
+
+
+def test_labels_beyond_a_head_name_num_classes_and_the_label_file():
+    """The per-batch check (LabelsFitHeadsHook, run by DRNCheckpointHook): a label map holding a
+    class the head does not have (a data set declaring fewer classes than its files hold)."""
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    from drn_mm.engine.label_check import LabelsFitHeadsHook
+
+    class Head(nn.Module):
+        num_classes, ignore_index = 5, 255
+
+    class Model(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.decode_head = Head()
+
+    class Runner:
+        model = Model()
+        train_dataloader = None
+
+    sample = SegDataSample(metainfo=dict(seg_map_path='a_gtFine_labelTrainIds.png'))
+    sample.gt_sem_seg = PixelData(data=torch.tensor([[[0, 10], [255, 3]]]))
+    with pytest.raises(ValueError) as info:
+        LabelsFitHeadsHook().before_train_iter(Runner(), 0, dict(data_samples=[sample]))
+    message = str(info.value)
+    assert 'model.decode_head.num_classes=5 but label map a_gtFine_labelTrainIds.png holds class ' \
+        '10' in message
 
 
 def test_config_file_errors_name_the_file(tmp_path):
@@ -212,12 +254,15 @@ def test_top_level_cfg_options_typos_are_warned_about():
     assert cfg.trian_cfg.max_iters == 10  # still mmengine's behaviour: added, but said
 
 
-def test_save_best_names_a_metric_the_evaluator_reports(train_tool, tmp_path):
-    """Was: a KeyError after the first validation. Now at build, with the evaluator's names."""
+def test_save_best_names_a_metric_the_evaluator_reports(train_tool, tmp_path,
+                                                        demo_cityscapes_data):
+    """Was: a KeyError after the first validation. Now before the run, with the evaluator's
+    names."""
     with pytest.raises(ValueError) as info:
         train_tool.main([
             DEMO_CONFIG, '--work-dir',
-            str(tmp_path), '--cfg-options', *TINY, 'default_hooks.checkpoint.save_best=miou'
+            str(tmp_path), '--cfg-options', *TINY, *data_options(demo_cityscapes_data),
+            'default_hooks.checkpoint.save_best=miou'
         ])
     assert ("default_hooks.checkpoint.save_best='miou' (did you mean 'mIoU'?): the evaluator "
             "reports ['aAcc', 'mAcc', 'mIoU']") in str(info.value)

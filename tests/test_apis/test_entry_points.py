@@ -68,21 +68,6 @@ def assert_weights_are(model, path):
     assert sorted(weights) == sorted(k for k in expected if not k.endswith('num_batches_tracked'))
 
 
-class _RunnerStandIn:
-    """What DRNRunner.load_checkpoint uses of a runner: the model, hooks and a logger."""
-
-    def __init__(self, model):
-        from mmengine.logging import MMLogger
-        self.model, self.logger = model, MMLogger.get_current_instance()
-        self._loading_for = 'train'
-
-    def _bare_model(self):
-        return self.model
-
-    def call_hook(self, *args, **kwargs):
-        pass
-
-
 def build_seg(cfg):
     from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS
@@ -145,27 +130,31 @@ def test_mmseg_inferencer_loads_the_authors_file_and_segments(seg_files, seg_ref
 
 def test_a_checkpoint_of_another_arch_is_an_error_naming_the_arch(tmp_path):
     from mmengine.runner import load_checkpoint
-    from mmseg.apis import init_model
 
     from drn_mm import DRN
     from drn_mm.apis import init_segmentor
+    from drn_mm.engine.checkpoint_hook import check_loaded_checkpoint
+    from drn_mm.models.utils.checkpoint import load_checkpoint_file
     d38 = {'backbone.' + k: v for k, v in DRN(arch='D-38').state_dict().items()}
     path = tmp_path / 'drn_d_38_seg.pth'
     torch.save({'state_dict': d38}, path)
     model = build_seg(Config.fromfile(SEG_CONFIG))
-    # mmengine's loader hands the backbone tensors, not the file's name: the arch is named
-    with pytest.raises(
-            CheckpointMismatchError, match=r'^the checkpoint does not fit .*DRN-D-38 checkpoint, '
-            r'but the model is DRN-D-22'):
-        load_checkpoint(model, str(path), map_location='cpu')
-    with pytest.raises(CheckpointMismatchError, match='DRN-D-38'):
-        init_model(SEG_CONFIG, str(path), device='cpu')
-    # drn_mm's loads (and drn://) read the file themselves: the file and the arch are named
+    # mmengine's own loader decides by its strict: strict=True is its error (a non-strict load
+    # skips and logs what does not fit, as the caller asked)
+    with pytest.raises(RuntimeError, match='do not match exactly'):
+        load_checkpoint(model, str(path), map_location='cpu', strict=True)
+    # drn_mm's loads (and drn://, and every Runner's through DRNCheckpointHook) name the file
+    # and the arch it fits, whatever the strictness
     for name in (str(path), 'drn://' + str(path)):
         with pytest.raises(
                 CheckpointMismatchError, match=r'drn_d_38_seg\.pth.*DRN-D-38 checkpoint, '
                 r'but the model is DRN-D-22'):
             init_segmentor(SEG_CONFIG, name)
+    for whole in (True, False):
+        with pytest.raises(
+                CheckpointMismatchError, match=r'drn_d_38_seg\.pth.*DRN-D-38 checkpoint, '
+                r'but the model is DRN-D-22'):
+            check_loaded_checkpoint(model, load_checkpoint_file(str(path)), str(path), whole)
 
 
 def test_a_file_without_backbone_weights_is_an_error_not_random_weights(tmp_path):
@@ -173,7 +162,8 @@ def test_a_file_without_backbone_weights_is_an_error_not_random_weights(tmp_path
     keys: mmengine would warn and test a random backbone; drn_mm refuses, at any strictness."""
     from mmengine.runner import load_checkpoint
 
-    from drn_mm.engine.runner import DRNRunner
+    from drn_mm.engine.checkpoint_hook import check_loaded_checkpoint
+    from drn_mm.models.utils.checkpoint import load_checkpoint_file
     model = build_seg(Config.fromfile(SEG_CONFIG))
     path = tmp_path / 'resnet_like.pth'
     torch.save({'conv1.weight': torch.zeros(64, 3, 7, 7), 'fc.weight': torch.zeros(10, 64)}, path)
@@ -181,9 +171,9 @@ def test_a_file_without_backbone_weights_is_an_error_not_random_weights(tmp_path
             CheckpointMismatchError, match=r"the checkpoint holds no weights for "
             r"DRN\(arch='D-22'\).*random weights"):
         load_checkpoint(model, str(path), map_location='cpu')
-    for strict in (True, False):  # not even a fine-tuning load_from: the backbone must load
+    for whole in (True, False):  # not even a fine-tuning load_from: the backbone must load
         with pytest.raises(CheckpointMismatchError, match=r"resnet_like\.pth"):
-            DRNRunner.load_checkpoint(_RunnerStandIn(model), str(path), strict=strict)
+            check_loaded_checkpoint(model, load_checkpoint_file(str(path)), str(path), whole)
 
 
 def test_torchvision_layout_under_the_backbone_prefix_is_renamed():
@@ -314,29 +304,40 @@ def test_published_checkpoints_carry_their_checksum(seg_files, tmp_path):
 
 
 def test_a_load_from_memory_is_not_named_after_an_earlier_file(seg_files):
+    """A load from memory after a load from a file: the error of the second does not name the
+    first file (a strict torch load of another arch is torch's own error now: the backbone's
+    load hook renames keys and leaves the checking to the caller's strict)."""
     from mmengine.runner import load_checkpoint
 
     from drn_mm import DRN
     load_checkpoint(build_seg(seg_cfg(5)), 'drn://' + seg_files['five'], map_location='cpu')
     d38 = DRN(arch='D-38').state_dict()
-    with pytest.raises(CheckpointMismatchError, match=r"^the checkpoint does not fit "
-                       r"DRN\(arch='D-22'\)"):
+    with pytest.raises(RuntimeError, match='Unexpected key') as info:
         DRN(arch='D-22').load_state_dict(d38)
+    assert osp.basename(seg_files['five']) not in str(info.value)
+    # strict=False means it: a key left out is reported, not refused
+    d22 = DRN(arch='D-22').state_dict()
+    del d22['layer8.0.weight']
+    result = DRN(arch='D-22').load_state_dict(d22, strict=False)
+    assert result.missing_keys == ['layer8.0.weight']
 
 
-def test_drn_runner_load_checkpoint_honours_strict_and_revise_keys(seg_files, tmp_path):
-    """DRNRunner.load_checkpoint: revise_keys applied to the file's keys before the layout is
-    converted; strict=True refuses a head of another size, strict=False skips it and names it;
-    the backbone loads completely either way."""
-    from drn_mm.engine.runner import DRNRunner
+def test_checked_loads_honour_strict_and_revise_keys(seg_files, tmp_path):
+    """drn_mm's checked load (load_into_model, and the check DRNCheckpointHook runs for every
+    Runner): revise_keys applied to the file's keys before the layout is converted; strict=True
+    refuses a head of another size, strict=False skips it and names it; the backbone loads
+    completely either way."""
+    from drn_mm.engine.checkpoint_hook import check_loaded_checkpoint
+    from drn_mm.models.backbones.drn_checkpoint import load_into_model
     five = torch.load(seg_files['five'], weights_only=True)
     wrapped = tmp_path / 'wrapped.pth'  # the authors' keys under another prefix
     torch.save({k.replace('module.', 'model.', 1): v for k, v in five.items()}, wrapped)
     model = build_seg(seg_cfg(5))
-    with pytest.raises(CheckpointMismatchError, match='not a DRN checkpoint'):
-        DRNRunner.load_checkpoint(_RunnerStandIn(model), str(wrapped), strict=True)
-    DRNRunner.load_checkpoint(
-        _RunnerStandIn(model), str(wrapped), strict=True, revise_keys=[(r'^model\.', '')])
+    wrapped_sd = torch.load(wrapped, weights_only=True)
+    with pytest.raises(CheckpointMismatchError, match=r'wrapped\.pth does not fit'):
+        load_into_model(model, wrapped_sd, str(wrapped), strict=True)
+    load_into_model(model, wrapped_sd, str(wrapped), strict=True,
+                    revise_keys=[(r'^model\.', '')])
     assert_weights_are(model, seg_files['five'])
     # a 19-class file into the 5-class model
     model = build_seg(seg_cfg(5))
@@ -344,9 +345,9 @@ def test_drn_runner_load_checkpoint_honours_strict_and_revise_keys(seg_files, tm
             CheckpointMismatchError, match=r'drn_d_tiny_19cls-.*\.pth does not fit EncoderDecoder.*'
             r'decode_head\.conv_seg\.weight: checkpoint \[19, 32, 1, 1\] vs model '
             r'\[5, 32, 1, 1\]'):
-        DRNRunner.load_checkpoint(_RunnerStandIn(model), seg_files['nineteen'], strict=True)
+        check_loaded_checkpoint(model, torch.load(seg_files['nineteen'], weights_only=True),
+                                seg_files['nineteen'], whole=True)
     head_before = model.decode_head.conv_seg.weight.clone()
-    from drn_mm.models.backbones.drn_checkpoint import load_into_model
     skipped = load_into_model(model, torch.load(seg_files['nineteen'], weights_only=True),
                               source='nineteen', strict=False)
     assert skipped == [

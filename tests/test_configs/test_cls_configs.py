@@ -32,7 +32,8 @@ def load(rel):
 def test_imagenet_config_recipe_and_parameters(name):
     arch, params = PUBLISHED[name]
     cfg = load(f"configs/drn/drn-{name.replace('_', '-')}_8xb32_in1k.py")
-    assert cfg.default_scope == 'mmpretrain' and cfg.runner_type == 'DRNRunner'
+    assert cfg.default_scope == 'mmpretrain' and 'runner_type' not in cfg
+    assert cfg.default_hooks.checkpoint.type == 'DRNCheckpointHook'
     assert cfg.custom_imports.imports == ['drn_mm']
     assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)
     assert cfg.param_scheduler.milestones == [30, 60, 90] and cfg.param_scheduler.gamma == 0.1

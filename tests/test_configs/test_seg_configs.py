@@ -90,6 +90,11 @@ def test_80k_siblings_are_40k_plus_mmsegs_80k_schedule(config):
             'schedule_80k.py'))
     cfg = read(config)
     sibling = read(config.replace('-80k_', '-40k_'))
+    # drn_mm's hooks in mmseg's slots (DRNCheckpointHook, the visualization of every test image)
+    schedule.merge_from_dict({
+        'default_hooks.checkpoint.type': 'DRNCheckpointHook',
+        'default_hooks.visualization': sibling.default_hooks.visualization
+    })
     for key in schedule.keys():
         assert without_scope(cfg[key]) == without_scope(schedule[key]), key
     for key in sibling.keys():

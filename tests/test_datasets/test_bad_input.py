@@ -186,7 +186,8 @@ def test_ignore_index_and_16bit_labels_in_range_are_fine(tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------
-# Splits: checked when the data set is built (DRNRunner.build_dataloader)
+# Splits: checked before the first batch (DRNCheckpointHook, any Runner); an empty split, whose
+# build fails inside mmseg, explained by drn_mm's tools
 # ----------------------------------------------------------------------------------------------
 
 
@@ -196,17 +197,22 @@ def _copy_data(src, tmp_path):
     return str(dst)
 
 
-def _build_train_loader(data_root, work_dir):
-    from drn_mm.apis import load_config
-    from drn_mm.engine import DRNRunner
-    cfg = load_config(
-        DEMO_CONFIG, work_dir=str(work_dir), cfg_options={
-            'train_dataloader.dataset.data_root': data_root,
-            'train_dataloader.num_workers': 0,
-            'train_dataloader.persistent_workers': False
+def _train(data_root, work_dir, val_root=None):
+    """tools/train.py's run on ``data_root`` (one iteration, never reached when a check fails)."""
+    from drn_mm.apis import load_config, train
+    options = {
+        'train_dataloader.dataset.data_root': data_root,
+        'val_dataloader.dataset.data_root': val_root or data_root,
+        'train_cfg.max_iters': 1,
+        'train_cfg.val_interval': 1
+    }
+    for split in ('train', 'val', 'test'):
+        options.update({
+            f'{split}_dataloader.num_workers': 0,
+            f'{split}_dataloader.persistent_workers': False
         })
-    with DefaultScope.overwrite_default_scope('mmseg'):
-        return DRNRunner.build_dataloader(copy.deepcopy(cfg.train_dataloader))
+    cfg = load_config(DEMO_CONFIG, work_dir=str(work_dir), cfg_options=options)
+    return train(cfg)
 
 
 def test_missing_label_files_fail_at_dataset_build(demo_cityscapes_data, tmp_path):
@@ -216,7 +222,7 @@ def test_missing_label_files_fail_at_dataset_build(demo_cityscapes_data, tmp_pat
     for path in labels[:2]:
         shutil.move(path, path + '.bak')
     with pytest.raises(DataError) as info:
-        _build_train_loader(root, tmp_path)
+        _train(root, tmp_path)
     message = str(info.value)
     assert f'2 of {len(labels)} label files are missing in {root}/gtFine/train' in message
     assert labels[0] in message
@@ -228,11 +234,11 @@ def test_empty_split_fails_at_dataset_build_naming_the_directory(demo_cityscapes
     for path in glob.glob(osp.join(root, 'leftImg8bit', 'train', '*', '*.png')):
         shutil.move(path, path + '.bak')
     with pytest.raises(DataError, match=f'no samples in {root}/leftImg8bit/train'):
-        _build_train_loader(root, tmp_path)
+        _train(root, tmp_path)
 
 
-def test_good_split_builds(demo_cityscapes_data, tmp_path):
-    assert len(_build_train_loader(demo_cityscapes_data, tmp_path).dataset) == 6
+def test_good_split_trains(demo_cityscapes_data, tmp_path):
+    assert len(_train(demo_cityscapes_data, tmp_path).train_dataloader.dataset) == 6
 
 
 def _val_dataset(root):
@@ -278,22 +284,16 @@ def test_check_seg_labels_passes_samples_without_labels():
 def test_a_cut_val_file_fails_when_the_loader_is_built_not_at_validation(
         demo_cityscapes_data, tmp_path, which):
     """Was: a cv2 error or an IndexError naming no file, after the first val_interval."""
-    from mmengine.config import Config
-
     from drn_mm.datasets import DataError
-    from drn_mm.engine import DRNRunner
     root = _copy_data(demo_cityscapes_data, tmp_path)
     pattern = ('leftImg8bit', '*.png') if which == 'image' else ('gtFine', '*_labelTrainIds.png')
     victim = sorted(glob.glob(osp.join(root, pattern[0], 'val', '*', pattern[1])))[1]
     data = open(victim, 'rb').read()
     with open(victim, 'wb') as f:
         f.write(data[:len(data) // 2])
-    cfg = Config.fromfile(DEMO_CONFIG)
-    cfg.val_dataloader.dataset.data_root = root
-    cfg.val_dataloader.num_workers = 0
-    cfg.val_dataloader.persistent_workers = False
-    with DefaultScope.overwrite_default_scope('mmseg'), pytest.raises(DataError) as info:
-        DRNRunner.build_dataloader(copy.deepcopy(cfg.val_dataloader))
+    with pytest.raises(DataError) as info:  # before the first training iteration
+        _train(demo_cityscapes_data, tmp_path, val_root=root)
+    assert not glob.glob(str(tmp_path / '*.pth'))
     message = str(info.value)
     assert f'1 file(s) are cut short: {victim} (PNG without its IEND chunk: truncated)' in message
 
@@ -434,7 +434,7 @@ def test_images_that_are_no_files_fail_at_dataset_build(demo_cityscapes_data, tm
     else:
         os.makedirs(bad)
     with pytest.raises(DataError) as info:
-        _build_train_loader(root, tmp_path)
+        _train(root, tmp_path)
     message = str(info.value)
     assert 'cannot be read and would silently leave the data set' in message and bad in message
     assert ('a broken link' if kind == 'broken_link' else 'a directory') in message

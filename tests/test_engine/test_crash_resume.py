@@ -13,21 +13,27 @@ import torch
 from tool_runs import (DEMO_CONFIG, MAX_ITERS, compare_weights, load_state, run, runner_log,
                        tool_command, train_options)
 
-#: a kill in the middle of a checkpoint write: the first save of the process writes half of the
-#: checkpoint's bytes to the file it saves to (DRNRunner's temporary name), then SIGKILLs itself
+#: a kill in the middle of a checkpoint write: the first checkpoint the process saves is written
+#: whole to the temporary name DRNCheckpointHook's local backend writes to, cut to half its bytes,
+#: and the process SIGKILLs itself before the rename
 DIE_WHILE_SAVING = '''
 import os, runpy, signal, sys
-from mmengine.fileio.backends import LocalBackend
+import drn_mm.engine.file_backend as file_backend
 
-def put_half_then_die(self, obj, filepath):
-    with open(filepath, 'wb') as f:
-        f.write(obj[:len(obj) // 2])
-        f.flush()
-        os.fsync(f.fileno())
-    print('KILLED WHILE WRITING', filepath, flush=True)
-    os.kill(os.getpid(), signal.SIGKILL)
+atomic_write = file_backend.atomic_write
 
-LocalBackend.put = put_half_then_die
+def write_half_then_die(path, write):
+    def half(tmp):
+        write(tmp)
+        with open(tmp, 'r+b') as f:
+            f.truncate(os.path.getsize(tmp) // 2)
+            f.flush()
+            os.fsync(f.fileno())
+        print('KILLED WHILE WRITING', path, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    atomic_write(path, half)
+
+file_backend.atomic_write = write_half_then_die
 sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name='__main__')
 '''
@@ -172,24 +178,23 @@ def test_resume_keeps_a_pointer_to_a_custom_name(tmp_path):
     assert find_resumable_checkpoint(str(tmp_path)) == str(tmp_path / 'best_mIoU_iter_1.pth')
 
 
-def test_save_checkpoint_never_exposes_a_partial_file(tmp_path, monkeypatch):
-    """DRNRunner.save_checkpoint: an exception in mid-write leaves the old file untouched and no
-    temporary file behind (a kill leaves the temporary file, which --resume clears)."""
-    from mmengine.runner import Runner
+def test_checkpoint_writes_never_expose_a_partial_file(tmp_path):
+    """drn_mm's local file backend (what DRNCheckpointHook saves through on a local disk): a write
+    that fails midway leaves the old file untouched and no temporary file behind (a kill leaves
+    the temporary file, which --resume clears)."""
+    from mmengine.fileio import get_file_backend
 
-    from drn_mm.engine import DRNRunner
-
-    def write_half(runner, out_dir, filename, *args, **kwargs):
-        with open(osp.join(out_dir, filename), 'wb') as f:
-            f.write(b'PK\x03\x04 half of a checkpoint')
-        raise OSError('disk full')
-
+    from drn_mm.engine.file_backend import ATOMIC_LOCAL_BACKEND, AtomicLocalBackend
+    backend = get_file_backend(str(tmp_path), backend_args=dict(backend=ATOMIC_LOCAL_BACKEND))
+    assert isinstance(backend, AtomicLocalBackend)
     (tmp_path / 'iter_2.pth').write_bytes(b'the last good checkpoint')
-    monkeypatch.setattr(Runner, 'save_checkpoint', write_half)
-    with pytest.raises(OSError, match='disk full'):
-        DRNRunner.save_checkpoint(object.__new__(DRNRunner), str(tmp_path), 'iter_2.pth')
+    with pytest.raises(TypeError):  # opened, then the write fails
+        backend.put(object(), str(tmp_path / 'iter_2.pth'))
     assert sorted(os.listdir(tmp_path)) == ['iter_2.pth']
     assert (tmp_path / 'iter_2.pth').read_bytes() == b'the last good checkpoint'
+    backend.put(b'new', str(tmp_path / 'iter_2.pth'))
+    assert (tmp_path / 'iter_2.pth').read_bytes() == b'new'
+    assert sorted(os.listdir(tmp_path)) == ['iter_2.pth']
 
 
 # ----------------------------------------------------------------------------------------------
@@ -206,6 +211,12 @@ def _tool_runner(work, data_root, resume=True, extra=()):
     cfg_options = parser.parse_args(['--cfg-options', *options, *extra]).cfg_options
     cfg = load_config(DEMO_CONFIG, work_dir=str(work), cfg_options=cfg_options, resume=resume)
     return build_runner(cfg)
+
+
+def _load_or_resume(runner):
+    """What Runner.train() does before training: the hooks' before_run, then the load."""
+    runner.call_hook('before_run')
+    runner.load_or_resume()
 
 
 @pytest.fixture(scope='module')
@@ -237,7 +248,7 @@ def test_unusable_checkpoint_on_resume_is_an_error_naming_the_file(tmp_path, dem
     runner = _tool_runner(tmp_path, demo_cityscapes_data)
     expected = CheckpointMismatchError if damage == 'other_model' else CheckpointError
     with pytest.raises(expected) as info:
-        runner.load_or_resume()
+        _load_or_resume(runner)
     message = str(info.value)
     assert str(target) in message
     if damage == 'other_model':
@@ -259,7 +270,7 @@ def test_resume_falls_back_to_the_newest_readable_checkpoint(tmp_path, demo_city
     newest.write_bytes(data[:len(data) // 2])
     (work / 'last_checkpoint').write_text(str(newest))
     runner = _tool_runner(work, demo_cityscapes_data)
-    runner.load_or_resume()
+    _load_or_resume(runner)
     assert runner.iter == MAX_ITERS - 2
     assert not newest.exists() and (work / f'iter_{MAX_ITERS}.pth.unreadable').exists()
     log = runner_log(runner)
@@ -269,9 +280,9 @@ def test_resume_falls_back_to_the_newest_readable_checkpoint(tmp_path, demo_city
 
 def test_resume_without_checkpoints_says_so_once(tmp_path, demo_cityscapes_data):
     runner = _tool_runner(tmp_path, demo_cityscapes_data)
-    runner.load_or_resume()
+    _load_or_resume(runner)
     log = runner_log(runner)
-    assert 'no checkpoint in' in log and 'Auto resumed from None' not in log
+    assert log.count('no checkpoint in') == 1
 
 
 def test_a_failed_write_names_the_file(tmp_path):
@@ -326,8 +337,12 @@ def test_a_new_best_checkpoint_replaces_the_old_one_only_once_written(tmp_path, 
             raise OSError('No space left on device')
         (tmp_path / filename).write_bytes(b'new best')
 
+    from drn_mm.engine.file_backend import ATOMIC_LOCAL_BACKEND
     hook = DRNCheckpointHook(interval=2, by_epoch=False, save_best='mIoU', rule='greater')
-    hook.out_dir, hook.file_backend = str(tmp_path), get_file_backend(str(tmp_path))
+    # what the hook's before_train sets up for a local out_dir
+    hook.out_dir = str(tmp_path)
+    hook.file_backend = get_file_backend(str(tmp_path),
+                                         backend_args=dict(backend=ATOMIC_LOCAL_BACKEND))
     hook.best_ckpt_path = str(old)
     if save_fails:
         with pytest.raises(OSError):

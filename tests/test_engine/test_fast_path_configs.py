@@ -43,7 +43,7 @@ def test_amp_configs_say_bf16_channels_last(config):
     assert cfg.optim_wrapper.type == 'BF16OptimWrapper'
     assert cfg.optim_wrapper.optimizer.type == 'SGD'  # the recipe's optimizer is kept
     assert cfg.val_cfg.type == 'AmpValLoop' and cfg.test_cfg.type == 'AmpTestLoop'
-    assert [h['type'] for h in cfg.custom_hooks] == ['ChannelsLastHook']
+    assert [h['type'] for h in cfg.custom_hooks] == ['AverageLossOverRanksHook', 'ChannelsLastHook']
     assert cfg.get('compile', None) is (True if 'compile' in config else None)
 
 
@@ -55,7 +55,6 @@ def test_amp_configs_build_a_runner(config, tmp_path):
     cfg.merge_from_dict(TINY_MODEL if 'fcn' not in config else {})
     cfg.work_dir = str(tmp_path)
     cfg.launcher = 'none'
-    cfg.setdefault('runner_type', 'DRNRunner')
     runner = build_runner(cfg)
     assert any(isinstance(h, ChannelsLastHook) for h in runner.hooks)
     from drn_mm.engine import BF16OptimWrapper

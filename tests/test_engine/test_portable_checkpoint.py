@@ -1,5 +1,5 @@
 """The one compat shim (drn_mm.engine.portable_checkpoint): what breaks without it, and that
-DRNRunner's checkpoints load with torch's weights-only loader and resume their logs."""
+DRNCheckpointHook's checkpoints load with torch's weights-only loader and resume their logs."""
 import io
 import pickle
 

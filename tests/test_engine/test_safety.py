@@ -11,13 +11,15 @@ from tool_runs import (DEMO_CONFIG, MAX_ITERS, compare_weights, load_state, run,
 
 SEND_SIGTERM_AT = 3
 
-#: runs tools/train.py with a hook that sends SIGTERM to the process after iteration 3, as a
-#: scheduler would: deterministic where a signal from outside would race the (fast) iterations
+#: runs tools/train.py with a hook (added through the config) that sends SIGTERM to the process
+#: after iteration 3, as a scheduler would: deterministic where a signal from outside would race
+#: the (fast) iterations
 SIGTERM_AT_ITER = '''
 import os, runpy, signal, sys
 from mmengine.hooks import Hook
-from drn_mm.engine.runner import DRNRunner
+from mmengine.registry import HOOKS
 
+@HOOKS.register_module()
 class SendTerm(Hook):
     priority = 'VERY_HIGH'
 
@@ -25,13 +27,6 @@ class SendTerm(Hook):
         if runner.iter + 1 == int(os.environ['SEND_SIGTERM_AT']):
             os.kill(os.getpid(), signal.SIGTERM)
 
-register = DRNRunner.register_default_hooks
-
-def register_with_sender(self, hooks=None):
-    register(self, hooks)
-    self.register_hook(SendTerm())
-
-DRNRunner.register_default_hooks = register_with_sender
 sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name='__main__')
 '''
@@ -48,7 +43,7 @@ def test_sigterm_checkpoints_exits_75_and_resume_equals_an_uninterrupted_run(
     first = run([
         sys.executable,
         str(script), *tool_command('train.py', DEMO_CONFIG)[1:], '--work-dir', work,
-        '--cfg-options', *options
+        '--cfg-options', *options, 'default_hooks.send_term.type=SendTerm'
     ], check=False, env=dict(SEND_SIGTERM_AT=str(SEND_SIGTERM_AT)))
     text = first.stdout + first.stderr
     assert first.returncode == PREEMPTED_EXIT_CODE == 75, text[-3000:]

@@ -30,6 +30,19 @@ def test_interval_follows_the_data(batches, max_images, interval, drawn):
     assert hook.interval == interval
 
 
+def test_a_test_with_a_folder_of_its_own_draws_every_image():
+    """--show-dir (drn_mm's, mmseg's or mim's test tool) sets the visualizer's save_dir: every
+    test image is drawn; validation keeps max_images."""
+    from mmengine.config import Config
+    hook = DRNSegVisualizationHook(max_images=8)
+    runner = Runner(20, 20)
+    runner.cfg = Config(dict(visualizer=dict(type='SegLocalVisualizer', save_dir='pictures')))
+    hook.before_test_epoch(runner)
+    assert hook.interval == 1
+    hook.before_val_epoch(runner)
+    assert hook.interval == 3
+
+
 def test_bad_arguments_are_errors():
     with pytest.raises(ValueError, match='give max_images'):
         DRNSegVisualizationHook(interval=5)

@@ -19,7 +19,8 @@ def test_pretrained_sets_backbone_init_and_loads_authors_file(tmp_path, official
     cfg = load_config(
         osp.join(REPO, 'configs', 'drn', 'drn_c_42_cityscapes.py'), pretrained=str(path))
     assert cfg.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=path)
-    assert cfg.runner_type == 'DRNRunner'
+    assert 'runner_type' not in cfg  # mmengine's own Runner
+    assert cfg.default_hooks.checkpoint.type == 'DRNCheckpointHook'
     cfg.model.backbone.norm_cfg = dict(type='BN')
     with DefaultScope.overwrite_default_scope('mmseg'):
         model = MODELS.build(cfg.model)

@@ -1,5 +1,6 @@
 """The authors' Cityscapes checkpoints (base.K / seg / up layout) evaluate as they are: through
-drn_mm's tools/test.py (DRNRunner), and through mmseg's own tools/test.py as drn://FILE."""
+drn_mm's tools/test.py and mmseg's own tools/test.py alike (the config's DRNCheckpointHook
+converts the file), and as drn://FILE."""
 import glob
 import json
 import os.path as osp
@@ -51,23 +52,17 @@ def test_reference_layout_gives_same_miou_as_drn_mm_layout(tmp_path, demo_citysc
         metrics.append(json.loads(result.stdout.strip().splitlines()[-1]))
     assert metrics[0] == metrics[1]
     assert metrics[0]['aAcc'] > 0
-    # mmseg's own tools/test.py with mmengine's plain Runner (a user's config without drn_mm's
-    # runtime): mmengine reads the plain file as it is and the DRN backbone refuses it, naming
-    # the way that works; named drn://FILE, it converts in drn_mm's scheme: the same metrics
+    # mmseg's own tools/test.py (mmengine's own Runner, built from the same config): the plain
+    # file is converted by the config's DRNCheckpointHook, drn://FILE by drn_mm's scheme; both
+    # give drn_mm's tools/test.py's metrics
     mmseg_test = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'test.py')
-    plain = run([
-        sys.executable, mmseg_test, path,
-        str(theirs), '--work-dir',
-        str(tmp_path / 'mmseg_plain'), '--cfg-options', *opts, 'runner_type=Runner'
-    ], check=False)
-    assert plain.returncode != 0 and "in the authors' Cityscapes layout" in plain.stderr
-    assert '"drn://FILE"' in plain.stderr and 'Iter(test)' not in plain.stdout
-    result = run([
-        sys.executable, mmseg_test, path, 'drn://' + str(theirs), '--work-dir',
-        str(tmp_path / 'mmseg'), '--cfg-options', *opts, 'runner_type=Runner'
-    ])
-    log = open(glob.glob(str(tmp_path / 'mmseg' / '*' / '*.log'))[0]).read()
-    assert 'missing keys' not in log and 'unexpected key' not in log
-    line = [ln for ln in log.splitlines() if 'Iter(test)' in ln and 'mIoU:' in ln][-1]
-    for key in ('aAcc', 'mIoU', 'mAcc'):  # mmseg logs them rounded to 2 decimals
-        assert f'{key}: {metrics[0][key]:.4f}' in line, (key, line, result.returncode)
+    for name, checkpoint in (('mmseg_plain', str(theirs)), ('mmseg', 'drn://' + str(theirs))):
+        result = run([
+            sys.executable, mmseg_test, path, checkpoint, '--work-dir',
+            str(tmp_path / name), '--cfg-options', *opts
+        ])
+        log = open(glob.glob(str(tmp_path / name / '*' / '*.log'))[0]).read()
+        assert 'missing keys' not in log and 'unexpected key' not in log
+        line = [ln for ln in log.splitlines() if 'Iter(test)' in ln and 'mIoU:' in ln][-1]
+        for key in ('aAcc', 'mIoU', 'mAcc'):  # mmseg logs them rounded to 2 decimals
+            assert f'{key}: {metrics[0][key]:.4f}' in line, (key, line, result.returncode)

@@ -217,12 +217,16 @@ def _under(state_dict: Mapping[str, torch.Tensor], prefix: str) -> 'OrderedDict'
     return OrderedDict((k[len(prefix):], v) for k, v in state_dict.items() if k.startswith(prefix))
 
 
-def _no_backbone_weights(module: nn.Module, state_dict, prefix: str, unexpected_keys=(),
-                         source: str = 'the checkpoint') -> CheckpointMismatchError:
+def _foreign_layout(state_dict, unexpected_keys=()) -> str:
     # torch and mmengine hand a child only its own keys; the top-level ones the parent did not
     # know are in the shared list of unexpected keys by then
     keys = dict.fromkeys(list(state_dict) or list(unexpected_keys))
-    seen = detect_layout(strip_module_prefix(keys)) if keys else 'empty'
+    return detect_layout(strip_module_prefix(keys)) if keys else 'empty'
+
+
+def _no_backbone_weights(module: nn.Module, state_dict, prefix: str, unexpected_keys=(),
+                         source: str = 'the checkpoint') -> CheckpointMismatchError:
+    seen = _foreign_layout(state_dict, unexpected_keys)
     words = _LAYOUT_WORDS.get(seen)
     found = (f' Its keys are in {words}, at the top level: mmengine\'s loaders read files as they '
              'are, and drn_mm does not change them.' if words else '')
@@ -243,19 +247,23 @@ def adopt_backbone_keys(module, state_dict, prefix, local_metadata, strict, miss
     ``load_state_dict``, mmengine's ``load_checkpoint``).
 
     Renames the authors' / torchvision ImageNet keys under ``prefix`` (``conv1``, ``bn1``,
-    ``layer0.K``; ``fc`` dropped) to drn_mm's, and nothing else: whether what is left fits is the
-    caller's ``strict`` to decide (torch raises on a strict load, mmengine raises or logs), so
-    ``strict=False`` means what it says. When the state dict holds no weight at all for the
-    backbone, a warning says so, names the layout its top-level keys are in and how to load such
-    a file (``drn://FILE``): the loader's own list of missing keys does not say why.
-    Checked loads are :func:`load_into_model` (drn_mm's apis and tools) and
-    :class:`~drn_mm.engine.DRNCheckpointHook` (any Runner).
+    ``layer0.K``; ``fc`` dropped) to drn_mm's. Whether the weights fit is the caller's ``strict``
+    to decide (torch raises on a strict load, mmengine raises or logs what it skipped), so
+    ``strict=False`` means what it says; checked loads are :func:`load_into_model` (drn_mm's apis
+    and tools) and :class:`~drn_mm.engine.DRNCheckpointHook` (any Runner). One case is refused at
+    any strictness, as no partial load: a state dict with no weight at all for the backbone whose
+    top-level keys are in one of the authors' layouts (a whole authors' file read as it is, which
+    would leave the whole backbone at random weights): the error names the layout and the way
+    that converts it (``drn://FILE``). With no weight for the backbone and keys of no DRN layout,
+    a warning says so.
     """
     local = {k[len(prefix):]: k for k in state_dict if k.startswith(prefix)}
     if not local:
+        error = _no_backbone_weights(module, state_dict, prefix, unexpected_keys)
+        if _foreign_layout(state_dict, unexpected_keys) in _LAYOUT_WORDS:
+            raise error
         from mmengine.logging import print_log
-        print_log(str(_no_backbone_weights(module, state_dict, prefix, unexpected_keys)),
-                  logger='current', level=logging.WARNING)
+        print_log(str(error), logger='current', level=logging.WARNING)
         return
     if 'stem.0.weight' not in local and ('conv1.weight' in local or 'layer0.0.weight' in local):
         for name, key in local.items():

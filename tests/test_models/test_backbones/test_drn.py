@@ -133,7 +133,7 @@ def test_discarded_level7_projection_is_kept_but_not_computed():
 
 def test_out_indices_negative_and_default():
     assert DRN(arch='D-22').out_indices == (7, )
-    assert DRN(arch='D-22', out_indices=(-1, -3)).out_indices == (7, 5)
+    assert DRN(arch='D-22', out_indices=(-1, -3)).out_indices == (5, 7)  # level order
     assert DRN(arch='A-18').out_indices == (3, )
 
 

@@ -133,7 +133,7 @@ def test_head_rejects_features_of_the_wrong_width():
 
 def test_reference_checkpoint_file_loads_through_drn_mm_loader(tiny_reference, tmp_path):
     """The authors' file layout (reference keys, fc included, no num_batches_tracked) loads into
-    the classifier through the loader tools/test.py's DRNRunner uses."""
+    the classifier through the check DRNCheckpointHook runs in tools/test.py."""
     from drn_mm.apis import load_model_checkpoint
     entry = tiny_reference['models']['D-24']
     path = str(tmp_path / 'drn_d_24_reference.pth')
