@@ -25,6 +25,54 @@ from .evaluation.synthesis.reference import LABEL_RESIZES
 from .models.utils.checkpoint import CheckpointError, CheckpointMismatchError
 
 
+#: the smallest image side DRN segments: one cell of its stride-8 output
+MIN_SIDE = 8
+
+
+def _at_least(minimum: int):
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not an integer') from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f'{value} is below {minimum}')
+        return value
+
+    return parse
+
+
+def _available_memory() -> int:
+    """Bytes of memory available now (/proc/meminfo's MemAvailable), or 0 where unknown."""
+    try:
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def check_real_size(size, batch_size: int = 1, classes: int = 19) -> None:
+    """An error (argparse's message) for a ``--real`` size DRN cannot score, or whose images and
+    class maps do not fit in the memory available: said before any image is read."""
+    height, width = size
+    if min(height, width) < MIN_SIDE:
+        raise argparse.ArgumentTypeError(
+            f'--real {height} {width}: each side must be at least {MIN_SIDE} pixels (one cell of '
+            "DRN's stride-8 output); give the generated images' size, e.g. --real 256 512")
+    # per image: the RGB image, float32 input, and two float32 class maps (logits, softmax)
+    need = batch_size * height * width * (3 + 3 * 4 + 2 * classes * 4)
+    available = _available_memory()
+    if available and need > 0.8 * available:
+        raise argparse.ArgumentTypeError(
+            f'--real {height} {width}: {batch_size} image(s) of that size need about '
+            f'{need / 2**30:.1f} GiB for the image and its class maps, more than the '
+            f'{available / 2**30:.1f} GiB available; give the generated images\' size')
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='DRN score of generated images (drn_mm)')
     parser.add_argument('--images', required=True, help='generated (or real) images, a folder')
@@ -54,19 +102,26 @@ def parse_args(argv=None):
         'black / white')
     parser.add_argument('--image-resize', default='bicubic',
                         choices=['nearest', 'bilinear', 'bicubic', 'lanczos', 'box'])
-    parser.add_argument('--real', nargs=2, type=int, metavar=('H', 'W'),
+    parser.add_argument('--real', nargs=2, type=_at_least(1), metavar=('H', 'W'),
                         help='real images: resize them to this (generated) size first')
     parser.add_argument('--normalization', default='auto', choices=['auto', 'reference', 'config'])
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'int8', 'auto'],
                         help='fp32 (default: the reference\'s), bf16, int8 (ONNX Runtime) or auto')
-    parser.add_argument('--batch-size', type=int, default=1,
+    parser.add_argument('--batch-size', type=_at_least(1), default=1,
                         help='images per forward pass (single scale; 1 is the reference\'s way)')
-    parser.add_argument('--limit', type=int, help='score the first N pairs only (a quick look)')
+    parser.add_argument('--limit', type=_at_least(1),
+                        help='score the first N pairs only (a quick look)')
     parser.add_argument('--out-json', help='write the result as JSON')
     parser.add_argument('--out-md', help='write the result as markdown')
     parser.add_argument('--no-progress', action='store_true')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.real is not None:
+        try:
+            check_real_size(args.real, args.batch_size)
+        except argparse.ArgumentTypeError as e:
+            parser.error(str(e))
+    return args
 
 
 def main(argv=None):

@@ -13,7 +13,7 @@ from ..engine.optim import set_mixed_precision
 
 __all__ = [
     'TASKS', 'read_config', 'config_name', 'config_task', 'load_config', 'enable_amp', 'enable_tta',
-    'DictAction', 'add_runner_arguments'
+    'DictAction', 'add_runner_arguments', 'check_crop_sizes'
 ]
 
 #: task -> the OpenMMLab library (= default scope) its configs and models belong to
@@ -101,12 +101,29 @@ def load_config(config: str, work_dir: Optional[str] = None, cfg_options: Option
     if resume:
         cfg.resume = True
     check_num_classes_config(cfg.model)  # mmseg's build would fail on 0 classes, unnamed
+    check_crop_sizes(cfg)  # mmseg's RandomCrop asserts, naming nothing
     if pretrained:
         if not osp.isfile(pretrained) and '://' not in pretrained:
             raise FileNotFoundError(f'--pretrained checkpoint not found: {pretrained}')
         cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         cfg.model.pop('pretrained', None)
     return cfg
+
+
+def check_crop_sizes(cfg: Config) -> None:
+    """A ValueError naming the option for a ``crop_size`` of a data pipeline that is not two
+    positive sizes (mmseg's RandomCrop fails with a bare AssertionError)."""
+    for split in ('train', 'val', 'test'):
+        dataset = (cfg.get(f'{split}_dataloader') or {}).get('dataset') or {}
+        for i, step in enumerate(dataset.get('pipeline') or []):
+            size = step.get('crop_size') if hasattr(step, 'get') else None
+            if size is None:
+                continue
+            sizes = size if isinstance(size, (list, tuple)) else [size]
+            if not sizes or any(not isinstance(v, int) or v < 1 for v in sizes):
+                raise ValueError(
+                    f'{split}_dataloader.dataset.pipeline.{i}.crop_size={size!r} '
+                    f'({step.get("type")}): a crop is (height, width), both at least 1 pixel')
 
 
 def add_runner_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

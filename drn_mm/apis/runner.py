@@ -21,9 +21,17 @@ def build_runner(cfg: Config):
     Launched distributed without CUDA, the gloo process group and a CPU DDP wrapper first
     (:func:`~drn_mm.engine.distributed.use_cpu_distributed`)."""
     use_cpu_distributed(cfg)
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    try:
+        if 'runner_type' in cfg:
+            return RUNNERS.build(cfg)
+        return Runner.from_cfg(cfg)
+    except OSError as e:  # a full or read-only disk at the first write (the config's dump)
+        work_dir = str(cfg.get('work_dir'))
+        if work_dir in str(e) or e.errno is None:
+            raise
+        raise type(e)(e.errno, f'{e.strerror or e} while writing to the work dir {work_dir} '
+                      '(its logs, config and checkpoints go there); free space there or pass '
+                      'another --work-dir') from e
 
 
 def _explain_data_errors(cfg: Config, splits):

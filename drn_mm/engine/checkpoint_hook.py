@@ -72,7 +72,7 @@ from .safety import NonFiniteLossHook, PreemptionHook
 __all__ = [
     'DRNCheckpointHook', 'find_resumable_checkpoint', 'resumable_checkpoints',
     'remove_partial_checkpoints', 'prepare_resume', 'unreadable_reason', 'check_loaded_checkpoint',
-    'check_num_classes', 'bare_model'
+    'check_num_classes', 'bare_model', 'WorkDirClaim', 'CLAIM'
 ]
 
 #: names mmengine gives checkpoints by default (``filename_tmpl`` 'iter_{}.pth' / 'epoch_{}.pth')
@@ -216,6 +216,104 @@ def prepare_resume(work_dir: str) -> Optional[str]:
     return chosen
 
 
+#: the file by which a training run holds its work dir (:class:`WorkDirClaim`)
+CLAIM = '.drn_mm_run.json'
+
+
+class WorkDirClaim:
+    """A work dir belongs to one training run at a time: the run holds ``work_dir/.drn_mm_run.json``
+    (its host, pid, start, config) from before its first step to its end; a second run into the
+    same work dir is refused, naming the work dir and the run that holds it. The claim of a run
+    that is gone (its process no longer exists on this host; on another host: not refreshed for
+    ``stale_after`` seconds, the holder refreshes it every minute) is taken over, with a warning.
+    """
+
+    def __init__(self, work_dir: str, config: str = '', stale_after: float = 900.0):
+        self.path = osp.join(work_dir, CLAIM)
+        self.config, self.stale_after = config, stale_after
+        self._touched = 0.0
+
+    @staticmethod
+    def _alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # another user's process
+            return True
+        return True
+
+    def _holder(self) -> Optional[dict]:
+        import json
+        try:
+            with open(self.path, 'rb') as f:
+                held = json.loads(f.read().decode('utf-8', 'replace'))
+            return held if isinstance(held, dict) else {}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}  # unreadable: a claim cut short; treated as gone
+
+    def _gone(self, held: dict) -> bool:
+        import socket
+        import time
+        if held.get('host') == socket.gethostname():
+            pid = held.get('pid')
+            return not isinstance(pid, int) or pid == os.getpid() or not self._alive(pid)
+        try:
+            return time.time() - osp.getmtime(self.path) > self.stale_after
+        except OSError:
+            return True
+
+    def acquire(self) -> None:
+        import json
+        import socket
+        import time
+        os.makedirs(osp.dirname(self.path), exist_ok=True)
+        me = dict(host=socket.gethostname(), pid=os.getpid(), config=self.config,
+                  started=time.strftime('%Y-%m-%d %H:%M:%S'))
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                held = self._holder()
+                if held is None:
+                    continue  # released meanwhile
+                if not self._gone(held):
+                    raise RuntimeError(
+                        f'work dir {osp.dirname(self.path)} is in use by another training run '
+                        f'(pid {held.get("pid")} on {held.get("host")}, started '
+                        f'{held.get("started")}, config {held.get("config")}): two runs in one '
+                        'work dir overwrite each other\'s checkpoints. Give this run its own '
+                        f'--work-dir, or wait for that run to end (if it is gone, remove '
+                        f'{self.path})')
+                if held.get('pid') != os.getpid():
+                    print_log(f'{self.path}: the run that held this work dir ({held}) is gone; '
+                              'taking the work dir over', logger='current', level=logging.WARNING)
+                os.remove(self.path)
+                continue
+            with os.fdopen(fd, 'w') as f:
+                json.dump(me, f)
+            self._touched = time.time()
+            return
+        raise RuntimeError(f'could not claim the work dir {osp.dirname(self.path)} ({self.path})')
+
+    def refresh(self) -> None:
+        """Show other hosts the holder is alive (at most once a minute)."""
+        import time
+        if time.time() - self._touched > 60:
+            self._touched = time.time()
+            try:
+                os.utime(self.path)
+            except OSError:
+                pass
+
+    def release(self) -> None:
+        held = self._holder()
+        if held is not None and held.get('pid') == os.getpid():
+            os.remove(self.path)
+
+
 def bare_model(model):
     """The model inside DDP-like wrappers and a test-time-augmentation model."""
     model = model.module if is_model_wrapper(model) else model
@@ -302,6 +400,7 @@ class DRNCheckpointHook(CheckpointHook):
         self._resuming = False
         self._source = None
         self._checked_datasets = set()
+        self._claim = None
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -313,6 +412,9 @@ class DRNCheckpointHook(CheckpointHook):
         cfg = runner.cfg
         self._resuming = bool(cfg.get('resume', False))
         self._source = cfg.get('load_from')
+        if self._training and is_main_process():
+            self._claim = WorkDirClaim(runner.work_dir, str(getattr(cfg, 'filename', '') or ''))
+            self._claim.acquire()
         if self._resuming and self._source is None:
             if is_main_process():
                 prepare_resume(runner.work_dir)
@@ -378,14 +480,25 @@ class DRNCheckpointHook(CheckpointHook):
         if self._guards['non_finite'] is not None:
             self._guards['non_finite'].after_train_iter(runner, batch_idx, data_batch, outputs)
         super().after_train_iter(runner, batch_idx, data_batch, outputs)
+        if self._claim is not None:
+            self._claim.refresh()
         if self._guards['preemption'] is not None:
-            self._guards['preemption'].after_train_iter(runner, batch_idx, data_batch, outputs,
-                                                        checkpoint_hook=self)
+            try:
+                self._guards['preemption'].after_train_iter(runner, batch_idx, data_batch,
+                                                            outputs, checkpoint_hook=self)
+            except SystemExit:  # preempted: the work dir is free for the resume
+                self.after_run(runner)
+                raise
 
     def after_train(self, runner) -> None:
         super().after_train(runner)
         if self._guards['preemption'] is not None:
             self._guards['preemption'].after_train(runner)
+
+    def after_run(self, runner) -> None:
+        if self._claim is not None:
+            self._claim.release()
+            self._claim = None
 
     # -- saving ----------------------------------------------------------------------------
 

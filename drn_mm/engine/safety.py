@@ -42,7 +42,9 @@ NON_FINITE_MODES = ('stop', 'skip')
 
 class NonFiniteLossHook(Hook):
     """A non-finite loss stops training (``mode='stop'``, see the module docstring) or its step
-    is skipped (``mode='skip'``: no backward, no optimizer step, counted in the log as
+    is skipped (``mode='skip'``: no backward, no optimizer step, and the model's buffers, e.g.
+    BatchNorm's running statistics, which the step's forward pass already updated, put back as
+    they were before it: the skipped step leaves the whole model as it was; counted in the log as
     ``skipped_steps``; in distributed runs every rank skips when any rank's loss is non-finite).
     Set the mode with ``non_finite_loss = 'skip'`` in a config."""
     priority = 'ABOVE_NORMAL'  # after the loss averaging over ranks, before checkpointing
@@ -53,6 +55,7 @@ class NonFiniteLossHook(Hook):
         self.mode = mode
         self.skipped = 0
         self._files = []
+        self._buffers = None
 
     def before_train(self, runner) -> None:
         if self.mode != 'skip':
@@ -70,6 +73,8 @@ class NonFiniteLossHook(Hook):
                 return update_params(loss, *args, **kwargs)
             self.skipped += 1
             wrapper.zero_grad()
+            for buffer, saved in self._buffers or ():  # the forward pass's BN statistics undone
+                buffer.copy_(saved)
             runner.message_hub.update_scalar('train/skipped_steps', self.skipped)
             print_log(
                 f'iteration {runner.iter + 1}: non-finite loss ({_value(loss):.4g}) on '
@@ -80,6 +85,8 @@ class NonFiniteLossHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         self._files = _batch_files(data_batch)
+        if self.mode == 'skip':  # the buffers as they are before this step's forward pass
+            self._buffers = [(b, b.detach().clone()) for b in runner.model.buffers()]
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if not outputs or self.mode == 'skip':

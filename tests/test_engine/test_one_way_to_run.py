@@ -13,7 +13,7 @@ import sys
 import mmseg
 import pytest
 import torch
-from tool_runs import DEMO_CONFIG, REPO, run, run_tool, tiny_options
+from tool_runs import DEMO_CONFIG, REPO, run, run_tool, runner_log, tiny_options
 
 MMSEG_TOOLS = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools')
 SWAP_CONFIG = osp.join(REPO, 'configs', 'drn', 'pspnet_drn-d-38_4xb2-40k_cityscapes-512x1024.py')
@@ -112,7 +112,7 @@ def test_mmseg_test_py_gives_drn_mm_s_metrics_and_refusals(trained, demo_citysca
         assert (f'{trained["checkpoint"]} does not fit EncoderDecoder' in result.stderr
                 and 'decode_head.conv_seg.weight: checkpoint [19, 16, 1, 1] vs model '
                 '[5, 16, 1, 1]' in result.stderr), (tool, result.stderr[-2000:])
-        assert 'Iter(test)' not in result.stdout + result.stderr and 'mIoU' not in result.stdout
+        assert 'Iter(test)' not in result.stdout + result.stderr and 'mIoU:' not in result.stdout
 
     # an 11-class head with an 11-class checkpoint on the 19-class data set: refused, naming
     # both counts (was: exit 0, mIoU 21.18)
@@ -154,10 +154,10 @@ def _swap_options(data_root, max_iters=2):
         'model.decode_head.norm_cfg.type=BN', 'model.auxiliary_head.in_channels=16',
         'model.auxiliary_head.channels=8', 'model.auxiliary_head.norm_cfg.type=BN',
         'model.data_preprocessor.size=[64,128]',
-        'train_dataloader.dataset.pipeline.2.scale=[128,64]',
-        'train_dataloader.dataset.pipeline.3.crop_size=[64,128]',
-        'val_dataloader.dataset.pipeline.1.scale=[128,64]',
-        'test_dataloader.dataset.pipeline.1.scale=[128,64]', 'train_dataloader.batch_size=2',
+        'train_dataloader.dataset.pipeline.2.scale=(128,64)',
+        'train_dataloader.dataset.pipeline.3.crop_size=(64,128)',
+        'val_dataloader.dataset.pipeline.1.scale=(128,64)',
+        'test_dataloader.dataset.pipeline.1.scale=(128,64)', 'train_dataloader.batch_size=2',
         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
         'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
@@ -309,3 +309,47 @@ def test_the_head_check_agrees_with_the_feature_order():
     with torch.no_grad():
         out = model(torch.randn(1, 3, 32, 32), mode='tensor')
     assert out.shape[1] == 3
+
+
+# ----------------------------------------------------------------------------------------------
+# A work dir belongs to one training run
+# ----------------------------------------------------------------------------------------------
+
+
+def _tiny_train(work, data_root):
+    import argparse
+
+    from drn_mm.apis import DictAction, load_config, train
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args(['--cfg-options', *tiny_options(data_root)]).cfg_options
+    return train(load_config(DEMO_CONFIG, work_dir=str(work), cfg_options=options))
+
+
+def test_a_second_run_into_a_held_work_dir_is_refused(tmp_path, demo_cityscapes_data):
+    """Two trainings into one work dir (was: both exit 0, the second overwriting the first's
+    checkpoints): the second refuses, naming the work dir and the run holding it."""
+    import socket
+    import subprocess
+
+    from drn_mm.engine.checkpoint_hook import CLAIM
+    holder = subprocess.Popen(['sleep', '60'])  # stands in for a live training process
+    try:
+        work = tmp_path / 'work'
+        work.mkdir()
+        (work / CLAIM).write_text(
+            json.dumps(dict(host=socket.gethostname(), pid=holder.pid, config='first.py',
+                            started='2026-12-05 10:00:00')))
+        with pytest.raises(RuntimeError) as info:
+            _tiny_train(work, demo_cityscapes_data)
+        message = str(info.value)
+        assert f'work dir {work} is in use by another training run (pid {holder.pid}' in message
+        assert 'config first.py' in message
+        assert not list(work.glob('*.pth'))
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder is gone (a crashed run): its claim does not block the next run
+    runner = _tiny_train(work, demo_cityscapes_data)
+    assert (work / 'iter_4.pth').exists() and not (work / CLAIM).exists()  # released at the end
+    assert 'is gone; taking the work dir over' in runner_log(runner)

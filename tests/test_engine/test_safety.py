@@ -112,3 +112,44 @@ def test_non_finite_loss_skip_mode_skips_the_step_and_counts_it(tmp_path, demo_c
     assert all(torch.isfinite(p).all() for p in runner.model.parameters())
     log = runner_log(runner)
     assert 'iteration 2: non-finite loss (nan)' in log and 'step skipped (1 so far)' in log
+
+
+def test_a_skipped_step_leaves_the_batchnorm_statistics_as_they_were(tmp_path,
+                                                                      demo_cityscapes_data):
+    """One NaN pixel in one training batch: its forward pass puts NaN into BatchNorm's running
+    statistics before the loss is seen (was: exit 0, every later checkpoint with NaN BN buffers,
+    val mIoU 2.13). The skipped step puts the buffers back: the model is as it was before it."""
+    import argparse
+
+    import torch
+
+    from drn_mm.apis import DictAction, build_runner, load_config
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = train_options(demo_cityscapes_data, batch_size=2, max_iters=4, interval=4)
+    options = [o for o in options if 'model_dtype' not in o]  # float32, as a user trains
+    cfg_options = parser.parse_args(['--cfg-options', *options, 'non_finite_loss=skip',
+                                     'model.backbone.norm_cfg.type=BN']).cfg_options
+    cfg = load_config(DEMO_CONFIG, work_dir=str(tmp_path), cfg_options=cfg_options)
+    runner = build_runner(cfg)
+    stem = runner.model.backbone.stem[0]
+    forward, calls, before = stem.forward, [], {}
+
+    def nan_pixel_on_the_second_batch(x):
+        calls.append(1)
+        if len(calls) == 2 and runner.model.training:
+            before.update((k, v.clone()) for k, v in runner.model.named_buffers())
+            x = x.clone()
+            x[0, :, 0, 0] = float('nan')
+        return forward(x)
+
+    stem.forward = nan_pixel_on_the_second_batch
+    runner.train()
+    assert before, 'the NaN batch never came'
+    buffers = dict(runner.model.named_buffers())
+    assert all(torch.isfinite(b).all() for b in buffers.values() if b.is_floating_point())
+    tracked = [k for k in buffers if k.endswith('num_batches_tracked')]
+    assert tracked and all(int(buffers[k]) == 3 for k in tracked)  # 4 steps, 1 skipped
+    checkpoint = torch.load(tmp_path / 'iter_4.pth', weights_only=True)['state_dict']
+    assert all(torch.isfinite(v).all() for v in checkpoint.values() if v.is_floating_point())
+    assert 'step skipped (1 so far)' in runner_log(runner)

@@ -253,10 +253,14 @@ def to_class_indices(label: np.ndarray, kind: str, path: str, num_classes: int,
     ``index`` labels: values 0..num_classes-1 and 255; any other value is an error naming the
     file, unless ``ignore_above`` (>= num_classes - 1) says values above it are ignored."""
     if kind == 'labelIds':
-        bad = (label > 33) & (label != 255)
+        bad = label > 33  # a labelIds file holds 0-33 only: 255 is trainIds' ignore value
         if bad.any():
-            raise ScoreInputError(f'{path}: values {np.unique(label[bad])} are not Cityscapes '
-                                  'labelIds (0-33)')
+            values = np.unique(label[bad])
+            hint = ('; 255 is the ignore value of trainIds files: these are trainIds labels, '
+                    'pass --label-type trainIds' if (values == 255).all() and
+                    label[label != 255].max(initial=0) <= 18 else '')
+            raise ScoreInputError(f'{path}: values {values} are not Cityscapes labelIds '
+                                  f'(0-33){hint}')
         return CITYSCAPES_ID_TO_TRAIN_ID[label]
     if kind == 'trainIds':
         bad = (label >= 19) & (label != 255)

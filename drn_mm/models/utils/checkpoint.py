@@ -103,8 +103,13 @@ def load_checkpoint_file(filename: str, map_location='cpu', with_sha256: bool = 
             checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
         else:
             filename = osp.expanduser(filename)
+            if osp.isdir(filename):
+                raise UnreadableCheckpointError(
+                    f'{filename} is a directory, not a checkpoint file; name a .pth file in it '
+                    '(e.g. the work dir\'s iter_N.pth, or its last_checkpoint\'s)')
             if not osp.isfile(filename):
-                raise UnreadableCheckpointError(f'checkpoint file not found: {filename}')
+                why = ' (a broken link)' if osp.islink(filename) else ''
+                raise UnreadableCheckpointError(f'checkpoint file not found: {filename}{why}')
             with open(filename, 'rb') as f:
                 data = f.read()
             if with_sha256 or _HASHED_NAME.search(osp.basename(filename)):
