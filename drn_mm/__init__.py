@@ -6,7 +6,8 @@ mmpretrain (whichever are installed); configs do it with
 
 Packages: ``models`` (DRN, its layers and checkpoint layouts, neck, heads, segmentors),
 ``datasets`` (what the Runner reads), ``evaluation`` (metrics, box functions), ``engine``
-(the checkpoint hook that carries drn_mm's guarantees, hooks, loops, optim wrappers, distributed), ``apis`` (config -> model -> inference,
+(the checkpoint hook that carries drn_mm's guarantees, hooks, loops, optim wrappers,
+distributed), ``apis`` (config -> model -> inference,
 training, testing), ``deploy`` (BN folding, ONNX), ``visualization``, ``demo`` (data generators)
 and ``benchmark`` (the speed harness; nothing else imports it).
 

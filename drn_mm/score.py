@@ -24,7 +24,6 @@ from .evaluation.synthesis.files import ALPHA_MODES, LABEL_KINDS, ScoreInputErro
 from .evaluation.synthesis.reference import LABEL_RESIZES
 from .models.utils.checkpoint import CheckpointError, CheckpointMismatchError
 
-
 #: the smallest image side DRN segments: one cell of its stride-8 output
 MIN_SIDE = 8
 

@@ -147,6 +147,7 @@ def named_by_sha(path, stem=None):
 
 def to_reference_seg_layout(state_dict, style):
     """Write a drn_mm segmentor's weights the way the authors' DRNSeg stores them
-    (the paper, section 4; the authors' segment.py), with the `module.` prefix of their training checkpoints."""
+    (the paper, section 4; the authors' segment.py), with the `module.` prefix of their training
+    checkpoints."""
     from drn_mm.benchmark.reference_model import authors_state_dict
     return {'module.' + k: v for k, v in authors_state_dict(state_dict, style).items()}

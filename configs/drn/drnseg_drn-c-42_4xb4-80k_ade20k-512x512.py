@@ -10,5 +10,6 @@ model = dict(
     decode_head=dict(num_classes=150))
 # mmseg's schedule names mmengine's CheckpointHook: drn_mm's brings its guarantees under any entry
 # point (drn_mm.engine.checkpoint_hook); every test image is drawn with --show-dir.
-default_hooks = dict(checkpoint=dict(type='DRNCheckpointHook'),
-                     visualization=dict(type='DRNSegVisualizationHook', draw=False))
+default_hooks = dict(
+    checkpoint=dict(type='DRNCheckpointHook'), visualization=dict(type='DRNSegVisualizationHook',
+                                                                  draw=False))

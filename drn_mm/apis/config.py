@@ -41,8 +41,8 @@ def read_config(config: str, cfg_options: Optional[dict] = None) -> Config:
 
 
 #: top-level keys drn_mm reads that configs need not have
-KNOWN_EXTRA_KEYS = ('non_finite_loss', 'model_wrapper_cfg', 'load_from', 'resume', 'launcher', 'work_dir',
-                    'compile')
+KNOWN_EXTRA_KEYS = ('non_finite_loss', 'model_wrapper_cfg', 'load_from', 'resume', 'launcher',
+                    'work_dir', 'compile')
 
 
 def _warn_unknown_options(cfg: Config, cfg_options: dict, config: str) -> None:

@@ -1,4 +1,5 @@
-"""The authors' DRN segmentation model as their code builds it (github.com/fyu/drn: drn.py and segment.py), written
+"""The authors' DRN segmentation model as their code builds it (github.com/fyu/drn: drn.py and
+segment.py), written
 here independently of drn_mm's DRN: the baseline "authors' model, fp32 eager" of the speed
 comparisons. Its parameters carry the authors' Cityscapes key names (``base.K``, ``seg``, ``up``),
 so their files load with a plain ``load_state_dict``.

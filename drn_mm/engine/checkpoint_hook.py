@@ -143,8 +143,6 @@ def remove_partial_checkpoints(work_dir: str) -> list:
     return removed
 
 
-
-
 def unreadable_reason(path: str) -> Optional[str]:
     """Why a local checkpoint file cannot be a complete checkpoint, from its zip directory only
     (the end of the file: a save cut short has none), or None. Files of torch's legacy format and
@@ -199,12 +197,13 @@ def prepare_resume(work_dir: str) -> Optional[str]:
             said = f'kept as {kept}'
         else:
             said = 'no file to keep'
-        print_log(f'resume: {path} cannot be read ({why}); {said}; trying the next newest '
-                  f'checkpoint', logger='current', level=logging.WARNING)
+        print_log(
+            f'resume: {path} cannot be read ({why}); {said}; trying the next newest '
+            f'checkpoint', logger='current', level=logging.WARNING)
     pointer = osp.join(work_dir, POINTER)
     if chosen is None:
-        print_log(f'resume: no checkpoint in {work_dir}; training from the start',
-                  logger='current', level=logging.WARNING)
+        print_log(f'resume: no checkpoint in {work_dir}; training from the start', logger='current',
+                  level=logging.WARNING)
         return None
     print_log(f'resume: from {chosen}', logger='current')
     current = None
@@ -288,8 +287,9 @@ class WorkDirClaim:
                         f'--work-dir, or wait for that run to end (if it is gone, remove '
                         f'{self.path})')
                 if held.get('pid') != os.getpid():
-                    print_log(f'{self.path}: the run that held this work dir ({held}) is gone; '
-                              'taking the work dir over', logger='current', level=logging.WARNING)
+                    print_log(
+                        f'{self.path}: the run that held this work dir ({held}) is gone; '
+                        'taking the work dir over', logger='current', level=logging.WARNING)
                 os.remove(self.path)
                 continue
             with os.fdopen(fd, 'w') as f:
@@ -339,8 +339,8 @@ def check_loaded_checkpoint(model, checkpoint: dict, source: str, whole: bool,
     if skipped:
         print_log(
             f'load_from {source}: the backbone loaded completely; {len(skipped)} weights of the '
-            f'model keep their initialization (another head): {", ".join(skipped)}',
-            logger=logger or 'current', level=logging.WARNING)
+            f'model keep their initialization (another head): {", ".join(skipped)}', logger=logger
+            or 'current', level=logging.WARNING)
     return skipped
 
 
@@ -391,11 +391,9 @@ class DRNCheckpointHook(CheckpointHook):
                              f'{valid}')
         super().__init__(*args, **kwargs)
         self._non_finite_mode = non_finite_loss
-        self._guards = dict(
-            non_finite=None,
-            preemption=PreemptionHook() if preemption else None,
-            labels=LabelsFitHeadsHook() if check_labels else None,
-            message_hub=PlainMessageHubHook())
+        self._guards = dict(non_finite=None, preemption=PreemptionHook() if preemption else None,
+                            labels=LabelsFitHeadsHook() if check_labels else None,
+                            message_hub=PlainMessageHubHook())
         self._training = False
         self._resuming = False
         self._source = None
@@ -484,8 +482,8 @@ class DRNCheckpointHook(CheckpointHook):
             self._claim.refresh()
         if self._guards['preemption'] is not None:
             try:
-                self._guards['preemption'].after_train_iter(runner, batch_idx, data_batch,
-                                                            outputs, checkpoint_hook=self)
+                self._guards['preemption'].after_train_iter(runner, batch_idx, data_batch, outputs,
+                                                            checkpoint_hook=self)
             except SystemExit:  # preempted: the work dir is free for the resume
                 self.after_run(runner)
                 raise
@@ -514,8 +512,7 @@ class DRNCheckpointHook(CheckpointHook):
     def _save_checkpoint_with_step(self, runner, step, meta):
         """Save, point ``last_checkpoint`` at the new file, then delete outdated checkpoints."""
         outdated = []
-        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
-                                            and self.keep_ckpt_ids[-1] == step):
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 outdated.append(self.keep_ckpt_ids.popleft())
             self.keep_ckpt_ids.append(step)
@@ -523,10 +520,10 @@ class DRNCheckpointHook(CheckpointHook):
         filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(
-            self.out_dir, filename, self.file_client_args, save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler, meta=meta, by_epoch=self.by_epoch,
-            backend_args=self.backend_args, **self.args)
+        runner.save_checkpoint(self.out_dir, filename, self.file_client_args,
+                               save_optimizer=self.save_optimizer,
+                               save_param_scheduler=self.save_param_scheduler, meta=meta,
+                               by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
         if not is_main_process():
             return
         write_text_atomic(osp.join(runner.work_dir, POINTER), self.last_ckpt)

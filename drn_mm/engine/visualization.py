@@ -48,9 +48,8 @@ if 'mmseg' in REGISTRY_MODULES:
             batches = len(loader)
             # a test run whose pictures go to a folder of their own (--show-dir, of drn_mm's,
             # mmseg's or mim's test tool: the visualizer's save_dir) draws every image
-            every = self.max_images is None or (
-                mode == 'test'
-                and ((getattr(runner, 'cfg', None) or {}).get('visualizer') or {}).get('save_dir'))
+            every = self.max_images is None or (mode == 'test' and (
+                (getattr(runner, 'cfg', None) or {}).get('visualizer') or {}).get('save_dir'))
             self.interval = 1 if every else max(1, math.ceil(batches / self.max_images))
             drawn = batches // self.interval
             print_log(

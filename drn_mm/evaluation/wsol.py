@@ -1,6 +1,7 @@
 """Weakly-supervised localization evaluated as the field does since Choe et al., "Evaluating
 Weakly Supervised Object Localization Methods Right" (CVPR 2020): threshold sweeps over
-min-max-normalized class activation maps, MaxBoxAccV2 and PxAP (Choe et al., CVPR 2020, "Evaluating Weakly Supervised Object Localization Methods Right").
+min-max-normalized class activation maps, MaxBoxAccV2 and PxAP (Choe et al., CVPR 2020,
+"Evaluating Weakly Supervised Object Localization Methods Right").
 
 - Each CAM is normalized per image to [0, 1]: ``(cam - min) / (max - min)`` (a constant map becomes
   all zeros).

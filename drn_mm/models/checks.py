@@ -3,7 +3,8 @@
 A decode head whose ``in_channels`` does not match the DRN feature it reads builds fine and fails
 at the first forward pass, after the data sets are built and the workers started (on a cluster:
 after the job waited in the queue). :func:`check_head_channels` compares them right after the
-model is built (:class:`drn_mm.engine.DRNCheckpointHook` calls it before the run) and names the option, the value and
+model is built (:class:`drn_mm.engine.DRNCheckpointHook` calls it before the run) and names the
+option, the value and
 what would fit.
 """
 from typing import List, Sequence

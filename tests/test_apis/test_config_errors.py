@@ -254,8 +254,7 @@ def test_top_level_cfg_options_typos_are_warned_about():
     assert cfg.trian_cfg.max_iters == 10  # still mmengine's behaviour: added, but said
 
 
-def test_save_best_names_a_metric_the_evaluator_reports(train_tool, tmp_path,
-                                                        demo_cityscapes_data):
+def test_save_best_names_a_metric_the_evaluator_reports(train_tool, tmp_path, demo_cityscapes_data):
     """Was: a KeyError after the first validation. Now before the run, with the evaluator's
     names."""
     with pytest.raises(ValueError) as info:

@@ -336,8 +336,7 @@ def test_checked_loads_honour_strict_and_revise_keys(seg_files, tmp_path):
     wrapped_sd = torch.load(wrapped, weights_only=True)
     with pytest.raises(CheckpointMismatchError, match=r'wrapped\.pth does not fit'):
         load_into_model(model, wrapped_sd, str(wrapped), strict=True)
-    load_into_model(model, wrapped_sd, str(wrapped), strict=True,
-                    revise_keys=[(r'^model\.', '')])
+    load_into_model(model, wrapped_sd, str(wrapped), strict=True, revise_keys=[(r'^model\.', '')])
     assert_weights_are(model, seg_files['five'])
     # a 19-class file into the 5-class model
     model = build_seg(seg_cfg(5))

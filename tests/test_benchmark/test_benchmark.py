@@ -42,7 +42,8 @@ def test_macs_of_tiny_layers_counted_by_hand():
 
 @pytest.mark.parametrize('config,gflops', [(DRN, 1091), (BASELINE, 3162)])
 def test_segmentor_flops_match_the_published_counts(config, gflops):
-    """The paper's table of costs, as documented in docs/en/benchmarks.md (1024x2048, batch 1): DRN-D-22 1091, FCN-R50-D8 3162 GFLOPs."""
+    """The paper's table of costs, as documented in docs/en/benchmarks.md (1024x2048, batch 1):
+    DRN-D-22 1091, FCN-R50-D8 3162 GFLOPs."""
     model = build_model(load_benchmark_config(osp.join(REPO, config)))
     flops = model_flops(model, (1024, 2048))
     assert flops['counted_on'] == 'meta'

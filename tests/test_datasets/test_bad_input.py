@@ -2,7 +2,6 @@
 sides), label maps (values outside the classes, wrong size, missing, colour-coded, 16-bit) and
 splits (missing label files, empty): each works with a documented conversion or fails early with
 an error naming the file or directory, and a crash on bad data keeps the last checkpoint."""
-import copy
 import glob
 import os.path as osp
 import shutil

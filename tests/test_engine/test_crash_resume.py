@@ -341,8 +341,8 @@ def test_a_new_best_checkpoint_replaces_the_old_one_only_once_written(tmp_path, 
     hook = DRNCheckpointHook(interval=2, by_epoch=False, save_best='mIoU', rule='greater')
     # what the hook's before_train sets up for a local out_dir
     hook.out_dir = str(tmp_path)
-    hook.file_backend = get_file_backend(str(tmp_path),
-                                         backend_args=dict(backend=ATOMIC_LOCAL_BACKEND))
+    hook.file_backend = get_file_backend(
+        str(tmp_path), backend_args=dict(backend=ATOMIC_LOCAL_BACKEND))
     hook.best_ckpt_path = str(old)
     if save_fails:
         with pytest.raises(OSError):

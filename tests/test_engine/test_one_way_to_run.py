@@ -43,8 +43,8 @@ def test_drn_mm_registers_no_runner_and_its_configs_name_none():
             if inspect.isclass(obj) and issubclass(obj, Runner) and obj is not Runner
         ]
     assert subclasses == []
-    assert [n for n, cls in RUNNERS.module_dict.items() if cls.__module__.startswith('drn_mm')
-            ] == []
+    assert [n for n, cls in RUNNERS.module_dict.items()
+            if cls.__module__.startswith('drn_mm')] == []
     configs = glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
     assert configs and [c for c in configs if 'runner_type' in open(c).read()] == []
 
@@ -79,9 +79,8 @@ def trained(tmp_path_factory, demo_cityscapes_data):
 @pytest.mark.slow
 def test_mmseg_train_py_writes_checkpoints_that_torch_reads_weights_only(trained):
     work = trained['work']
-    assert sorted(osp.basename(p) for p in glob.glob(str(work / '*.pth'))) == [
-        'iter_2.pth', 'iter_4.pth'
-    ]
+    assert sorted(osp.basename(p)
+                  for p in glob.glob(str(work / '*.pth'))) == ['iter_2.pth', 'iter_4.pth']
     assert not [n for n in os.listdir(work) if '.tmp' in n]  # saved through a temporary name
     assert open(work / 'last_checkpoint').read().strip() == str(trained['checkpoint'])
     checkpoint = torch.load(trained['checkpoint'], map_location='cpu', weights_only=True)
@@ -89,14 +88,13 @@ def test_mmseg_train_py_writes_checkpoints_that_torch_reads_weights_only(trained
 
 
 @pytest.mark.slow
-def test_mmseg_test_py_gives_drn_mm_s_metrics_and_refusals(trained, demo_cityscapes_data,
-                                                           tmp_path):
+def test_mmseg_test_py_gives_drn_mm_s_metrics_and_refusals(trained, demo_cityscapes_data, tmp_path):
     options = tiny_options(demo_cityscapes_data)
     ours = run_tool('test.py', DEMO_CONFIG, trained['checkpoint'], '--work-dir', tmp_path / 'a',
                     '--cfg-options', *options)
     metrics = json.loads(ours.stdout.strip().splitlines()[-1])
-    theirs = mmseg_tool('test.py', DEMO_CONFIG, trained['checkpoint'], '--work-dir',
-                        tmp_path / 'b', '--cfg-options', *options)
+    theirs = mmseg_tool('test.py', DEMO_CONFIG, trained['checkpoint'], '--work-dir', tmp_path / 'b',
+                        '--cfg-options', *options)
     line = [ln for ln in (theirs.stdout + theirs.stderr).splitlines() if 'Iter(test)' in ln][-1]
     for key in ('aAcc', 'mIoU', 'mAcc'):
         assert f'{key}: {metrics[key]:.4f}' in line, (key, line)
@@ -123,8 +121,7 @@ def test_mmseg_test_py_gives_drn_mm_s_metrics_and_refusals(trained, demo_citysca
     eleven = tmp_path / 'eleven.pth'
     torch.save(dict(state_dict=state['state_dict'], meta=state['meta']), eleven)
     result = mmseg_tool('test.py', DEMO_CONFIG, eleven, '--work-dir', tmp_path / 'eleven',
-                        '--cfg-options', *options, 'model.decode_head.num_classes=11',
-                        check=False)
+                        '--cfg-options', *options, 'model.decode_head.num_classes=11', check=False)
     assert result.returncode != 0
     assert ('model.decode_head.num_classes=11 but the test data set (CityscapesDataset) declares '
             '19 classes') in result.stderr
@@ -133,7 +130,7 @@ def test_mmseg_test_py_gives_drn_mm_s_metrics_and_refusals(trained, demo_citysca
 
 @pytest.mark.slow
 def test_show_dir_draws_every_test_image_under_mmseg_s_test_py(trained, demo_cityscapes_data,
-                                                                tmp_path):
+                                                               tmp_path):
     """The demo config draws about 8 pictures per pass; --show-dir asks for every image (was:
     6 of 20 under mmseg's test.py)."""
     options = tiny_options(demo_cityscapes_data)
@@ -174,8 +171,7 @@ def test_the_swap_recipe_under_mmseg_s_tools(demo_cityscapes_data, tmp_path):
     """Trained with mmseg's train.py, its checkpoint is read by mmseg's test.py and drn_mm's
     (was: UnpicklingError ... HistoryBuffer in both), and a head of another size is refused."""
     options = _swap_options(demo_cityscapes_data)
-    mmseg_tool('train.py', SWAP_CONFIG, '--work-dir', tmp_path / 'work', '--cfg-options',
-               *options)
+    mmseg_tool('train.py', SWAP_CONFIG, '--work-dir', tmp_path / 'work', '--cfg-options', *options)
     checkpoint = tmp_path / 'work' / 'iter_2.pth'
     torch.load(checkpoint, map_location='cpu', weights_only=True)
     result = mmseg_tool('test.py', SWAP_CONFIG, checkpoint, '--work-dir', tmp_path / 'test',
@@ -185,8 +181,7 @@ def test_the_swap_recipe_under_mmseg_s_tools(demo_cityscapes_data, tmp_path):
                     '--cfg-options', *options)
     assert 'mIoU' in json.loads(ours.stdout.strip().splitlines()[-1])
     refused = mmseg_tool('test.py', SWAP_CONFIG, checkpoint, '--work-dir', tmp_path / 'five',
-                         '--cfg-options', *options, 'model.decode_head.num_classes=5',
-                         check=False)
+                         '--cfg-options', *options, 'model.decode_head.num_classes=5', check=False)
     assert refused.returncode != 0 and f'{checkpoint} does not fit' in refused.stderr
     assert 'Iter(test)' not in refused.stdout + refused.stderr
 
@@ -264,8 +259,8 @@ def test_a_non_local_out_dir_keeps_mmengine_s_save(tmp_path, demo_cityscapes_dat
     assert sorted(memory.files) == ['mem://ckpts/work/iter_4.pth']  # max_keep_ckpts=1
     pointer = open(tmp_path / 'work' / 'last_checkpoint').read().strip()
     assert pointer == 'mem://ckpts/work/iter_4.pth' and pointer in memory.files
-    assert not glob.glob(str(tmp_path / 'mem*')) and not glob.glob(str(tmp_path / '**' / '*.tmp*'),
-                                                                   recursive=True)
+    assert not glob.glob(str(tmp_path / 'mem*')) and not glob.glob(
+        str(tmp_path / '**' / '*.tmp*'), recursive=True)
     import io
     checkpoint = torch.load(io.BytesIO(memory.files[pointer]), weights_only=True)
     assert checkpoint['meta']['iter'] == 4
@@ -283,8 +278,9 @@ def test_out_indices_give_features_in_level_order():
     with torch.no_grad():
         feats = model(torch.randn(1, 3, 32, 32))
     assert [f.shape[1] for f in feats] == [8, 32]  # level 4, then level 8
-    with pytest.raises(ValueError, match=r'out_indices=\(3, 3\) names level index\(es\) \[3\] '
-                       'more than once'):
+    with pytest.raises(
+            ValueError, match=r'out_indices=\(3, 3\) names level index\(es\) \[3\] '
+            'more than once'):
         DRN(arch='D-22', out_indices=(3, 3))
     with pytest.raises(ValueError, match='more than once'):
         DRN(arch='D-22', out_indices=(7, -1))  # -1 is level index 7 too
@@ -338,8 +334,9 @@ def test_a_second_run_into_a_held_work_dir_is_refused(tmp_path, demo_cityscapes_
         work = tmp_path / 'work'
         work.mkdir()
         (work / CLAIM).write_text(
-            json.dumps(dict(host=socket.gethostname(), pid=holder.pid, config='first.py',
-                            started='2026-12-05 10:00:00')))
+            json.dumps(
+                dict(host=socket.gethostname(), pid=holder.pid, config='first.py',
+                     started='2026-12-05 10:00:00')))
         with pytest.raises(RuntimeError) as info:
             _tiny_train(work, demo_cityscapes_data)
         message = str(info.value)

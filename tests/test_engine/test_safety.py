@@ -115,7 +115,7 @@ def test_non_finite_loss_skip_mode_skips_the_step_and_counts_it(tmp_path, demo_c
 
 
 def test_a_skipped_step_leaves_the_batchnorm_statistics_as_they_were(tmp_path,
-                                                                      demo_cityscapes_data):
+                                                                     demo_cityscapes_data):
     """One NaN pixel in one training batch: its forward pass puts NaN into BatchNorm's running
     statistics before the loss is seen (was: exit 0, every later checkpoint with NaN BN buffers,
     val mIoU 2.13). The skipped step puts the buffers back: the model is as it was before it."""
@@ -128,8 +128,9 @@ def test_a_skipped_step_leaves_the_batchnorm_statistics_as_they_were(tmp_path,
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     options = train_options(demo_cityscapes_data, batch_size=2, max_iters=4, interval=4)
     options = [o for o in options if 'model_dtype' not in o]  # float32, as a user trains
-    cfg_options = parser.parse_args(['--cfg-options', *options, 'non_finite_loss=skip',
-                                     'model.backbone.norm_cfg.type=BN']).cfg_options
+    cfg_options = parser.parse_args(
+        ['--cfg-options', *options, 'non_finite_loss=skip',
+         'model.backbone.norm_cfg.type=BN']).cfg_options
     cfg = load_config(DEMO_CONFIG, work_dir=str(tmp_path), cfg_options=cfg_options)
     runner = build_runner(cfg)
     stem = runner.model.backbone.stem[0]

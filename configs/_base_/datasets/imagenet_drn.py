@@ -1,4 +1,5 @@
-# ImageNet with the reference recipe (the authors' classify.py, github.com/fyu/drn): RandomResizedCrop 224 + flip;
+# ImageNet with the reference recipe (the authors' classify.py, github.com/fyu/drn):
+# RandomResizedCrop 224 + flip;
 # test: resize the short side to 256, center crop 224. 8 GPUs x 32 images = batch 256.
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet'

@@ -1,4 +1,5 @@
-# The reference ImageNet schedule (the authors' classify.py, github.com/fyu/drn): SGD lr 0.1, momentum 0.9, weight
+# The reference ImageNet schedule (the authors' classify.py, github.com/fyu/drn):
+# SGD lr 0.1, momentum 0.9, weight
 # decay 1e-4, lr x 0.1 every 30 epochs, 120 epochs, batch 256.
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
 param_scheduler = dict(type='MultiStepLR', by_epoch=True, milestones=[30, 60, 90], gamma=0.1)

@@ -257,8 +257,8 @@ def to_class_indices(label: np.ndarray, kind: str, path: str, num_classes: int,
         if bad.any():
             values = np.unique(label[bad])
             hint = ('; 255 is the ignore value of trainIds files: these are trainIds labels, '
-                    'pass --label-type trainIds' if (values == 255).all() and
-                    label[label != 255].max(initial=0) <= 18 else '')
+                    'pass --label-type trainIds' if
+                    (values == 255).all() and label[label != 255].max(initial=0) <= 18 else '')
             raise ScoreInputError(f'{path}: values {values} are not Cityscapes labelIds '
                                   f'(0-33){hint}')
         return CITYSCAPES_ID_TO_TRAIN_ID[label]

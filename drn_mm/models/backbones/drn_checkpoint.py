@@ -316,8 +316,9 @@ def check_fit(model: nn.Module, state_dict: Mapping[str, torch.Tensor], source: 
     ]
 
 
-def model_state_dict(model: nn.Module, checkpoint: Mapping,
-                     revise_keys=((r'^module\.', ''), )) -> 'OrderedDict[str, torch.Tensor]':
+def model_state_dict(
+    model: nn.Module, checkpoint: Mapping,
+    revise_keys=((r'^module\.', ''), )) -> 'OrderedDict[str, torch.Tensor]':
     """The weights of a read checkpoint in drn_mm's layout, for ``model``: ``revise_keys``
     applied (as mmengine's), then, if ``model`` holds a DRN backbone and the file is in one of
     the authors' layouts, that layout's converter (:data:`LAYOUT_CONVERTERS`). Any other file

@@ -1,6 +1,7 @@
 """DRN-A's contract_dilation option: the seed's dilated ResNet (PyTorch-Encoding style), checked
 against networks built independently: torchvision's dilated ResNet-50 for Bottleneck stages, and
-a BasicBlock dilated ResNet-18 written here from the description of PyTorch-Encoding's dilated ResNet (contract_dilation)."""
+a BasicBlock dilated ResNet-18 written here from the description of PyTorch-Encoding's dilated
+ResNet (contract_dilation)."""
 import pytest
 import torch
 import torch.nn as nn
