@@ -44,7 +44,18 @@ class Finding(NamedTuple):
     detail: str
 
 
+#: import name -> distribution name, where they differ
+_DISTRIBUTIONS = {'mim': 'openmim'}
+
+
 def _version(module: str) -> Optional[str]:
+    """The installed version of ``module``: from its distribution's metadata (a package whose
+    import needs optional dependencies, as openmim's, is still found), else its ``__version__``."""
+    from importlib import metadata
+    try:
+        return metadata.version(_DISTRIBUTIONS.get(module, module))
+    except metadata.PackageNotFoundError:
+        pass
     try:
         return importlib.import_module(module).__version__
     except Exception:
@@ -202,11 +213,11 @@ def check_drn_mm() -> List[Finding]:
                 OK, f'{library} registry', f'{", ".join(names)} registered'))
     from mmengine.runner import CheckpointLoader
 
-    from drn_mm.apis.scheme import DRN_SCHEME, load_drn_uri
+    from drn_mm.apis.scheme import DRN_SCHEME, load_from_drn
     found.append(
         Finding(OK, 'checkpoint scheme', f"{DRN_SCHEME}FILE reads the authors' DRN files "
                 'anywhere a checkpoint is named') if CheckpointLoader._schemes.get(DRN_SCHEME) is
-        load_drn_uri else Finding(FAIL, 'checkpoint scheme', f'{DRN_SCHEME} is not registered'))
+        load_from_drn else Finding(FAIL, 'checkpoint scheme', f'{DRN_SCHEME} is not registered'))
     return found
 
 

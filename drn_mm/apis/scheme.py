@@ -16,7 +16,7 @@ from ..models.backbones.drn_checkpoint import to_mmengine_checkpoint
 from ..models.utils.checkpoint import load_checkpoint_file
 from .model_index import model_index
 
-__all__ = ['DRN_SCHEME', 'resolve_drn_uri', 'load_drn_uri', 'register_checkpoint_scheme']
+__all__ = ['DRN_SCHEME', 'resolve_drn_uri', 'load_from_drn', 'register_checkpoint_scheme']
 
 DRN_SCHEME = 'drn://'
 
@@ -36,9 +36,11 @@ def resolve_drn_uri(uri: str) -> str:
         'drn_mm.apis import model_index; print([m[\'Name\'] for m in model_index()])")')
 
 
-def load_drn_uri(filename: str, map_location=None) -> dict:
+def load_from_drn(filename: str, map_location=None) -> dict:
     """mmengine checkpoint loader of the ``drn://`` scheme: read once, converted to drn_mm's
-    layout with its ``dataset_meta`` when the file is in the authors' layout."""
+    layout with its ``dataset_meta`` when the file is in the authors' layout. (Named as
+    mmengine's own loaders, ``load_from_<scheme>``: mmengine logs "Loads checkpoint by drn
+    backend" from the name.)"""
     target = resolve_drn_uri(filename)
     return to_mmengine_checkpoint(
         load_checkpoint_file(target, map_location=map_location or 'cpu'), target)
@@ -48,5 +50,5 @@ def register_checkpoint_scheme() -> None:
     """Register ``drn://`` with mmengine's ``CheckpointLoader`` (its public API; idempotent:
     an existing ``drn://`` loader of drn_mm's is kept)."""
     from mmengine.runner import CheckpointLoader
-    if CheckpointLoader._schemes.get(DRN_SCHEME) is not load_drn_uri:
-        CheckpointLoader.register_scheme(DRN_SCHEME, load_drn_uri, force=True)
+    if CheckpointLoader._schemes.get(DRN_SCHEME) is not load_from_drn:
+        CheckpointLoader.register_scheme(DRN_SCHEME, load_from_drn, force=True)

@@ -357,3 +357,22 @@ def test_checked_loads_honour_strict_and_revise_keys(seg_files, tmp_path):
     for key, value in model.backbone.state_dict().items():
         if not key.endswith('num_batches_tracked'):
             assert torch.equal(value, nineteen['backbone.' + key]), key
+
+
+def test_drn_loads_are_logged_as_the_drn_backend(seg_files):
+    """mmengine names a scheme's backend from its loader's name (was: "Loads checkpoint by ri
+    backend")."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    from mmengine.runner import CheckpointLoader
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        CheckpointLoader.load_checkpoint('drn://' + seg_files['five'], logger='current')
+    finally:
+        logger.removeHandler(handler)
+    assert any(m.startswith('Loads checkpoint by drn backend from path: drn://') for m in records)

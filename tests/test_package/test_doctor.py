@@ -45,3 +45,13 @@ def test_a_check_that_raises_is_reported_not_fatal():
     findings = doctor.run_checks([broken])
     assert findings == [doctor.Finding(doctor.FAIL, 'broken', 'RuntimeError: boom')]
     assert osp.isfile(doctor.__file__)
+
+
+def test_openmim_is_found_by_its_distribution():
+    """openmim is installed without its dataset-download dependencies, so `import mim` fails;
+    the doctor said "not installed" although `mim train/test` work. Its metadata says 0.3.9."""
+    from importlib import metadata
+
+    from drn_mm.doctor import check_optional
+    line = next(f for f in check_optional() if f.name == 'mim')
+    assert line.detail == metadata.version('openmim')

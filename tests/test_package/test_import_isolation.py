@@ -27,13 +27,13 @@ safe = list(torch.serialization.get_safe_globals())
 hub = dict(ModelHub._models_dict)
 
 import drn_mm
-from drn_mm.apis.scheme import load_drn_uri
+from drn_mm.apis.scheme import load_from_drn
 
 after = dict(CheckpointLoader._schemes)
 out = dict(
     changed_schemes=[p for p, f in schemes.items() if after.get(p) is not f],
     new_schemes=sorted(set(after) - set(schemes)),
-    drn_loader=after.get('drn://') is load_drn_uri,
+    drn_loader=after.get('drn://') is load_from_drn,
     history_changed=sorted(k for k in set(history) | set(vars(HistoryBuffer))
                            if history.get(k) is not vars(HistoryBuffer).get(k)),
     statistics_changed=dict(HistoryBuffer._statistics_methods) != statistics,
