@@ -122,3 +122,66 @@ def test_a_negative_crop_size_names_the_option():
             })
     assert ('train_dataloader.dataset.pipeline.1.crop_size=(-64, 96) (RandomCrop): a crop is '
             '(height, width), both at least 1 pixel') in str(info.value)
+
+
+# ----------------------------------------------------------------------------------------------
+# The authors' weights by URL: the server gone, a copy from elsewhere, a cached stand-in
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_network(monkeypatch, tmp_path):
+    """torch hub's cache in tmp_path, and a download that fails as an unreachable server does."""
+    import torch.hub
+
+    def unreachable(url, dst, *args, **kwargs):
+        open(dst, 'wb').close()  # a download starts a file before it fails
+        raise OSError(f'<urlopen error [Errno 110] Connection timed out> ({url})')
+
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', unreachable)
+    monkeypatch.delenv('DRN_MM_CHECKPOINTS', raising=False)
+    return tmp_path
+
+
+def _tiny_d22_file(path):
+    from drn_mm import DRN
+    torch.save(DRN(arch='D-22', channels=(4, 8, 8, 8, 16, 16, 16, 16)).state_dict(), path)
+    return path
+
+
+def test_a_failed_download_says_where_a_copy_goes_and_a_copy_there_is_used(no_network, tmp_path,
+                                                                           monkeypatch):
+    from drn_mm.apis.scheme import load_from_drn
+    from drn_mm.models.utils.checkpoint import CheckpointDownloadError, sha256_of
+    url = 'http://dl.yf.io/drn/drn_d_22_cityscapes.pth'
+    with pytest.raises(CheckpointDownloadError) as info:
+        load_from_drn('drn://drn_d_22_cityscapes')  # a model name: its metafile Weights
+    message = str(info.value)
+    assert message.startswith(f'drn_d_22_cityscapes.pth: cannot download {url}')
+    assert 'Connection timed out' in message and '$DRN_MM_CHECKPOINTS' in message
+    assert str(tmp_path / 'hub' / 'checkpoints') in message
+    assert 'loaded unverified, with a warning' in message  # no digits in this name
+    assert not list((tmp_path / 'hub' / 'checkpoints').iterdir())  # no partial file left
+    # a copy obtained elsewhere, in the documented folder: found before any download
+    copies = tmp_path / 'copies'
+    copies.mkdir()
+    source = _tiny_d22_file(tmp_path / 'x.pth')
+    named = copies / f'drn_d_22-{sha256_of(str(source))[:8]}.pth'
+    os.replace(source, named)
+    monkeypatch.setenv('DRN_MM_CHECKPOINTS', str(copies))
+    checkpoint = load_from_drn(f'drn://http://dl.yf.io/drn/{named.name}')
+    assert sorted(checkpoint) == sorted(torch.load(named, weights_only=True))  # that copy
+
+
+def test_a_cached_stand_in_under_the_authors_hashed_name_is_refused(no_network, tmp_path):
+    """Other bytes saved in the download cache as drn_d_22-4bd2f8ea.pth (was: loaded by
+    drn://drn-d-22_3rdparty_in1k without a word)."""
+    from drn_mm.apis.scheme import load_from_drn
+    from drn_mm.models.utils.checkpoint import ChecksumError
+    cache = tmp_path / 'hub' / 'checkpoints'
+    cache.mkdir(parents=True)
+    _tiny_d22_file(cache / 'drn_d_22-4bd2f8ea.pth')
+    with pytest.raises(ChecksumError, match=r'drn_d_22-4bd2f8ea\.pth: its name says its SHA-256 '
+                       r'starts with 4bd2f8ea, but the file .* hashes to'):
+        load_from_drn('drn://drn-d-22_3rdparty_in1k')

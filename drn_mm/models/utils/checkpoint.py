@@ -7,6 +7,8 @@ model (:mod:`drn_mm.models.backbones.drn_checkpoint`).
 """
 import hashlib
 import io
+import logging
+import os
 import os.path as osp
 import pickle
 import re
@@ -21,7 +23,8 @@ _GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
 __all__ = [
     'check_finite', 'CheckpointError', 'UnreadableCheckpointError', 'CheckpointMismatchError',
     'load_checkpoint_file', 'extract_state_dict', 'strip_module_prefix', 'check_state_dict_fits',
-    'describe', 'read_error', 'sha256_of', 'ChecksumError', 'check_sha256_name'
+    'describe', 'read_error', 'sha256_of', 'ChecksumError', 'check_sha256_name',
+    'CheckpointDownloadError', 'CHECKPOINTS_ENV', 'checkpoint_folders', 'fetch_checkpoint'
 ]
 
 #: ``name-<hex>.pth``: the hex digits are the start of the file's SHA-256 (torch.hub's convention)
@@ -43,6 +46,61 @@ class CheckpointMismatchError(ValueError):
 
 class ChecksumError(UnreadableCheckpointError):
     """A file whose SHA-256 does not start with the digits its name carries."""
+
+
+class CheckpointDownloadError(UnreadableCheckpointError):
+    """A checkpoint URL that could not be downloaded, and no copy of it in the folders searched
+    first (:func:`checkpoint_folders`)."""
+
+
+#: folders (``os.pathsep``-separated) searched for a checkpoint before its URL is downloaded
+CHECKPOINTS_ENV = 'DRN_MM_CHECKPOINTS'
+
+
+def checkpoint_folders() -> list:
+    """Where a checkpoint named by a URL is looked for before any download, in order: the
+    folders of ``$DRN_MM_CHECKPOINTS``, then torch hub's cache (``$TORCH_HOME/hub/checkpoints``,
+    where downloads go)."""
+    import torch.hub
+    folders = [f for f in os.environ.get(CHECKPOINTS_ENV, '').split(os.pathsep) if f]
+    return folders + [osp.join(torch.hub.get_dir(), 'checkpoints')]
+
+
+def fetch_checkpoint(url: str) -> str:
+    """The local path of the checkpoint ``url`` names: a copy of its file name in
+    :func:`checkpoint_folders` (the first found), else downloaded into torch hub's cache (through
+    a temporary name). A download that fails is a :class:`CheckpointDownloadError` naming the
+    file, the URL, the folders searched and how a copy is verified. The caller reads the file
+    with :func:`load_checkpoint_file`, which checks the SHA-256 digits of its name wherever it
+    was found."""
+    import torch.hub
+    from urllib.parse import urlparse
+    name = osp.basename(urlparse(url).path)
+    folders = checkpoint_folders()
+    for folder in folders:
+        path = osp.join(osp.expanduser(folder), name)
+        if osp.isfile(path):
+            return path
+    target = osp.join(folders[-1], name)
+    os.makedirs(folders[-1], exist_ok=True)
+    partial = f'{target}.part{os.getpid()}'
+    try:
+        torch.hub.download_url_to_file(url, partial, progress=False)
+        os.replace(partial, target)
+    except Exception as e:
+        match = _HASHED_NAME.search(name)
+        how = (f'it is verified against the SHA-256 digits in its name ({match.group(1)})'
+               if match else 'its name carries no checksum: it is loaded unverified, with a '
+               'warning (compare its SHA-256 with a source you trust)')
+        raise CheckpointDownloadError(
+            f'{name}: cannot download {url} ({type(e).__name__}: {e}). The authors\' server '
+            '(dl.yf.io) does not answer for many users (github.com/fyu/drn issue 45). With a copy '
+            f'of {name} from elsewhere, put it in ${CHECKPOINTS_ENV} or {folders[-1]} (searched '
+            f'first, in this order: {folders}); {how}') from e
+    finally:
+        if osp.exists(partial):
+            os.remove(partial)
+    return target
 
 
 def check_sha256_name(filename: str, digest: Optional[str] = None) -> Optional[str]:
@@ -99,6 +157,14 @@ def load_checkpoint_file(filename: str, map_location='cpu', with_sha256: bool = 
 
     digest = None
     try:
+        if filename.startswith(('http://', 'https://')):
+            url, filename = filename, fetch_checkpoint(filename)
+            if not _HASHED_NAME.search(osp.basename(filename)):
+                from mmengine.logging import print_log
+                print_log(
+                    f'{filename} (for {url}) is loaded unverified: its name carries no SHA-256 '
+                    'digits and none is recorded for it', logger='current',
+                    level=logging.WARNING)
         if '://' in filename:
             checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
         else:
