@@ -19,9 +19,15 @@ __all__ = ['load_model_checkpoint', 'convert_checkpoint_file', 'publish_checkpoi
 
 def load_model_checkpoint(model, checkpoint: str, strict: bool = True):
     """Load any known DRN checkpoint into a built model (strictly by default: every weight of the
-    model from the file); returns the checkpoint as read."""
+    model from the file) and set ``model.dataset_meta`` from the file (its meta, or the classes of
+    an authors' file), as mmseg's ``init_model`` does; returns the checkpoint as read."""
     raw = load_checkpoint_file(checkpoint)
     load_into_model(model, raw, source=checkpoint, strict=strict)
+    meta = raw.get('meta') if isinstance(raw.get('meta'), dict) else {}
+    dataset_meta = meta.get('dataset_meta') or (to_mmengine_checkpoint(raw, checkpoint).get('meta')
+                                                or {}).get('dataset_meta')
+    if dataset_meta:
+        model.dataset_meta = dict(dataset_meta)
     return raw
 
 

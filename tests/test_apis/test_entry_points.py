@@ -81,7 +81,9 @@ def test_mmengine_load_checkpoint_converts_the_authors_seg_file(seg_files):
     checkpoint = load_checkpoint(model, 'drn://' + seg_files['five'], map_location='cpu')
     assert_weights_are(model, seg_files['five'])
     assert checkpoint['meta']['source_layout'] == 'reference_seg'
-    assert 'dataset_meta' not in checkpoint['meta']  # 5 classes: not a Cityscapes model
+    # 5 classes: not a Cityscapes model; named generically (was: the 19 Cityscapes names)
+    assert checkpoint['meta']['dataset_meta']['classes'] == tuple(f'class_{i}' for i in range(5))
+    assert len(checkpoint['meta']['dataset_meta']['palette']) == 5
 
 
 def test_a_plain_authors_file_through_mmengine_is_an_error_naming_the_scheme(seg_files):

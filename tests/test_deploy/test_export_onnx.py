@@ -75,3 +75,27 @@ def test_export_tool_writes_and_checks_a_folded_model(tmp_path):
     assert meta['mean'] == pytest.approx([0.290101 * 255, 0.328081 * 255, 0.286964 * 255])
     assert meta['std'] == pytest.approx([0.182954 * 255, 0.186566 * 255, 0.184475 * 255])
     assert meta['bgr_to_rgb'] is True and meta['size_divisor'] == 8 and meta['num_classes'] == 19
+
+
+def test_onnx_metadata_names_the_checkpoint_s_classes(tmp_path):
+    """tools/export_onnx.py --checkpoint: the classes of the checkpoint's meta go into the ONNX
+    metadata (was: classes = [] though the checkpoint's meta had the 19 names)."""
+    from mmseg.utils import get_classes
+    from tool_runs import DEMO_CONFIG
+
+    from drn_mm.apis import init_segmentor, load_model_checkpoint
+    from drn_mm.deploy.onnx import preprocessing_metadata
+    options = {
+        'model.backbone.channels': [4, 4, 4, 4, 8, 8, 8, 8],
+        'model.decode_head.in_channels': 8
+    }
+    model = init_segmentor(DEMO_CONFIG, cfg_options=options)
+    path = tmp_path / 'mine.pth'
+    torch.save(
+        dict(state_dict=model.state_dict(),
+             meta=dict(dataset_meta=dict(classes=tuple(get_classes('cityscapes'))))), path)
+    fresh = init_segmentor(DEMO_CONFIG, cfg_options=options)
+    fresh.dataset_meta = None
+    load_model_checkpoint(fresh, str(path))
+    classes = json.loads(preprocessing_metadata(fresh)['classes'])
+    assert classes == list(get_classes('cityscapes'))

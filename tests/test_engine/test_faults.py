@@ -150,8 +150,8 @@ def _tiny_d22_file(path):
     return path
 
 
-def test_a_failed_download_says_where_a_copy_goes_and_a_copy_there_is_used(no_network, tmp_path,
-                                                                           monkeypatch):
+def test_a_failed_download_says_where_a_copy_goes_and_a_copy_there_is_used(
+        no_network, tmp_path, monkeypatch):
     from drn_mm.apis.scheme import load_from_drn
     from drn_mm.models.utils.checkpoint import CheckpointDownloadError, sha256_of
     url = 'http://dl.yf.io/drn/drn_d_22_cityscapes.pth'
@@ -182,6 +182,7 @@ def test_a_cached_stand_in_under_the_authors_hashed_name_is_refused(no_network, 
     cache = tmp_path / 'hub' / 'checkpoints'
     cache.mkdir(parents=True)
     _tiny_d22_file(cache / 'drn_d_22-4bd2f8ea.pth')
-    with pytest.raises(ChecksumError, match=r'drn_d_22-4bd2f8ea\.pth: its name says its SHA-256 '
-                       r'starts with 4bd2f8ea, but the file .* hashes to'):
+    with pytest.raises(
+            ChecksumError, match=r'drn_d_22-4bd2f8ea\.pth: its name says its SHA-256 '
+            r'starts with 4bd2f8ea, but the file .* hashes to'):
         load_from_drn('drn://drn-d-22_3rdparty_in1k')

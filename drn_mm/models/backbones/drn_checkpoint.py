@@ -27,6 +27,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from typing import List, Mapping, Optional
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -171,10 +172,28 @@ def is_authors_layout(state_dict: Mapping[str, torch.Tensor]) -> bool:
     return False
 
 
-def _dataset_meta(state_dict: Mapping[str, torch.Tensor]) -> Optional[dict]:
+def _generic_seg_meta(num_classes: int) -> dict:
+    """``class_0`` .. ``class_{n-1}`` and a fixed palette: for a segmentation file whose classes
+    are not known (mmseg's ``init_model`` would otherwise name them after a data set of the same
+    count, or Cityscapes' 19)."""
+    rng = np.random.RandomState(0)
+    return dict(
+        classes=tuple(f'class_{i}' for i in range(num_classes)),
+        palette=[[int(v) for v in rng.randint(0, 256, 3)] for _ in range(num_classes)])
+
+
+def _dataset_meta(state_dict: Mapping[str, torch.Tensor], filename: str = '') -> Optional[dict]:
     """Class names and palette for the authors' files: Cityscapes (19 classes, their only
-    segmentation data) or ImageNet (1000 classes)."""
+    segmentation data) or ImageNet (1000 classes); generic names, said in the log, for a
+    segmentation file of another class count."""
     seg = state_dict.get('decode_head.conv_seg.weight')
+    if seg is not None and seg.shape[0] != 19:
+        from mmengine.logging import print_log
+        print_log(
+            f'{filename}: a segmentation file of {seg.shape[0]} classes in the authors\' layout; '
+            f'their only segmentation data is Cityscapes (19 classes): its classes are named '
+            f'class_0 .. class_{seg.shape[0] - 1}', logger='current', level=logging.WARNING)
+        return _generic_seg_meta(seg.shape[0])
     if seg is not None and seg.shape[0] == 19:
         try:
             from mmseg.utils import get_classes, get_palette
@@ -206,7 +225,7 @@ def to_mmengine_checkpoint(checkpoint, filename: str = 'checkpoint'):
     layout = detect_layout(state_dict)
     converted = convert_drn_state_dict(state_dict)
     meta = dict(converted_from=osp.basename(str(filename)), source_layout=layout)
-    dataset_meta = _dataset_meta(converted)
+    dataset_meta = _dataset_meta(converted, osp.basename(str(filename)))
     if dataset_meta is not None:
         meta['dataset_meta'] = dataset_meta
     return dict(state_dict=converted, meta=meta)

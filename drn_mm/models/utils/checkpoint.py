@@ -73,8 +73,9 @@ def fetch_checkpoint(url: str) -> str:
     file, the URL, the folders searched and how a copy is verified. The caller reads the file
     with :func:`load_checkpoint_file`, which checks the SHA-256 digits of its name wherever it
     was found."""
-    import torch.hub
     from urllib.parse import urlparse
+
+    import torch.hub
     name = osp.basename(urlparse(url).path)
     folders = checkpoint_folders()
     for folder in folders:
@@ -163,8 +164,7 @@ def load_checkpoint_file(filename: str, map_location='cpu', with_sha256: bool = 
                 from mmengine.logging import print_log
                 print_log(
                     f'{filename} (for {url}) is loaded unverified: its name carries no SHA-256 '
-                    'digits and none is recorded for it', logger='current',
-                    level=logging.WARNING)
+                    'digits and none is recorded for it', logger='current', level=logging.WARNING)
         if '://' in filename:
             checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
         else:
