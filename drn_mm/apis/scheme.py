@@ -21,6 +21,20 @@ __all__ = ['DRN_SCHEME', 'resolve_drn_uri', 'load_from_drn', 'register_checkpoin
 DRN_SCHEME = 'drn://'
 
 
+def model_file_url(model: dict) -> str:
+    """Where a metafile entry's file is: its ``Weights``, or, when ``Weights`` is ``drn://NAME``
+    (what mmpretrain's ``get_model(NAME, pretrained=True)`` then loads through this scheme),
+    the authors' file it is converted from (``Converted From: Weights``)."""
+    weights = model['Weights']
+    if weights.startswith(DRN_SCHEME):
+        source = (model.get('Converted From') or {}).get('Weights')
+        if not source:
+            raise ValueError(f"{model['Name']}: Weights is {weights} but the metafile names no "
+                             '"Converted From: Weights" file')
+        return source
+    return weights
+
+
 def resolve_drn_uri(uri: str) -> str:
     """What a ``drn://`` URI names: a local file, a URL, or a drn_mm model's ``Weights``."""
     target = uri[len(DRN_SCHEME):] if uri.startswith(DRN_SCHEME) else uri
@@ -29,7 +43,7 @@ def resolve_drn_uri(uri: str) -> str:
     name = target[:-len('.pth')] if target.endswith('.pth') else target
     for model in model_index():
         if model['Name'].lower() == name.lower() and model.get('Weights'):
-            return model['Weights']
+            return model_file_url(model)
     raise FileNotFoundError(
         f'{uri}: no such file, and {name!r} is not a drn_mm model with weights; a drn:// '
         'checkpoint is drn://PATH, drn://URL or drn://MODEL_NAME (the names: python -c "from '

@@ -378,3 +378,35 @@ def test_drn_loads_are_logged_as_the_drn_backend(seg_files):
     finally:
         logger.removeHandler(handler)
     assert any(m.startswith('Loads checkpoint by drn backend from path: drn://') for m in records)
+
+
+def test_mmpretrain_get_model_pretrained_true_loads_the_authors_file(cls_file, tmp_path,
+                                                                    monkeypatch):
+    """get_model(NAME, pretrained=True): the metafile's Weights are drn://NAME, so mmpretrain's
+    own flow reads the authors' file through drn_mm's scheme (was: the raw URL, then
+    CheckpointMismatchError). The file comes from $DRN_MM_CHECKPOINTS, as a copy obtained
+    elsewhere would (no network in tests); the same weights as loading it by path."""
+    import shutil
+
+    import torch.hub
+    from mmpretrain import get_model
+
+    import drn_mm.apis.scheme as scheme
+    entries = scheme.model_index()
+    entry = next(m for m in entries if m['Name'] == 'drn-c-26_3rdparty_in1k')
+    assert entry['Weights'] == 'drn://drn-c-26_3rdparty_in1k'
+    assert entry['Converted From']['Weights'] == 'http://dl.yf.io/drn/drn_c_26-ddedf421.pth'
+    # the tiny stand-in cannot carry the real file's digits: the entry names it without them
+    tiny = dict(entry, **{'Converted From': dict(Weights='http://dl.yf.io/drn/drn_c_tiny.pth')})
+    monkeypatch.setattr(scheme, 'model_index', lambda: [tiny])
+    copies = tmp_path / 'copies'
+    copies.mkdir()
+    shutil.copy(cls_file, copies / 'drn_c_tiny.pth')
+    monkeypatch.setenv('DRN_MM_CHECKPOINTS', str(copies))
+
+    def no_network(*args, **kwargs):
+        raise AssertionError('downloaded although a copy was there')
+
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', no_network)
+    model = get_model('drn-c-26_3rdparty_in1k', pretrained=True, **CLS_KWARGS)
+    assert_weights_are(model, cls_file)
