@@ -381,7 +381,7 @@ def test_drn_loads_are_logged_as_the_drn_backend(seg_files):
 
 
 def test_mmpretrain_get_model_pretrained_true_loads_the_authors_file(cls_file, tmp_path,
-                                                                    monkeypatch):
+                                                                     monkeypatch):
     """get_model(NAME, pretrained=True): the metafile's Weights are drn://NAME, so mmpretrain's
     own flow reads the authors' file through drn_mm's scheme (was: the raw URL, then
     CheckpointMismatchError). The file comes from $DRN_MM_CHECKPOINTS, as a copy obtained
