@@ -98,11 +98,17 @@ class NonFiniteLossHook(Hook):
         if all(math.isfinite(v) for v in values.values()):
             return
         terms = ', '.join(f'{k}={v:.4g}' for k, v in values.items())
+        params = [p.detach() for p in runner.model.parameters() if p.is_floating_point()]
+        largest = max((float(p.abs().max()) for p in params if p.numel()), default=0.0)
         raise FloatingPointError(
             f'iteration {runner.iter + 1}: non-finite loss ({terms}) on the batch of '
-            f'{_batch_files(data_batch)}; training stopped before saving these weights, so the '
-            'newest checkpoint in the work dir is the last good one. Usual causes: a learning '
-            'rate too high for the batch size, fp16 without loss scaling, a corrupt label map')
+            f'{_batch_files(data_batch)}; training stopped before saving these weights. The '
+            'newest checkpoint in the work dir was saved before this loss; what was checked: '
+            'its weights are finite (a load refuses NaN/Inf), not that they are sound: the '
+            f'weights this loss came from reach |w| = {largest:.3g}, and a run that diverges '
+            'over several steps (|w| far above ~1e2) makes checkpoints of diverged weights '
+            'before its loss overflows; then take an older one. Usual causes: a learning rate '
+            'too high for the batch size, fp16 without loss scaling, a corrupt label map')
 
 
 class PreemptionHook(Hook):

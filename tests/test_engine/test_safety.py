@@ -77,6 +77,8 @@ def test_a_non_finite_loss_stops_before_the_diverged_weights_are_saved(
     assert result.returncode != 0
     message = result.stderr
     assert 'FloatingPointError: iteration 2: non-finite loss (loss=nan' in message, message[-3000:]
+    # what it checked of the newest checkpoint, and how large the weights it stopped on are
+    assert 'what was checked: its weights are finite' in message and '|w| = ' in message
     assert 'leftImg8bit.png' in message  # the batch's files
     assert sorted(n for n in os.listdir(work) if n.endswith('.pth')) == ['iter_1.pth']
     assert open(work / 'last_checkpoint').read().strip() == str(work / 'iter_1.pth')
