@@ -206,6 +206,27 @@ def test_native_downsamples_labels_with_pil_nearest(cityscapes_model, generated)
     assert result['confusion_matrix'] == hist.tolist()
 
 
+def test_native_says_when_labels_were_upsampled_or_stretched(cityscapes_model, generated,
+                                                             demo_cityscapes_data, tmp_path):
+    """native resizes the labels to the images: downsampling full-size labels is the protocol and
+    says nothing; images larger than their labels, or of another aspect ratio, are said in the
+    report (was: resized without a word)."""
+    import glob
+    model = init_segmentor(*cityscapes_model)
+    assert score_images(model, *generated, protocol='native')['warnings'] == []
+    labels = osp.join(demo_cityscapes_data, 'gtFine', 'val')
+    for size, words in (((256, 128), 'larger than their labels'), ((128, 128),
+                                                                   'another aspect ratio')):
+        folder = tmp_path / f'{size[0]}x{size[1]}'
+        folder.mkdir()
+        for path in sorted(
+                glob.glob(osp.join(demo_cityscapes_data, 'leftImg8bit', 'val', '*', '*.png'))):
+            Image.open(path).convert('RGB').resize(size,
+                                                   Image.BICUBIC).save(folder / osp.basename(path))
+        result = score_images(model, str(folder), labels, protocol='native')
+        assert any(words in w for w in result['warnings']), result['warnings']
+
+
 def test_real_mode_and_full_res(cityscapes_model, demo_cityscapes_data):
     model = init_segmentor(*cityscapes_model)
     images = osp.join(demo_cityscapes_data, 'leftImg8bit', 'val')

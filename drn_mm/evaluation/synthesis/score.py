@@ -80,6 +80,25 @@ def _legacy_steps(label_resize: str) -> list:
     ] if step else []
 
 
+def _label_resize_warnings(spec, image_size, label_size) -> list:
+    """What a protocol that resizes labels to the images did to them, when that is more than
+    the usual downsampling of full-size labels: labels upsampled (images larger than their labels)
+    or stretched (another aspect ratio)."""
+    if not (spec.labels_to_image and image_size
+            and label_size) or tuple(image_size) == tuple(label_size):
+        return []
+    (ih, iw), (lh, lw) = image_size, label_size
+    found = []
+    if ih > lh or iw > lw:
+        found.append(f'the images ({iw}x{ih}) are larger than their labels ({lw}x{lh}): the '
+                     'labels were upsampled to them (nearest), not the images scored at the '
+                     "labels' size")
+    if abs(iw / ih - lw / lh) > 0.01 * (lw / lh):
+        found.append(f'the images ({iw}x{ih}) and labels ({lw}x{lh}) have another aspect ratio: '
+                     'the labels were stretched to the images; are they the pairs meant?')
+    return found
+
+
 def _input_warnings(kinds: Counter) -> list:
     """A sentence for each kind of input that changes the number without an error."""
     found = []
@@ -324,7 +343,8 @@ def score_images(model, images: str, labels: str, protocol: str = 'native', ms: 
         num_images=len(pairs), protocol=protocol, multi_scale=bool(ms), label_kind=label_kind,
         num_classes=num_classes, normalization=norm_name, image_size=list(image_size or []),
         label_size=list(label_size or []), image_resize=image_resize, label_resize=label_resize,
-        image_formats=dict(sorted(kinds.items())), warnings=_input_warnings(kinds),
+        image_formats=dict(sorted(kinds.items())),
+        warnings=_input_warnings(kinds) + _label_resize_warnings(spec, image_size, label_size),
         legacy_steps=_legacy_steps(label_resize), metrics_printed_by=METRICS_PRINTED_BY,
         real_size=list(real_size) if real_size else None, batch_size=batch_size,
         precision=precision_detail, device=str(next(model.parameters()).device))
