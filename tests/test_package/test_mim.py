@@ -98,8 +98,8 @@ def test_mim_runs_mmseg_s_own_tools_on_drn_mm_configs(installed, demo_cityscapes
 
     config = osp.join(REPO, 'configs', 'demo', 'drn_d_22_demo_cityscapes-128x256.py')
     options = tiny_options(demo_cityscapes_data)
-    trained = mim_mmseg('train', 'mmseg', config, '--work-dir', tmp_path / 'work',
-                        '--cfg-options', *options)
+    trained = mim_mmseg('train', 'mmseg', config, '--work-dir', tmp_path / 'work', '--cfg-options',
+                        *options)
     assert trained.returncode == 0, trained.stdout[-2000:] + trained.stderr[-2000:]
     assert 'mmseg/.mim/tools/train.py' in trained.stdout  # mmseg's own tool ran
     checkpoint = tmp_path / 'work' / 'iter_4.pth'
