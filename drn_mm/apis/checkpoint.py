@@ -8,8 +8,9 @@ import torch
 
 from ..engine.atomic import atomic_write
 from ..models.backbones.drn import DRN
-from ..models.backbones.drn_checkpoint import (convert_drn_state_dict, detect_layout,
-                                               load_into_model, to_mmengine_checkpoint)
+from ..models.backbones.drn_checkpoint import (authors_dataset_meta, convert_drn_state_dict,
+                                               detect_layout, is_authors_layout, load_into_model,
+                                               to_mmengine_checkpoint)
 from ..models.utils.checkpoint import (check_state_dict_fits, describe, extract_state_dict,
                                        load_checkpoint_file, strip_module_prefix)
 from ..version import __version__
@@ -24,8 +25,10 @@ def load_model_checkpoint(model, checkpoint: str, strict: bool = True):
     raw = load_checkpoint_file(checkpoint)
     load_into_model(model, raw, source=checkpoint, strict=strict)
     meta = raw.get('meta') if isinstance(raw.get('meta'), dict) else {}
-    dataset_meta = meta.get('dataset_meta') or (to_mmengine_checkpoint(raw, checkpoint).get('meta')
-                                                or {}).get('dataset_meta')
+    dataset_meta = meta.get('dataset_meta')
+    if dataset_meta is None and is_authors_layout(extract_state_dict(raw)):
+        # the model now holds the file's weights in drn_mm's keys: no second conversion
+        dataset_meta = authors_dataset_meta(model.state_dict(), osp.basename(checkpoint))
     if dataset_meta:
         model.dataset_meta = dict(dataset_meta)
     return raw

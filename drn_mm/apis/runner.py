@@ -4,12 +4,14 @@ drn_mm has no Runner of its own: its guarantees are in the config
 (:class:`~drn_mm.engine.DRNCheckpointHook`), so mmseg's and mmpretrain's tools, mim and a user's
 ``Runner.from_cfg`` build exactly what :func:`build_runner` builds.
 """
+from contextlib import contextmanager
 from typing import Optional
 
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..datasets.checks import DataError, check_seg_dataset_config
 from ..engine.distributed import use_cpu_distributed
 from .config import enable_tta
 
@@ -34,28 +36,21 @@ def build_runner(cfg: Config):
                       'another --work-dir') from e
 
 
+@contextmanager
 def _explain_data_errors(cfg: Config, splits):
-    """Run the caller's block; if it fails, say so when the cause is an empty or broken split
-    (mmseg fails building such a data set with "need at least one array to concatenate")."""
-    from contextlib import contextmanager
-
-    from ..datasets.checks import DataError, check_seg_dataset_config
-
-    @contextmanager
-    def explained():
-        try:
-            yield
-        except Exception as error:
-            for split in splits:
-                loader = cfg.get(f'{split}_dataloader')
-                if isinstance(loader, dict):
-                    try:
-                        check_seg_dataset_config(loader.get('dataset'))
-                    except DataError as cause:
-                        raise cause from error
-            raise
-
-    return explained()
+    """Run the block; if it fails, say so when the cause is an empty or broken split (mmseg fails
+    building such a data set with "need at least one array to concatenate")."""
+    try:
+        yield
+    except Exception as error:
+        for split in splits:
+            loader = cfg.get(f'{split}_dataloader')
+            if isinstance(loader, dict):
+                try:
+                    check_seg_dataset_config(loader.get('dataset'))
+                except DataError as cause:
+                    raise cause from error
+        raise
 
 
 def train(cfg: Config):

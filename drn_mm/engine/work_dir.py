@@ -7,10 +7,13 @@
 
 :class:`~drn_mm.engine.DRNCheckpointHook` uses both, under any Runner.
 """
+import json
 import logging
 import os
 import os.path as osp
 import re
+import socket
+import time
 import zipfile
 from typing import List, Optional
 
@@ -192,7 +195,6 @@ class WorkDirClaim:
         return True
 
     def _holder(self) -> Optional[dict]:
-        import json
         try:
             with open(self.path, 'rb') as f:
                 held = json.loads(f.read().decode('utf-8', 'replace'))
@@ -203,8 +205,6 @@ class WorkDirClaim:
             return {}  # unreadable: a claim cut short; treated as gone
 
     def _gone(self, held: dict) -> bool:
-        import socket
-        import time
         if held.get('host') == socket.gethostname():
             pid = held.get('pid')
             return not isinstance(pid, int) or pid == os.getpid() or not self._alive(pid)
@@ -214,9 +214,6 @@ class WorkDirClaim:
             return True
 
     def acquire(self) -> None:
-        import json
-        import socket
-        import time
         os.makedirs(osp.dirname(self.path), exist_ok=True)
         me = dict(host=socket.gethostname(), pid=os.getpid(), config=self.config,
                   started=time.strftime('%Y-%m-%d %H:%M:%S'))
@@ -249,7 +246,6 @@ class WorkDirClaim:
 
     def refresh(self) -> None:
         """Show other hosts the holder is alive (at most once a minute)."""
-        import time
         if time.time() - self._touched > 60:
             self._touched = time.time()
             try:

@@ -37,7 +37,8 @@ from ..utils.checkpoint import (CheckpointMismatchError, check_state_dict_fits, 
 __all__ = [
     'detect_layout', 'convert_imagenet_layout', 'convert_cityscapes_layout',
     'convert_drn_state_dict', 'is_authors_layout', 'to_mmengine_checkpoint', 'adopt_backbone_keys',
-    'load_into_model', 'load_backbone_checkpoint', 'archs_fitting', 'check_fit', 'model_state_dict'
+    'load_into_model', 'load_backbone_checkpoint', 'archs_fitting', 'check_fit', 'model_state_dict',
+    'authors_dataset_meta'
 ]
 
 #: The authors' layouts, in words, for errors
@@ -182,7 +183,8 @@ def _generic_seg_meta(num_classes: int) -> dict:
         palette=[[int(v) for v in rng.randint(0, 256, 3)] for _ in range(num_classes)])
 
 
-def _dataset_meta(state_dict: Mapping[str, torch.Tensor], filename: str = '') -> Optional[dict]:
+def authors_dataset_meta(state_dict: Mapping[str, torch.Tensor],
+                         filename: str = '') -> Optional[dict]:
     """Class names and palette for the authors' files: Cityscapes (19 classes, their only
     segmentation data) or ImageNet (1000 classes); generic names, said in the log, for a
     segmentation file of another class count."""
@@ -225,7 +227,7 @@ def to_mmengine_checkpoint(checkpoint, filename: str = 'checkpoint'):
     layout = detect_layout(state_dict)
     converted = convert_drn_state_dict(state_dict)
     meta = dict(converted_from=osp.basename(str(filename)), source_layout=layout)
-    dataset_meta = _dataset_meta(converted, osp.basename(str(filename)))
+    dataset_meta = authors_dataset_meta(converted, osp.basename(str(filename)))
     if dataset_meta is not None:
         meta['dataset_meta'] = dataset_meta
     return dict(state_dict=converted, meta=meta)
@@ -244,8 +246,9 @@ def _foreign_layout(state_dict, unexpected_keys=()) -> str:
 
 
 def _no_backbone_weights(module: nn.Module, state_dict, prefix: str, unexpected_keys=(),
-                         source: str = 'the checkpoint') -> CheckpointMismatchError:
-    seen = _foreign_layout(state_dict, unexpected_keys)
+                         source: str = 'the checkpoint',
+                         seen: Optional[str] = None) -> CheckpointMismatchError:
+    seen = seen or _foreign_layout(state_dict, unexpected_keys)
     words = _LAYOUT_WORDS.get(seen)
     found = (f' Its keys are in {words}, at the top level: mmengine\'s loaders read files as they '
              'are, and drn_mm does not change them.' if words else '')
@@ -278,8 +281,9 @@ def adopt_backbone_keys(module, state_dict, prefix, local_metadata, strict, miss
     """
     local = {k[len(prefix):]: k for k in state_dict if k.startswith(prefix)}
     if not local:
-        error = _no_backbone_weights(module, state_dict, prefix, unexpected_keys)
-        if _foreign_layout(state_dict, unexpected_keys) in _LAYOUT_WORDS:
+        seen = _foreign_layout(state_dict, unexpected_keys)
+        error = _no_backbone_weights(module, state_dict, prefix, seen=seen)
+        if seen in _LAYOUT_WORDS:
             raise error
         from mmengine.logging import print_log
         print_log(str(error), logger='current', level=logging.WARNING)
